@@ -1,0 +1,87 @@
+"""The detector contract and registry."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from grader.detectors.chat import Chat, evidence
+from grader.detectors.findings import Finding, Measurement
+from grader.detectors.lexicon import Lexicon, LexiconSet, Match
+from grader.transcript.model import Message
+
+REGISTRY: dict[str, type["Detector"]] = {}
+
+
+def register(cls: type["Detector"]) -> type["Detector"]:
+    if cls.name in REGISTRY:
+        raise ValueError(f"detector {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Detector:
+    """Reads a prepared chat and returns one `Measurement` per rubric item it feeds.
+
+    Subclasses declare `name`, `version` (bumped whenever behaviour changes; written onto every
+    scorecard), `items` (rubric ids fed) and `lexicons` (names loaded from the lexicon folder),
+    and implement `detect`. Settings come from `options` (e.g. service hours).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    items: ClassVar[tuple[str, ...]]
+    lexicons: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, lexicons: LexiconSet, options: dict | None = None):
+        self.lex: dict[str, Lexicon] = {name: lexicons.get_or_fail(name) for name in self.lexicons}
+        self.options = options or {}
+
+    def detect(self, chat: Chat) -> list[Measurement]:
+        raise NotImplementedError(f"{type(self).__name__}.detect(chat) -> list[Measurement]")
+
+    def finding(self, item: str, kind: str, reason: str, message: Message, match: Match | None = None,
+                lexicon: Lexicon | None = None, positive: bool = True, **data) -> Finding:
+        return Finding(
+            detector=self.name, item=item, kind=kind, positive=positive, reason=reason,
+            evidence=[evidence(message, match)],
+            term=match.term.raw if match else None,
+            lexicon=lexicon.name if lexicon else None,
+            lexicon_version=lexicon.version_tag if lexicon else None,
+            data=data,
+        )
+
+
+class LexiconItemDetector(Detector):
+    """All-or-nothing items credited when a lexicon term appears in a human agent message.
+
+    Subclasses set `item`, `lexicon_name`, `found_reason` and `missing_reason` (Chinese, with
+    `{term}` placeholders). The measurement value is the number of counted mentions; excluded
+    mentions (e.g. 没有优惠) are reported as negative findings so the supervisor sees why.
+    """
+
+    item: ClassVar[str]
+    lexicon_name: ClassVar[str]
+    found_reason: ClassVar[str] = "客服提到“{term}”"
+    excluded_reason: ClassVar[str] = "“{term}”前后有“{excl}”，不计入"
+    missing_reason: ClassVar[str] = "未发现相关表述"
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if hasattr(cls, "item"):
+            cls.items = (cls.item,)
+            cls.lexicons = (cls.lexicon_name,)
+
+    def detect(self, chat: Chat) -> list[Measurement]:
+        lex = self.lex[self.lexicon_name]
+        findings = []
+        for msg, match in chat.find(lex, include_excluded=True):
+            if match.excluded_by:
+                findings.append(self.finding(
+                    self.item, "excluded", self.excluded_reason.format(term=match.text, excl=match.excluded_by),
+                    msg, match, lex, positive=False))
+            else:
+                findings.append(self.finding(
+                    self.item, "mention", self.found_reason.format(term=match.text), msg, match, lex))
+        counted = [f for f in findings if f.positive]
+        reason = counted[0].reason if counted else self.missing_reason
+        return [Measurement(item=self.item, value=len(counted), reason=reason, findings=findings,
+                            confidence=0.85 if counted else 0.7)]

@@ -1,0 +1,82 @@
+"""A transcript prepared for detectors: jieba words computed once per message, on demand."""
+from __future__ import annotations
+
+import logging
+import re
+from functools import cached_property
+
+import jieba
+
+from grader.detectors.findings import Evidence
+from grader.detectors.lexicon import Lexicon, Match
+from grader.transcript.model import Message, Transcript
+
+jieba.setLogLevel(logging.WARNING)
+
+# Placeholders that carry no words: images, order/product cards, links, emoji codes.
+PLACEHOLDER = re.compile(
+    r"\[(?:图片|表情|语音|视频|文件|链接\w*|商品快照|商品卡片|订单\w*|卡片|动画表情)\]"
+    r"|\[订单编号:[^\]]*\]+|https?://\S+|#E-\w+\d*|\[[^\[\]]{1,8}x\]"
+)
+WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """jieba words of `text` with their character offsets."""
+    return list(jieba.tokenize(text))
+
+
+def has_words(text: str) -> bool:
+    """False for a bare link, an image or card placeholder, emoji codes or digits only."""
+    return bool(WORD_CHAR.search(PLACEHOLDER.sub("", text)))
+
+
+class Chat:
+    def __init__(self, transcript: Transcript):
+        self.transcript = transcript
+        self.messages: list[Message] = transcript.messages
+        self._words: dict[int, list[tuple[str, int, int]]] = {}
+
+    def words(self, index: int) -> list[tuple[str, int, int]]:
+        if index not in self._words:
+            self._words[index] = words(self.messages[index].text)
+        return self._words[index]
+
+    def word_bounds(self, index: int) -> frozenset[int]:
+        ws = self.words(index)
+        return frozenset([s for _, s, _ in ws] + [e for _, _, e in ws])
+
+    @cached_property
+    def human_agent(self) -> list[Message]:
+        return [m for m in self.messages if m.is_human_agent]
+
+    @cached_property
+    def customer(self) -> list[Message]:
+        return [m for m in self.messages if m.role == "customer"]
+
+    def scope(self, lexicon: Lexicon) -> list[Message]:
+        """The messages a lexicon applies to: human agent messages, customer messages, or both."""
+        if lexicon.role == "agent":
+            return self.human_agent
+        if lexicon.role == "customer":
+            return self.customer
+        return [m for m in self.messages if m.role == "customer" or m.is_human_agent]
+
+    def find(self, lexicon: Lexicon, messages: list[Message] | None = None,
+             include_excluded: bool = False) -> list[tuple[Message, Match]]:
+        """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
+        needs_words = any(t.word for t in lexicon.terms)
+        hits = []
+        for m in self.scope(lexicon) if messages is None else messages:
+            bounds = self.word_bounds(m.index) if needs_words else None
+            for match in lexicon.find(m.text, bounds):
+                if include_excluded or match.excluded_by is None:
+                    hits.append((m, match))
+        return hits
+
+
+def evidence(message: Message, match: Match | None = None) -> Evidence:
+    """Evidence for a match, or for a whole message when there is no match."""
+    if match is None:
+        return Evidence(message_index=message.index, start=0, end=len(message.text), quote=message.text)
+    return Evidence(message_index=message.index, start=match.start, end=match.end, quote=match.text)

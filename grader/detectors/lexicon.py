@@ -1,0 +1,212 @@
+"""Lexicons: supervisor-editable term lists with a small rule vocabulary.
+
+File format (UTF-8 text, one term per line, `#` starts a comment)::
+
+    # name: promotion
+    # version: 3
+    # role: agent            (agent | customer | any: whose messages the terms are looked for in)
+    满减
+    re:满\\d+减\\d+                       a regular expression
+    请 ; word                            must be a whole jieba word (申请/请假 do not count)
+    优惠 ; unless_before=没有,没,不参加   not counted when one of these stands just before it
+    优惠 ; unless_after=结束了           ... or just after it (same clause, a few characters)
+    亲 ; tag=greeting ; window=2          tag: a label the detector may use; window: chars looked at
+
+Exclusion values are regular expressions separated by commas; they are looked for in the same
+clause as the term, at most `window` characters (default 8) before or after it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import ConfigError
+
+DEFAULT_WINDOW = 8
+# Where one clause ends and the next begins, for exclusion windows: punctuation and the
+# contrastive words after which an earlier negation no longer applies (没有满减，但有优惠券).
+CLAUSE_BREAK = re.compile(r"[，,。.!！?？；;~～\n\s]|但是|但|不过|可是|只是")
+ROLES = {"agent", "customer", "any"}
+
+
+@dataclass(frozen=True)
+class Term:
+    raw: str
+    regex: re.Pattern
+    line: int
+    word: bool = False
+    unless_before: re.Pattern | None = None
+    unless_after: re.Pattern | None = None
+    window: int = DEFAULT_WINDOW
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    term: Term
+    start: int
+    end: int
+    text: str
+    excluded_by: str | None = None  # the exclusion text that cancelled this match, if any
+
+
+@dataclass
+class Lexicon:
+    name: str
+    version: str
+    role: str
+    terms: list[Term]
+    path: str | None = None
+    digest: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def version_tag(self) -> str:
+        """Version plus a short content hash, so an edit without a version bump still shows."""
+        return f"{self.version}+{self.digest[:8]}"
+
+    def find(self, text: str, word_bounds: frozenset[int] | None = None) -> list[Match]:
+        """All matches in `text`, left to right, overlapping terms resolved longest-first.
+
+        Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
+        show them as evidence of what did *not* count. `word_bounds` are the jieba word boundaries
+        of `text`; terms marked `word` need them.
+        """
+        found: list[Match] = []
+        taken_until = 0
+        for start, end, term in self._candidates(text):
+            if start < taken_until:
+                continue
+            if term.word:
+                bounds = word_bounds if word_bounds is not None else frozenset()
+                if start not in bounds or end not in bounds:
+                    continue
+            found.append(Match(term, start, end, text[start:end], _exclusion(term, text, start, end)))
+            taken_until = end
+        return found
+
+    def _candidates(self, text: str):
+        hits = []
+        for term in self.terms:
+            for m in term.regex.finditer(text):
+                if m.end() > m.start():
+                    hits.append((m.start(), -(m.end() - m.start()), m.end(), term))
+        hits.sort(key=lambda h: (h[0], h[1]))
+        return [(s, e, t) for s, _, e, t in hits]
+
+
+def _clause_window(text: str, start: int, end: int, window: int) -> tuple[str, str]:
+    before = text[max(0, start - window):start]
+    after = text[end:end + window]
+    breaks = list(CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end():]
+    cut = CLAUSE_BREAK.search(after)
+    if cut:
+        after = after[:cut.start()]
+    return before, after
+
+
+def _exclusion(term: Term, text: str, start: int, end: int) -> str | None:
+    if not (term.unless_before or term.unless_after):
+        return None
+    before, after = _clause_window(text, start, end, term.window)
+    if term.unless_before and (m := term.unless_before.search(before)):
+        return m.group(0)
+    if term.unless_after and (m := term.unless_after.search(after)):
+        return m.group(0)
+    return None
+
+
+def parse_lexicon(text: str, path: str | None = None) -> Lexicon:
+    headers: dict[str, str] = {}
+    terms: list[Term] = []
+    where = path or "<lexicon>"
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            m = re.match(r"#\s*(name|version|role|item|description)\s*:\s*(.+)", stripped)
+            if m and not terms:
+                headers[m.group(1)] = m.group(2).strip()
+            continue
+        if not stripped:
+            continue
+        terms.append(_parse_term(stripped, no, where))
+    for key in ("name", "version", "role"):
+        if key not in headers:
+            raise ConfigError(f"{where}: missing header line '# {key}: ...' at the top of the file")
+    if headers["role"] not in ROLES:
+        raise ConfigError(f"{where}: role must be one of {sorted(ROLES)}, got {headers['role']!r}")
+    return Lexicon(
+        name=headers["name"], version=headers["version"], role=headers["role"], terms=terms,
+        path=path, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(), headers=headers,
+    )
+
+
+def _parse_term(line: str, no: int, where: str) -> Term:
+    head, *options = [part.strip() for part in line.split(" ; ")]
+    try:
+        regex = re.compile(head[3:] if head.startswith("re:") else re.escape(head))
+    except re.error as exc:
+        raise ConfigError(f"{where}:{no}: bad regular expression {head!r}: {exc}") from exc
+    kwargs: dict = {}
+    for opt in options:
+        key, _, value = opt.partition("=")
+        key = key.strip()
+        if key == "word" and not value:
+            kwargs["word"] = True
+        elif key in ("unless_before", "unless_after") and value:
+            alts = "|".join(f"(?:{v.strip()})" for v in value.split(",") if v.strip())
+            try:
+                kwargs[key] = re.compile(alts)
+            except re.error as exc:
+                raise ConfigError(f"{where}:{no}: bad exclusion {value!r}: {exc}") from exc
+        elif key == "window" and value.strip().isdigit():
+            kwargs["window"] = int(value)
+        elif key == "tag" and value:
+            kwargs["tag"] = value.strip()
+        else:
+            raise ConfigError(
+                f"{where}:{no}: unknown option {opt!r}; use word, unless_before=a,b, "
+                "unless_after=a,b, window=N or tag=NAME, separated by ' ; '"
+            )
+    return Term(raw=head, regex=regex, line=no, **kwargs)
+
+
+def load_lexicon(path: str | Path) -> Lexicon:
+    path = Path(path)
+    return parse_lexicon(path.read_text(encoding="utf-8"), str(path))
+
+
+def default_lexicon_dir() -> Path:
+    """`$GRADER_LEXICONS`, else the `lexicons/` folder beside the package (editable install)."""
+    env = os.environ.get("GRADER_LEXICONS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "lexicons"
+
+
+class LexiconSet(dict):
+    """Lexicons by name."""
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> "LexiconSet":
+        directory = Path(directory) if directory else default_lexicon_dir()
+        if not directory.is_dir():
+            raise ConfigError(f"lexicon folder {directory} not found; set GRADER_LEXICONS or --lexicons")
+        result = cls()
+        for path in sorted(directory.glob("*.txt")):
+            lex = load_lexicon(path)
+            if lex.name in result:
+                raise ConfigError(f"{path}: lexicon name {lex.name!r} already used by {result[lex.name].path}")
+            result[lex.name] = lex
+        return result
+
+    def get_or_fail(self, name: str) -> Lexicon:
+        if name not in self:
+            raise ConfigError(f"lexicon {name!r} not found; expected a file with '# name: {name}' in the lexicon folder")
+        return self[name]
+
+    def versions(self) -> dict[str, str]:
+        return {name: lex.version_tag for name, lex in sorted(self.items())}

@@ -1,0 +1,105 @@
+"""One model of a chat transcript, whatever platform or export it came from."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+Role = Literal["customer", "agent", "system"]
+
+
+class Message(BaseModel):
+    """One message. `index` is its position in the transcript (after sorting by time)."""
+
+    index: int = 0
+    time: datetime | None = None
+    sender: str
+    role: Role
+    text: str
+    auto_reply: bool = False
+    # For system messages: "transfer", "recall", "order", "notice"; "text" otherwise.
+    kind: str = "text"
+    source_file: str | None = None
+    source_line: int | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # Naive times in Chinese shop exports are Beijing time.
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=SHANGHAI)
+        return value
+
+    @property
+    def is_human_agent(self) -> bool:
+        return self.role == "agent" and not self.auto_reply
+
+
+class Transcript(BaseModel):
+    id: str
+    platform: str = "unknown"
+    shop: str | None = None
+    agent: str | None = None
+    agents: list[str] = Field(default_factory=list)
+    customer: str | None = None
+    messages: list[Message]
+    source_file: str | None = None
+    source_line: int | None = None
+    # What the reader had to repair (sorted messages, dropped duplicates, ...).
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def started_at(self) -> datetime | None:
+        times = [m.time for m in self.messages if m.role == "customer" and m.time]
+        if not times:
+            times = [m.time for m in self.messages if m.time]
+        return min(times) if times else None
+
+    def normalize(self) -> "Transcript":
+        """Sort by time (stable), drop exact duplicates, renumber, and fill agent/agents.
+
+        Repairs are recorded in `notes` so nothing changes silently.
+        """
+        msgs = list(self.messages)
+        if all(m.time is not None for m in msgs):
+            order = sorted(range(len(msgs)), key=lambda i: msgs[i].time)
+            if order != list(range(len(msgs))):
+                moved = sum(1 for pos, i in enumerate(order) if pos != i)
+                self.notes.append(f"{moved} 条消息时间顺序错乱，已按时间重新排序")
+                msgs = [msgs[i] for i in order]
+        seen: set[tuple] = set()
+        kept: list[Message] = []
+        for m in msgs:
+            key = (m.time, m.sender, m.text)
+            if m.time is not None and key in seen:
+                continue
+            seen.add(key)
+            kept.append(m)
+        if len(kept) != len(msgs):
+            self.notes.append(f"删除 {len(msgs) - len(kept)} 条重复消息（导出分页重叠）")
+        for i, m in enumerate(kept):
+            m.index = i
+        self.messages = kept
+        humans = [m.sender for m in kept if m.is_human_agent]
+        for name in [m.sender for m in kept if m.role == "agent"]:
+            if name not in self.agents:
+                self.agents.append(name)
+        if not self.agent:
+            self.agent = credited_agent(humans)
+        if not self.customer:
+            self.customer = next((m.sender for m in kept if m.role == "customer"), None)
+        return self
+
+
+def credited_agent(human_senders: list[str]) -> str | None:
+    """The human agent account with the most messages; ties go to the earliest to speak."""
+    if not human_senders:
+        return None
+    counts = Counter(human_senders)
+    best = max(counts.values())
+    return next(s for s in human_senders if counts[s] == best)
