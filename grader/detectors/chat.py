@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from functools import cached_property
 
-import jieba
+with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
+    warnings.simplefilter("ignore")
+    import jieba
 
 from grader.detectors.findings import Evidence
 from grader.detectors.lexicon import Lexicon, Match

@@ -1,0 +1,87 @@
+"""The `grader` command."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from grader.errors import GraderError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SET_ASIDE = 0, 1, 2, 3
+
+
+def _cmd_read(args) -> int:
+    from grader.transcript.reader import read_paths
+
+    result = read_paths(args.paths)
+    print(result.summary())
+    return EXIT_SET_ASIDE if result.set_aside else EXIT_OK
+
+
+def _cmd_grade(args) -> int:
+    from grader.batch import GradeSettings, Run
+    from grader.dates import DayRange
+    from grader.store import Store
+
+    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, tz=args.tz)
+    settings = GradeSettings(rubric=args.rubric, lexicons=args.lexicons,
+                             options={"service_hours": args.service_hours})
+    store = Store(args.db)
+    workers = args.workers or os.cpu_count() or 1
+    run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False)
+    try:
+        counts = run.execute(args.paths)
+    except KeyboardInterrupt:
+        print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
+        return 130
+    human = [f"读取 {counts.read} 个会话：评分 {counts.graded}，未变化跳过 {counts.unchanged}，"
+             f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}；平均分 {counts.mean_total}"]
+    for reason, n in counts.set_aside_reasons.most_common(5):
+        human.append(f"  搁置原因：{reason} × {n}")
+    if counts.flagged_items:
+        top = "、".join(f"{label}({n})" for label, n in counts.flagged_items.most_common(3))
+        human.append(f"  最常需要复核的项目：{top}")
+    if args.out:
+        human.append(f"  结果写入 {args.out}/scorecards.jsonl、scorecards.csv、set_aside.jsonl；数据库 {store.url}")
+    print("\n".join(human), file=sys.stderr)
+    print(json.dumps({"status": "ok", **counts.as_dict()}, ensure_ascii=False))
+    return EXIT_SET_ASIDE if counts.set_aside else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("read", help="read exports and report what was read and set aside")
+    r.add_argument("paths", nargs="+")
+    r.set_defaults(func=_cmd_read)
+
+    g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
+    g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")
+    g.add_argument("--out", help="folder for scorecards.jsonl, scorecards.csv and set_aside.jsonl")
+    g.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
+    g.add_argument("--date", help="only chats whose first customer message is on this day (YYYY-MM-DD, yesterday, today)")
+    g.add_argument("--since", help="first day (inclusive)")
+    g.add_argument("--until", help="last day (inclusive)")
+    g.add_argument("--tz", default="Asia/Shanghai", help="time zone for days and naive times' day (default Asia/Shanghai)")
+    g.add_argument("--rubric", help="a rubric TOML file (default: the standard rubric)")
+    g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
+    g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
+    g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_cmd_grade)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""grade(transcript) -> Scorecard: detectors measure, the rubric scores, the scorecard records."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
+from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
+from grader.rubric.scoring import collect_metrics, score_items
+from grader.scorecard.model import Scorecard, Versions
+from grader.transcript.model import Transcript
+
+
+class Grader:
+    """Loads the rubric, lexicons and detectors once; grades any number of transcripts."""
+
+    def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
+                 options: dict | None = None):
+        self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
+        self.lexicons = lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)
+        self.options = options or {}
+        self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
+        self.versions = Versions(
+            rubric=self.rubric.version_tag,
+            detectors={d.name: d.version for d in self.detectors},
+            lexicons=self.lexicons.versions(),
+        )
+
+    def measure(self, transcript: Transcript) -> dict[str, Measurement]:
+        chat = Chat(transcript)
+        measured: dict[str, Measurement] = {}
+        for detector in self.detectors:
+            for m in detector.detect(chat):
+                measured[m.item] = m
+        return measured
+
+    def grade(self, transcript: Transcript, scenario: str | None = None) -> Scorecard:
+        """Grade one transcript. `scenario` ("presale"/"aftersale") overrides the detected one."""
+        measured = self.measure(transcript)
+        detected = measured.get("scenario")
+        if scenario is None:
+            scenario = "aftersale" if detected and detected.value == 1 else "presale"
+            confidence = detected.confidence if detected else 0.0
+        else:
+            confidence = 1.0
+        items = score_items(self.rubric, scenario, measured)
+        total = sum(i.score for i in items)
+        notes = list(transcript.notes)
+        if detected and scenario == ("aftersale" if detected.value == 1 else "presale"):
+            notes.append(f"场景判断：{detected.reason}")
+        return Scorecard(
+            transcript_id=transcript.id, platform=transcript.platform, shop=transcript.shop,
+            agent=transcript.agent, customer=transcript.customer, started_at=transcript.started_at,
+            scenario=scenario, scenario_label=SCENARIO_LABELS[scenario],
+            scenario_confidence=round(confidence, 2), total=total, band=self.rubric.band(total),
+            needs_review=any(i.needs_review for i in items) or confidence < 0.6,
+            items=items, metrics=collect_metrics(measured), versions=self.versions,
+            notes=notes, source_file=transcript.source_file,
+        )
+
+
+_default: Grader | None = None
+
+
+def grade(transcript: Transcript, scenario: str | None = None) -> Scorecard:
+    """Grade with the standard rubric and the bundled lexicons (loaded once per process)."""
+    global _default
+    if _default is None:
+        _default = Grader()
+    return _default.grade(transcript, scenario)

@@ -1,0 +1,99 @@
+"""The rubric as data: items, maxima, allowed levels, bands, and the detector feeding each item."""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from grader.errors import ConfigError
+
+STANDARD = Path(__file__).with_name("standard.toml")
+SECTIONS = ("skill", "presale", "aftersale", "attitude")
+Scenario = Literal["presale", "aftersale"]
+SCENARIO_LABELS = {"presale": "售前", "aftersale": "售后"}
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str
+    section: Literal["skill", "presale", "aftersale", "attitude"]
+    max: int
+    levels: list[int]
+    detector: str
+    value: str = ""
+    compare: Literal["at_most", "at_least"]
+    bands: list[tuple[float, int]]
+    otherwise: int
+    unmeasured: int
+
+    @model_validator(mode="after")
+    def _levels_cover_scores(self) -> "Item":
+        scores = [s for _, s in self.bands] + [self.otherwise, self.unmeasured]
+        bad = [s for s in scores if s not in self.levels]
+        if bad or self.max != max(self.levels):
+            raise ValueError(f"item {self.id}: scores {bad} not in levels {self.levels}, or max != top level")
+        return self
+
+    def score_for(self, value: float | None) -> int:
+        """Map a measured value to one of the allowed levels (bands are tried in order)."""
+        if value is None:
+            return self.unmeasured
+        for threshold, score in self.bands:
+            if (value <= threshold) if self.compare == "at_most" else (value >= threshold):
+                return score
+        return self.otherwise
+
+
+class Rubric(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str
+    bands: list[tuple[int, str]]
+    items: list[Item]
+    digest: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Rubric":
+        ids = [i.id for i in self.items]
+        if len(ids) != len(set(ids)):
+            raise ValueError("item ids must be unique")
+        for scenario in ("presale", "aftersale"):
+            total = sum(i.max for i in self.items_for(scenario))
+            if total != 100:
+                raise ValueError(f"{scenario} items add up to {total}, not 100")
+        return self
+
+    @property
+    def version_tag(self) -> str:
+        return f"{self.name}:{self.version}+{self.digest[:8]}"
+
+    def items_for(self, scenario: str) -> list[Item]:
+        return [i for i in self.items if i.section in ("skill", "attitude", scenario)]
+
+    def item(self, item_id: str) -> Item:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    def band(self, total: float) -> str:
+        for minimum, name in self.bands:
+            if total >= minimum:
+                return name
+        return self.bands[-1][1]
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    path = Path(path) if path else STANDARD
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+        return Rubric(**data, digest=hashlib.sha256(raw).hexdigest())
+    except (tomllib.TOMLDecodeError, ValueError) as exc:
+        raise ConfigError(f"rubric {path}: {exc}") from exc

@@ -1,0 +1,68 @@
+"""Scorecard files a supervisor opens: JSON lines for tools, CSV (UTF-8 with BOM) for Excel."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import IO
+
+from grader.rubric import Rubric
+from grader.scorecard.model import Scorecard
+
+METRIC_LABELS = {
+    "first_response_seconds": "首次响应(秒)",
+    "avg_response_seconds": "平均响应(秒)",
+    "max_wait_seconds": "最长等待(秒)",
+    "replied_within_30s_share": "30秒内回复占比",
+    "unanswered_turns": "未回复轮次",
+    "polite_coverage": "礼貌用语覆盖率",
+}
+HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目"]
+
+
+def csv_header(rubric: Rubric) -> list[str]:
+    return HEAD_LABELS + [f"{i.label}({i.max})" for i in rubric.items] + list(METRIC_LABELS.values())
+
+
+def csv_row(card: Scorecard, rubric: Rubric) -> list:
+    scores = {i.id: i.score for i in card.items}
+    flagged = "、".join(i.label for i in card.items if i.needs_review)
+    row = [card.transcript_id, card.platform, card.shop or "", card.agent or "", card.customer or "",
+           card.started_at.isoformat(sep=" ") if card.started_at else "", card.scenario_label, card.total,
+           card.band, "是" if card.needs_review else "否", flagged]
+    row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
+    row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
+    return row
+
+
+class ScorecardFiles:
+    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes."""
+
+    def __init__(self, out_dir: str | Path, rubric: Rubric):
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.rubric = rubric
+        self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
+        self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(csv_header(rubric))
+        self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
+
+    def write(self, cards: list[Scorecard]) -> None:
+        for card in cards:
+            self._jsonl.write(card.model_dump_json() + "\n")
+            self._csv.writerow(csv_row(card, self.rubric))
+
+    def write_set_aside(self, items: list) -> None:
+        for s in items:
+            self._aside.write(json.dumps(s.model_dump(), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        for f in (self._jsonl, self._csv_file, self._aside):
+            f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

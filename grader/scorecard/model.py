@@ -1,0 +1,60 @@
+"""The pre-filled scorecard: per item a suggested score with evidence, confidence and reason."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from grader.detectors.findings import Evidence, Finding
+
+
+class ItemScore(BaseModel):
+    id: str
+    label: str
+    max: int
+    levels: list[int]
+    score: int
+    confidence: float
+    needs_review: bool
+    evidence: list[Evidence]
+    reason: str
+    value: float | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Versions(BaseModel):
+    rubric: str
+    detectors: dict[str, str]
+    lexicons: dict[str, str]
+
+    def key(self) -> str:
+        """One string that changes whenever anything that shapes a score changes."""
+        parts = [self.rubric] + [f"{k}={v}" for k, v in sorted(self.detectors.items())]
+        parts += [f"{k}={v}" for k, v in sorted(self.lexicons.items())]
+        return ";".join(parts)
+
+
+class Scorecard(BaseModel):
+    transcript_id: str
+    platform: str
+    shop: str | None
+    agent: str | None
+    customer: str | None
+    started_at: datetime | None
+    scenario: str
+    scenario_label: str
+    scenario_confidence: float
+    total: int
+    band: str
+    needs_review: bool
+    items: list[ItemScore]
+    metrics: dict[str, float | int | None]
+    versions: Versions
+    notes: list[str] = Field(default_factory=list)
+    source_file: str | None = None
+
+    def item(self, item_id: str) -> ItemScore:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)

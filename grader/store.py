@@ -1,0 +1,202 @@
+"""The results database: transcripts, scorecards (with history), item scores, reviews and audit.
+
+SQLite by default (a file path); any SQLAlchemy URL (e.g. postgresql+psycopg://...) works too.
+The schema is created and upgraded here; `SCHEMA_VERSION` says which migrations ran.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        create_engine, event, func, select, update)
+from sqlalchemy.engine import Engine
+
+from grader.scorecard.model import Scorecard, Versions
+from grader.transcript.model import SHANGHAI, Transcript
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "grader.db"
+
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
+
+transcripts = Table(
+    "transcripts", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
+    Column("customer", String(200)), Column("started_at", String(40)), Column("day", String(10), index=True),
+    Column("source_file", Text), Column("content_hash", String(64)), Column("content", Text),
+)
+
+scorecards = Table(
+    "scorecards", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("versions_key", String(64), nullable=False),
+    Column("current", Boolean, nullable=False, default=True),
+    Column("day", String(10)), Column("agent", String(200)),
+    Column("scenario", String(16)), Column("total", Integer), Column("band", String(8)),
+    Column("needs_review", Boolean), Column("graded_at", String(40)),
+    Column("json", Text, nullable=False),
+    Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", unique=True),
+    Index("ix_scorecard_current", "current", "day"),
+)
+
+item_scores = Table(
+    "item_scores", metadata,
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("score", Integer), Column("max", Integer), Column("confidence", Float), Column("needs_review", Boolean),
+)
+
+set_aside = Table(
+    "set_aside", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer), Column("file", Text), Column("line", Integer), Column("reason", Text),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", String(40)), Column("finished_at", String(40)), Column("status", String(16)),
+    Column("args", Text), Column("counts", Text),
+)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def content_hash(transcript: Transcript) -> str:
+    payload = [(m.time.isoformat() if m.time else None, m.sender, m.role, m.text, m.auto_reply)
+               for m in transcript.messages]
+    head = [transcript.platform, transcript.shop, transcript.agent, transcript.customer]
+    return hashlib.sha256(json.dumps([head, payload], ensure_ascii=False).encode()).hexdigest()
+
+
+def versions_key(versions: Versions) -> str:
+    return hashlib.sha256(versions.key().encode()).hexdigest()[:32]
+
+
+def local_day(moment: datetime | None, tz=SHANGHAI) -> str | None:
+    return moment.astimezone(tz).date().isoformat() if moment else None
+
+
+def db_url(db: str | None = None) -> str:
+    db = db or os.environ.get("GRADER_DB") or DEFAULT_DB
+    return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+
+
+class Store:
+    """A small facade over the database; every write method is one transaction."""
+
+    def __init__(self, db: str | None = None):
+        self.url = db_url(db)
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.migrate()
+
+    def migrate(self) -> None:
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise RuntimeError(f"database schema {row[0]} is newer than this grader ({SCHEMA_VERSION}); upgrade grader")
+
+    # --- grading -----------------------------------------------------------------------------
+    def graded_keys(self, transcript_ids: list[str]) -> set[tuple[str, str, str]]:
+        """(transcript_id, content_hash, versions_key) of current scorecards among these ids."""
+        if not transcript_ids:
+            return set()
+        q = select(scorecards.c.transcript_id, scorecards.c.content_hash, scorecards.c.versions_key).where(
+            scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
+        with self.engine.connect() as conn:
+            return {tuple(r) for r in conn.execute(q)}
+
+    def save(self, pairs: list[tuple[Transcript, Scorecard]]) -> int:
+        """Store scorecards in one transaction; an earlier scorecard of the same chat becomes history."""
+        if not pairs:
+            return 0
+        stamp = now_iso()
+        with self.engine.begin() as conn:
+            for transcript, card in pairs:
+                chash = content_hash(transcript)
+                vkey = versions_key(card.versions)
+                row = dict(platform=transcript.platform, shop=transcript.shop, agent=card.agent,
+                           customer=transcript.customer,
+                           started_at=card.started_at.isoformat() if card.started_at else None,
+                           day=local_day(card.started_at), source_file=transcript.source_file,
+                           content_hash=chash, content=transcript.model_dump_json())
+                if conn.execute(select(transcripts.c.id).where(transcripts.c.id == transcript.id)).first():
+                    conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(**row))
+                else:
+                    conn.execute(transcripts.insert().values(id=transcript.id, **row))
+                existing = conn.execute(select(scorecards.c.id).where(
+                    scorecards.c.transcript_id == transcript.id, scorecards.c.content_hash == chash,
+                    scorecards.c.versions_key == vkey)).first()
+                conn.execute(update(scorecards).where(scorecards.c.transcript_id == transcript.id)
+                             .values(current=False))
+                if existing:  # graded before with exactly these inputs: make it current again
+                    conn.execute(update(scorecards).where(scorecards.c.id == existing[0]).values(current=True))
+                    continue
+                sid = conn.execute(scorecards.insert().values(
+                    transcript_id=transcript.id, content_hash=chash, versions_key=vkey, current=True,
+                    day=row["day"], agent=card.agent, scenario=card.scenario, total=card.total, band=card.band,
+                    needs_review=card.needs_review, graded_at=stamp, json=card.model_dump_json(),
+                )).inserted_primary_key[0]
+                conn.execute(item_scores.insert(), [
+                    dict(scorecard_id=sid, item_id=i.id, score=i.score, max=i.max, confidence=i.confidence,
+                         needs_review=i.needs_review) for i in card.items])
+        return len(pairs)
+
+    def current_scorecards(self, transcript_ids: list[str]) -> dict[str, Scorecard]:
+        if not transcript_ids:
+            return {}
+        q = select(scorecards.c.transcript_id, scorecards.c.json).where(
+            scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
+        with self.engine.connect() as conn:
+            return {tid: Scorecard.model_validate_json(js) for tid, js in conn.execute(q)}
+
+    def scorecard_history(self, transcript_id: str) -> list[dict]:
+        q = select(scorecards.c.id, scorecards.c.current, scorecards.c.total, scorecards.c.graded_at,
+                   scorecards.c.versions_key).where(scorecards.c.transcript_id == transcript_id).order_by(scorecards.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    # --- runs --------------------------------------------------------------------------------
+    def start_run(self, args: dict) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(runs.insert().values(started_at=now_iso(), status="running",
+                                                     args=json.dumps(args, ensure_ascii=False))).inserted_primary_key[0]
+
+    def add_set_aside(self, run_id: int, items: list) -> None:
+        if items:
+            with self.engine.begin() as conn:
+                conn.execute(set_aside.insert(), [dict(run_id=run_id, file=s.file, line=s.line, reason=s.reason)
+                                                  for s in items])
+
+    def finish_run(self, run_id: int, status: str, counts: dict) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                finished_at=now_iso(), status=status, counts=json.dumps(counts, ensure_ascii=False)))
+
+    def count(self, table: Table, *where) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (the review app) never block the batch
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
