@@ -68,20 +68,21 @@ def _init_worker(settings: GradeSettings) -> None:
     _worker_grader = settings.grader()
 
 
-def grade_many(grader: Grader, transcripts: list[Transcript]) -> list[Scorecard | SetAside]:
-    """Grade each transcript; one that makes a detector fail is set aside, the rest go on."""
+def grade_many(grader: Grader, work: list[tuple[Transcript, str | None]]) -> list[Scorecard | SetAside]:
+    """Grade each (transcript, scenario chosen by a supervisor or None); one that makes a detector
+    fail is set aside, the rest go on."""
     results: list[Scorecard | SetAside] = []
-    for t in transcripts:
+    for t, scenario in work:
         try:
-            results.append(grader.grade(t))
+            results.append(grader.grade(t, scenario))
         except Exception as exc:  # a bug on one chat must not stop the batch
             results.append(SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                                     reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话"))
     return results
 
 
-def _grade_in_worker(transcripts: list[Transcript]) -> list[Scorecard | SetAside]:
-    return grade_many(_worker_grader, transcripts)
+def _grade_in_worker(work: list[tuple[Transcript, str | None]]) -> list[Scorecard | SetAside]:
+    return grade_many(_worker_grader, work)
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -158,9 +159,12 @@ class Run:
                 b, fut = pending.popleft()
                 yield b, fut.result()
 
-    def _split_new(self, batch: list[Transcript]) -> tuple[list[Transcript], list[Transcript]]:
-        done = self.store.graded_keys([t.id for t in batch])
-        todo = [t for t in batch if (t.id, content_hash(t), self.vkey) not in done]
+    def _split_new(self, batch: list[Transcript]) -> tuple[list[Transcript], list[tuple[Transcript, str | None]]]:
+        """The batch, and what in it needs grading: new chats, changed content or changed versions."""
+        ids = [t.id for t in batch]
+        done = self.store.graded_keys(ids)
+        scenarios = self.store.scenario_overrides(ids)
+        todo = [(t, scenarios.get(t.id)) for t in batch if (t.id, content_hash(t), self.vkey) not in done]
         return batch, todo
 
     def _record(self, batch: list[Transcript], results: list, run_id: int, files) -> None:

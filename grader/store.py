@@ -44,7 +44,7 @@ scorecards = Table(
     Column("scenario", String(16)), Column("total", Integer), Column("band", String(8)),
     Column("needs_review", Boolean), Column("graded_at", String(40)),
     Column("json", Text, nullable=False),
-    Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", unique=True),
+    Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", "scenario", unique=True),
     Index("ix_scorecard_current", "current", "day"),
 )
 
@@ -53,6 +53,44 @@ item_scores = Table(
     Column("scorecard_id", Integer, ForeignKey("scorecards.id"), primary_key=True),
     Column("item_id", String(64), primary_key=True),
     Column("score", Integer), Column("max", Integer), Column("confidence", Float), Column("needs_review", Boolean),
+)
+
+# --- supervisor review (append-only audit; the final score of an item is its latest override) ---
+overrides = Table(
+    "overrides", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
+    Column("item_id", String(64), nullable=False),  # a rubric item id, or "scenario"
+    Column("from_value", String(32)), Column("to_value", String(32), nullable=False),
+    Column("reason", Text), Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
+    Column("source", String(16), default="web"),  # web | cli | dispute
+)
+
+review_state = Table(
+    "review_state", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("revision", Integer, nullable=False, default=0),  # bumped by every change: refuses stale saves
+    Column("reviewed", Boolean, nullable=False, default=False),
+    Column("reviewed_by", String(100)), Column("reviewed_at", String(40)),
+)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),  # supervisor | agent
+    Column("agent_account", String(200)),  # for agents: the account whose scorecards they may read
+    Column("password_hash", Text, nullable=False), Column("created_at", String(40)),
+)
+
+disputes = Table(
+    "disputes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
+    Column("item_id", String(64), nullable=False),
+    Column("by", String(100), nullable=False), Column("at", String(40), nullable=False), Column("comment", Text),
+    Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
+    Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
 )
 
 set_aside = Table(
@@ -142,7 +180,7 @@ class Store:
                     conn.execute(transcripts.insert().values(id=transcript.id, **row))
                 existing = conn.execute(select(scorecards.c.id).where(
                     scorecards.c.transcript_id == transcript.id, scorecards.c.content_hash == chash,
-                    scorecards.c.versions_key == vkey)).first()
+                    scorecards.c.versions_key == vkey, scorecards.c.scenario == card.scenario)).first()
                 conn.execute(update(scorecards).where(scorecards.c.transcript_id == transcript.id)
                              .values(current=False))
                 if existing:  # graded before with exactly these inputs: make it current again
@@ -165,6 +203,15 @@ class Store:
             scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
         with self.engine.connect() as conn:
             return {tid: Scorecard.model_validate_json(js) for tid, js in conn.execute(q)}
+
+    def scenario_overrides(self, transcript_ids: list[str]) -> dict[str, str]:
+        """The supervisor's latest scenario choice per chat, which a re-grade must keep."""
+        if not transcript_ids:
+            return {}
+        q = select(overrides.c.transcript_id, overrides.c.to_value).where(
+            overrides.c.item_id == "scenario", overrides.c.transcript_id.in_(transcript_ids)).order_by(overrides.c.id)
+        with self.engine.connect() as conn:
+            return {tid: value for tid, value in conn.execute(q)}
 
     def scorecard_history(self, transcript_id: str) -> list[dict]:
         q = select(scorecards.c.id, scorecards.c.current, scorecards.c.total, scorecards.c.graded_at,
