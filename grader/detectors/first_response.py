@@ -1,0 +1,219 @@
+"""first_response: seconds from the customer's first message to the first reply written by a person.
+
+Rules (what a supervisor should know):
+
+* Only human agent messages answer (auto-replies 自动回复 and system messages never do). An
+  auto-reply that came first is reported as a note, not counted.
+* A customer *turn* starts at the customer's first message not yet answered and ends at the next
+  human agent message; later customer messages of the same turn do not restart the clock.
+* Service hours (option ``service_hours``, default ``"08:00-23:00"``, Beijing time; a window such
+  as ``"20:00-02:00"`` wraps past midnight, ``"00:00-24:00"`` means always open):
+  - a reply given *inside* service hours is timed in service-hour seconds only, so a message sent
+    at 02:00 and answered at 08:00:05 waited 5 s, and one sent at 22:59:55 and answered at
+    08:00:03 the next morning waited 8 s;
+  - a reply given *outside* service hours (a night agent on duty) is timed in real seconds: a
+    message at 02:00:00 answered at 02:00:03 waited 3 s, one at 23:59:50 answered at 00:00:05
+    waited 15 s. Someone was working, so the customer's real wait is what counts.
+* The rubric's bands are inclusive upper bounds (10 s → 10 分, 20 s → 6 分, 25 s → 3 分, 26 s → 0 分);
+  the detector only measures, the rubric scores.
+
+Metrics: first_response_seconds, avg_response_seconds, max_wait_seconds, replied_within_30s_share,
+unanswered_turns, customer_turns.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from grader.detectors.base import Detector, register
+from grader.detectors.chat import Chat, evidence
+from grader.detectors.findings import Finding, Measurement
+from grader.errors import ConfigError
+from grader.transcript.model import SHANGHAI, Message
+
+ITEM = "first_response"
+DEFAULT_SERVICE_HOURS = "08:00-23:00"
+HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})\s*$")
+DAY = 24 * 3600
+
+
+def parse_service_hours(spec: str) -> tuple[int, int]:
+    """"08:00-23:00" -> (opening, closing) in seconds after midnight; closing may be 24:00."""
+    m = HOURS.match(spec or "")
+    if not m:
+        raise ConfigError(f"service_hours {spec!r} not understood; write it like \"08:00-23:00\"")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ConfigError(f"service_hours {spec!r}: hours are 00:00 to 24:00")
+    return h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
+
+
+class ServiceHours:
+    """Which moments count as service time, and how many service seconds lie between two moments."""
+
+    def __init__(self, spec: str = DEFAULT_SERVICE_HOURS):
+        self.spec = spec
+        self.open, self.close = parse_service_hours(spec)
+        self.always = self.open == self.close or (self.open == 0 and self.close == DAY)
+
+    def _intervals(self, day_start: datetime) -> list[tuple[datetime, datetime]]:
+        at = lambda s: day_start + timedelta(seconds=s)  # noqa: E731
+        if self.open < self.close:
+            return [(at(self.open), at(self.close))]
+        return [(day_start, at(self.close)), (at(self.open), at(DAY))]  # wraps past midnight
+
+    def is_open(self, moment: datetime) -> bool:
+        if self.always:
+            return True
+        local = moment.astimezone(SHANGHAI)
+        s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        if self.open < self.close:
+            return self.open <= s < self.close
+        return s >= self.open or s < self.close
+
+    def seconds_between(self, start: datetime, end: datetime) -> float:
+        """Service-hour seconds in [start, end]."""
+        if end <= start:
+            return 0.0
+        if self.always:
+            return (end - start).total_seconds()
+        start_l, end_l = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+        day = datetime.combine(start_l.date(), time(0), tzinfo=SHANGHAI)
+        total = 0.0
+        while day <= end_l:
+            for a, b in self._intervals(day):
+                lo, hi = max(a, start_l), min(b, end_l)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day = datetime.combine(day.date() + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+        return total
+
+    def wait(self, asked: datetime, answered: datetime) -> float:
+        """The wait the shop is judged on (see the module docstring)."""
+        if not self.is_open(answered):
+            return max(0.0, (answered - asked).total_seconds())
+        return self.seconds_between(asked, answered)
+
+
+def _fmt(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} 秒"
+    if s < 3600:
+        return f"{s // 60} 分 {s % 60} 秒"
+    return f"{s // 3600} 小时 {s % 3600 // 60} 分"
+
+
+class Turn:
+    __slots__ = ("asked", "answer", "seconds", "auto_first")
+
+    def __init__(self, asked: Message, answer: Message | None, auto_first: Message | None):
+        self.asked = asked
+        self.answer = answer
+        self.auto_first = auto_first
+        self.seconds: float | None = None
+
+
+def customer_turns(messages: list[Message]) -> list[Turn]:
+    """Customer turns in order: first unanswered customer message -> next human agent message."""
+    turns: list[Turn] = []
+    pending: Message | None = None
+    auto_first: Message | None = None
+    for m in messages:
+        if m.role == "customer":
+            if pending is None:
+                pending, auto_first = m, None
+        elif m.is_human_agent:
+            if pending is not None:
+                turns.append(Turn(pending, m, auto_first))
+                pending = None
+        elif m.role == "agent" and pending is not None and auto_first is None:
+            auto_first = m  # an auto-reply: noted, never an answer
+    if pending is not None:
+        turns.append(Turn(pending, None, auto_first))
+    return turns
+
+
+@register
+class FirstResponseDetector(Detector):
+    name = "first_response"
+    version = "1"
+    items = (ITEM,)
+
+    def __init__(self, lexicons, options=None):
+        super().__init__(lexicons, options)
+        self.hours = ServiceHours(self.options.get("service_hours", DEFAULT_SERVICE_HOURS))
+        self.slow_after = float(self.options.get("slow_reply_seconds", 30))
+        self.good_within = float(self.options.get("first_response_ok_seconds", 25))
+
+    def detect(self, chat: Chat) -> list[Measurement]:
+        msgs = chat.messages
+        turns = customer_turns(msgs)
+        metrics: dict[str, float | int | None] = {
+            "first_response_seconds": None, "avg_response_seconds": None, "max_wait_seconds": None,
+            "replied_within_30s_share": None, "unanswered_turns": sum(1 for t in turns if t.answer is None),
+            "customer_turns": len(turns),
+        }
+        if not turns:
+            reason = ("会话由客服发起，顾客没有发过消息，无法计算首次响应时间" if chat.human_agent or msgs
+                      else "会话中没有消息，无法计算首次响应时间")
+            return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, reason=reason,
+                                metrics=metrics)]
+        for t in turns:
+            if t.answer is not None and t.asked.time is not None and t.answer.time is not None:
+                t.seconds = self.hours.wait(t.asked.time, t.answer.time)
+        timed = [t for t in turns if t.seconds is not None]
+        if timed:
+            waits = [t.seconds for t in timed]
+            metrics["avg_response_seconds"] = round(sum(waits) / len(waits), 1)
+            metrics["max_wait_seconds"] = round(max(waits), 1)
+            metrics["replied_within_30s_share"] = round(sum(1 for w in waits if w <= self.slow_after) / len(waits), 3)
+
+        findings: list[Finding] = []
+        first = turns[0]
+        if first.auto_first is not None:
+            findings.append(self.finding(
+                ITEM, "auto_reply_first", "最先回复的是自动回复，不算人工响应，计时到人工回复为止",
+                first.auto_first, positive=False))
+        for t in turns[1:]:
+            if t.seconds is not None and t.seconds > self.slow_after:
+                findings.append(self._pair(
+                    "slow_reply", f"顾客等了 {_fmt(t.seconds)} 才得到人工回复（超过 {int(self.slow_after)} 秒）",
+                    t, positive=False))
+
+        no_times = all(m.time is None for m in msgs)
+        if no_times:
+            return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
+                                reason="聊天记录没有时间戳，无法计算首次响应时间", metrics=metrics)]
+        if first.answer is None:
+            findings.insert(0, self.finding(ITEM, "never_answered", "顾客的第一条消息没有人工回复",
+                                             first.asked, positive=False))
+            return [Measurement(item=ITEM, value=None, confidence=0.5, needs_review=True, findings=findings,
+                                reason="顾客一直没有等到人工回复", metrics=metrics)]
+        if first.seconds is None:
+            findings.insert(0, self._pair("first_response", "顾客的第一条消息或首次人工回复缺少时间，无法计时", first,
+                                          positive=False))
+            return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
+                                reason="首次响应的消息缺少时间戳，无法计算首次响应时间", metrics=metrics)]
+
+        seconds = first.seconds
+        metrics["first_response_seconds"] = round(seconds, 1)
+        real = (first.answer.time - first.asked.time).total_seconds()
+        reason = f"顾客第一条消息后 {_fmt(seconds)} 得到首次人工回复"
+        if abs(real - seconds) >= 1:
+            reason += f"（按营业时间 {self.hours.spec} 计，实际相隔 {_fmt(real)}）"
+        if first.seconds > self.slow_after:
+            kind = "slow_first_response"
+        else:
+            kind = "first_response"
+        findings.insert(0, self._pair(kind, reason, first, positive=seconds <= self.good_within))
+        return [Measurement(item=ITEM, value=round(seconds, 1), confidence=0.95, reason=reason,
+                            findings=findings, metrics=metrics)]
+
+    def _pair(self, kind: str, reason: str, turn: Turn, positive: bool) -> Finding:
+        """A finding whose evidence is the customer's message and the human reply."""
+        f = self.finding(ITEM, kind, reason, turn.asked, positive=positive,
+                         seconds=None if turn.seconds is None else round(turn.seconds, 1))
+        if turn.answer is not None:
+            f.evidence.append(evidence(turn.answer))
+        return f
