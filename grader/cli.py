@@ -49,6 +49,26 @@ def _cmd_grade(args) -> int:
     return EXIT_SET_ASIDE if counts.set_aside else EXIT_OK
 
 
+def _cmd_report(args) -> int:
+    from pathlib import Path
+
+    from grader.dates import DayRange
+    from grader.report import build, write_html, write_workbook
+    from grader.store import Store
+
+    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=args.month, tz=args.tz)
+    period = args.month or days.describe()
+    data = build(Store(args.db), days.since and days.since.isoformat(), days.until and days.until.isoformat(), period)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    xlsx = write_workbook(data, out / f"report-{period}.xlsx")
+    html = write_html(data, out / f"report-{period}.html")
+    print(f"报告：{len(data.cards)} 个评分会话（已复核 {data.reviewed}）→ {xlsx}，{html}", file=sys.stderr)
+    print(json.dumps({"status": "ok", "period": period, "scorecards": len(data.cards), "reviewed": data.reviewed,
+                      "xlsx": str(xlsx), "html": str(html)}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -71,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_grade)
+
+    rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
+    rp.add_argument("--date", help="one day (YYYY-MM-DD, yesterday, today)")
+    rp.add_argument("--month", help="a month (YYYY-MM)")
+    rp.add_argument("--since")
+    rp.add_argument("--until")
+    rp.add_argument("--tz", default="Asia/Shanghai")
+    rp.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
+    rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    rp.set_defaults(func=_cmd_report)
     return p
 
 

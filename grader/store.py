@@ -204,6 +204,36 @@ class Store:
         with self.engine.connect() as conn:
             return {tid: Scorecard.model_validate_json(js) for tid, js in conn.execute(q)}
 
+    def latest_overrides(self, transcript_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Per chat, the latest override value of each item (and of "scenario")."""
+        result: dict[str, dict[str, str]] = {}
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(overrides.c.transcript_id, overrides.c.item_id, overrides.c.to_value).where(
+                overrides.c.transcript_id.in_(chunk)).order_by(overrides.c.id)
+            with self.engine.connect() as conn:
+                for tid, item, value in conn.execute(q):
+                    result.setdefault(tid, {})[item] = value
+        return result
+
+    def reviewed(self, transcript_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(review_state.c.transcript_id).where(
+                review_state.c.reviewed.is_(True), review_state.c.transcript_id.in_(chunk))
+            with self.engine.connect() as conn:
+                found.update(r[0] for r in conn.execute(q))
+        return found
+
+    def current_in_days(self, since: str | None, until: str | None) -> list[Scorecard]:
+        """Current scorecards of chats that began on days since..until (ISO dates, inclusive)."""
+        q = select(scorecards.c.json).where(scorecards.c.current.is_(True))
+        if since:
+            q = q.where(scorecards.c.day >= since)
+        if until:
+            q = q.where(scorecards.c.day <= until)
+        with self.engine.connect() as conn:
+            return [Scorecard.model_validate_json(js) for (js,) in conn.execute(q.order_by(scorecards.c.id))]
+
     def scenario_overrides(self, transcript_ids: list[str]) -> dict[str, str]:
         """The supervisor's latest scenario choice per chat, which a re-grade must keep."""
         if not transcript_ids:
@@ -239,6 +269,11 @@ class Store:
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
