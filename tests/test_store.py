@@ -1,0 +1,43 @@
+from sqlalchemy import select
+
+from grader.pipeline import Grader
+from grader.store import Store, content_hash, scorecards, transcripts
+from tests.builders import transcript
+
+
+def _pair(grader, *lines, id="t1"):
+    t = transcript(*lines, id=id)
+    return t, grader.grade(t)
+
+
+def test_schema_created_and_versioned(tmp_path):
+    store = Store(str(tmp_path / "g.db"))
+    assert store.url.startswith("sqlite:///")
+    Store(str(tmp_path / "g.db"))  # opening again migrates nothing and fails nothing
+
+
+def test_saving_the_same_scorecard_twice_creates_no_duplicate(tmp_path):
+    store, grader = Store(str(tmp_path / "g.db")), Grader()
+    pair = _pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")
+    store.save([pair])
+    store.save([pair])
+    assert store.count(scorecards) == 1 and store.count(transcripts) == 1
+    ((tid, chash, _versions),) = store.graded_keys(["t1"])
+    assert (tid, chash) == ("t1", content_hash(pair[0]))
+
+
+def test_changed_content_keeps_history_and_one_current(tmp_path):
+    store, grader = Store(str(tmp_path / "g.db")), Grader()
+    store.save([_pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")])
+    store.save([_pair(grader, "c 10:00:00 在吗", "a 10:00:30 在")])
+    history = store.scorecard_history("t1")
+    assert [h["current"] for h in history] == [False, True]
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(transcripts.c.content)).scalar_one()
+    assert "10:00:30" in stored
+
+
+def test_postgres_style_url_is_accepted_as_is(tmp_path):
+    from grader.store import db_url
+    assert db_url("postgresql+psycopg://u@localhost/grader") == "postgresql+psycopg://u@localhost/grader"
+    assert db_url(str(tmp_path / "x.db")).startswith("sqlite:///")
