@@ -54,9 +54,10 @@ def _utf16_by_nuls(head: bytes) -> str | None:
     even = sum(1 for i in range(0, len(sample), 2) if sample[i] == 0)
     odd = sum(1 for i in range(1, len(sample), 2) if sample[i] == 0)
     pairs = len(sample) // 2
-    if odd >= 0.1 * pairs and odd >= 4 * max(even, 1) // 1 and even <= 0.02 * pairs:
+    # CJK characters rarely hold a zero byte (一 = U+4E00 does), so allow a few on the other side.
+    if odd >= 0.05 * pairs and even * 4 < odd:
         return "utf-16-le"
-    if even >= 0.1 * pairs and even >= 4 * max(odd, 1) and odd <= 0.02 * pairs:
+    if even >= 0.05 * pairs and odd * 4 < even:
         return "utf-16-be"
     return None
 

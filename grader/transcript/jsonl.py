@@ -1,0 +1,118 @@
+"""Canonical JSONL: one transcript per line.
+
+    {"id": "...", "platform": "taobao", "shop": "...", "agent": "店铺:小美", "customer": "tb123",
+     "messages": [{"time": "2026-11-22 10:00:01", "sender": "tb123", "role": "customer",
+                   "text": "在吗", "auto_reply": false}, ...]}
+
+`role` may be left out when `sender` is the transcript's `customer` or `agent` (or "system").
+`auto_reply` defaults to false; a system message's `kind` is derived from its text unless given.
+A line that cannot be read becomes a SetAside with its line number and a reason.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+
+from grader.transcript.encoding import UNDECODABLE
+from grader.transcript.model import Transcript
+from grader.transcript.parsing import BadTime, message, parse_time, role_word, system_kind, yes_no
+from grader.transcript.reader_types import SetAside
+
+_loads = json.loads
+
+
+class _Bad(Exception):
+    def __init__(self, reason: str, transcript_id: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.transcript_id = transcript_id
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides, one per non-blank line, in file order."""
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield transcript_from_json(line, file, number)
+        except _Bad as bad:
+            yield SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+
+
+def transcript_from_json(line: str, file: str, number: int) -> Transcript:
+    if UNDECODABLE in line:
+        raise _Bad("这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
+    try:
+        data = _loads(line)
+    except json.JSONDecodeError as exc:
+        raise _Bad(f"JSON 格式错误，第 {exc.colno} 个字符附近：{exc.msg} (broken JSON)") from None
+    if not isinstance(data, dict):
+        raise _Bad("这一行不是一个 JSON 对象（应为一条会话）(not a JSON object)")
+    return transcript_from_dict(data, file, number)
+
+
+def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcript:
+    raw_id = data.get("id", data.get("transcript_id"))
+    tid = str(raw_id) if raw_id not in (None, "") else None
+    raw_messages = data.get("messages")
+    if raw_messages is None:
+        raw_messages = data.get("turns")  # JDDC-style corpora call them turns
+    if raw_messages is None:
+        raise _Bad("缺少 messages 字段 (no messages)", tid)
+    if not isinstance(raw_messages, list):
+        raise _Bad("messages 不是列表 (messages must be a list)", tid)
+    if not raw_messages:
+        raise _Bad("会话没有任何消息 (no messages)", tid)
+    customer = _text_or_none(data.get("customer"))
+    agent = _text_or_none(data.get("agent"))
+    messages = []
+    for position, raw in enumerate(raw_messages, 1):
+        where = f"第 {position} 条消息"
+        if not isinstance(raw, dict):
+            raise _Bad(f"{where}不是 JSON 对象 (message is not an object)", tid)
+        try:
+            time = parse_time(raw.get("time"))
+        except BadTime as exc:
+            raise _Bad(f"{where}{exc}", tid) from None
+        text = raw.get("text")
+        if text is None:
+            text = raw.get("content")
+        if not isinstance(text, str):
+            raise _Bad(f"{where}没有文字内容 text (no text)", tid)
+        sender = raw.get("sender")
+        sender = str(sender) if sender not in (None, "") else None
+        role = role_word(raw.get("role"))
+        if role is None and raw.get("role") not in (None, ""):
+            raise _Bad(f"{where}的角色看不懂：{raw.get('role')!r}（应为 customer/agent/system）", tid)
+        if role is None:
+            if sender is not None and sender == customer:
+                role = "customer"
+            elif sender is not None and sender == agent:
+                role = "agent"
+            elif sender in ("system", "系统"):
+                role = "system"
+            else:
+                raise _Bad(f"{where}缺少 role，发送人也不是会话的 customer/agent (no role)", tid)
+        if sender is None:
+            sender = {"customer": customer, "agent": agent}.get(role) or role
+        try:
+            auto = yes_no(raw.get("auto_reply"))
+        except ValueError as exc:
+            raise _Bad(f"{where}{exc}", tid) from None
+        kind = raw.get("kind") or (system_kind(text) if role == "system" else "text")
+        messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
+                                kind=str(kind), source_file=file, source_line=number))
+    if tid is None:
+        tid = f"{file}:{number}"
+    notes = data.get("notes")
+    transcript = Transcript.model_construct(
+        id=tid, platform=str(data.get("platform") or "unknown"), shop=_text_or_none(data.get("shop")),
+        agent=agent, agents=[], customer=customer, messages=messages, source_file=file,
+        source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+    if raw_id in (None, ""):
+        transcript.notes.append("原文件没有会话 id，已用文件名和行号代替")
+    return transcript.normalize()
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value in (None, "") else str(value)

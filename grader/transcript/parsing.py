@@ -1,0 +1,180 @@
+"""Helpers every format parser shares: times, role words, system-notice kinds, fast messages.
+
+Parsers check their input themselves and build messages with `Message.model_construct`
+(no per-message pydantic validation), so times are made tz-aware here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+
+from grader.errors import ConfigError
+from grader.transcript.model import SHANGHAI, Message
+
+# ---------------------------------------------------------------- times
+
+_TIME = re.compile(
+    r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+|(?=$))"
+    r"(?:(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+class BadTime(ValueError):
+    """A time value that is missing or cannot be understood; str() is a reason for people."""
+
+
+def parse_time(value: object) -> datetime:
+    """A tz-aware datetime from what exports write: text, epoch seconds/ms, or datetime.
+
+    Naive times are Beijing time (Asia/Shanghai).
+    """
+    if value is None or value == "":
+        raise BadTime("没有时间 (no time)")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    if isinstance(value, bool):
+        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, SHANGHAI)
+        except (OverflowError, OSError, ValueError):
+            raise BadTime(f"时间无法解析 (unparseable time): {value!r}") from None
+    if not isinstance(value, str):
+        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)  # fast path: "2026-11-22 10:00:01", ISO 8601
+    except ValueError:
+        parsed = _parse_loose(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+def _parse_loose(value: str) -> datetime:
+    text = value.strip()
+    if text.isdigit() and len(text) in (10, 13):
+        return parse_time(int(text))
+    m = _TIME.match(text)
+    if not m:
+        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+    y, mo, d, h, mi, s, frac, tz = m.groups()
+    tzinfo = None
+    if tz == "Z":
+        tzinfo = timezone.utc
+    elif tz:
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+                        int((frac or "0").ljust(6, "0")), tzinfo=tzinfo)
+    except ValueError:
+        raise BadTime(f"时间无法解析 (unparseable time): {value!r}") from None
+
+
+# ---------------------------------------------------------------- role words
+
+ROLE_WORDS = {
+    "customer": "customer", "buyer": "customer", "客户": "customer", "买家": "customer",
+    "顾客": "customer", "用户": "customer",
+    "agent": "agent", "seller": "agent", "客服": "agent", "卖家": "agent", "商家": "agent",
+    "system": "system", "系统": "system",
+}
+
+TRUE_WORDS = {"是", "true", "1", "yes", "y", "t", "对", "自动", "自动回复"}
+FALSE_WORDS = {"否", "false", "0", "no", "n", "f", "", "不是", "人工"}
+
+
+def role_word(value: object) -> str | None:
+    """customer/agent/system for a role word in English or Chinese, None if unknown or empty."""
+    if value is None:
+        return None
+    return ROLE_WORDS.get(str(value).strip().lower())
+
+
+def yes_no(value: object) -> bool:
+    """是/否/true/false/1/0 (and empty = no). Raises ValueError for anything else."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"自动回复的值看不懂 (auto_reply must be 是/否/true/false/1/0): {value!r}")
+
+
+# ---------------------------------------------------------------- system notices
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    pattern: re.Pattern[str]
+
+
+KINDS = ("transfer", "recall", "order", "notice")
+
+
+def load_notices(text: str, source: str = "qianniu_notices.txt") -> list[Notice]:
+    """Parse a notice-pattern file: `KIND REGEX` per line, # comments."""
+    notices = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2 or parts[0] not in KINDS:
+            raise ConfigError(
+                f"{source}:{number}: expected 'KIND REGEX' with KIND one of {', '.join(KINDS)}, "
+                f"got {raw!r}")
+        try:
+            pattern = re.compile(parts[1].strip())
+        except re.error as exc:
+            raise ConfigError(f"{source}:{number}: bad regular expression: {exc}") from None
+        notices.append(Notice(parts[0], pattern))
+    return notices
+
+
+NOTICES: list[Notice] = load_notices(
+    resources.files("grader.transcript").joinpath("qianniu_notices.txt").read_text("utf-8"))
+
+# Cheap pre-check: every notice line holds one of these characters (keeps regexes off most lines).
+_NOTICE_HINT = re.compile(r"转|撤回|已|原因|来自|浏览|订单|交易|系统")
+
+
+def match_notice(line: str, notices: list[Notice] | None = None) -> tuple[Notice, re.Match] | None:
+    """The notice pattern that matches the whole (stripped) line, if any."""
+    text = line.strip()
+    if not text or (notices is None and not _NOTICE_HINT.search(text)):
+        return None
+    for notice in NOTICES if notices is None else notices:
+        m = notice.pattern.fullmatch(text)
+        if m:
+            return notice, m
+    return None
+
+
+def system_kind(text: str) -> str:
+    """The kind of a system message: transfer, recall, order, or notice."""
+    found = match_notice(text)
+    return found[0].kind if found else "notice"
+
+
+# ---------------------------------------------------------------- messages
+
+AUTO_PREFIX = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】)\s*")
+
+
+def message(*, time: datetime | None, sender: str, role: str, text: str, auto_reply: bool = False,
+            kind: str = "text", source_file: str | None, source_line: int | None) -> Message:
+    """A Message without validation: the caller has checked role and made `time` tz-aware."""
+    return Message.model_construct(
+        index=0, time=time, sender=sender, role=role, text=text, auto_reply=auto_reply,
+        kind=kind, source_file=source_file, source_line=source_line)

@@ -1,0 +1,180 @@
+"""Read chat exports (files or folders) into normalized transcripts, setting aside what fails.
+
+    result = read_paths(["transcripts/"])
+    print(result.summary())          # read = parsed + set aside, messages, reasons
+
+`iter_read` streams: one file at a time, each transcript as soon as it is parsed, files in
+sorted order. A bad file or line never stops a batch: it becomes a `SetAside` with file, line
+and a reason. Folders are walked recursively; hidden files and folders are skipped, and so are
+files matched by a `.graderignore` (glob patterns, one per line, relative to the folder holding
+it) — e.g. the README beside sample chats. Every other file is sniffed by content; one of
+unknown format is set aside, never silently ignored.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from grader.transcript.encoding import numbered_lines, open_text
+from grader.transcript.jsonl import parse_jsonl
+from grader.transcript.model import Transcript
+from grader.transcript.qianniu import parse_qianniu
+from grader.transcript.reader_types import SetAside
+from grader.transcript.sniff import sniff
+from grader.transcript.table import parse_csv, parse_xlsx
+
+__all__ = ["ReadResult", "SetAside", "iter_read", "read_file", "read_paths"]
+
+IGNORE_FILE = ".graderignore"
+
+
+@dataclass
+class ReadResult:
+    transcripts: list[Transcript] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
+
+    @property
+    def parsed(self) -> int:
+        return len(self.transcripts)
+
+    @property
+    def read(self) -> int:
+        """Everything the reader met: parsed + set aside."""
+        return self.parsed + len(self.set_aside)
+
+    @property
+    def messages(self) -> int:
+        return sum(len(t.messages) for t in self.transcripts)
+
+    def add(self, item: Transcript | SetAside) -> None:
+        (self.set_aside if isinstance(item, SetAside) else self.transcripts).append(item)
+
+    def summary(self, examples: int = 3) -> str:
+        repaired = sum(1 for t in self.transcripts if t.notes)
+        lines = [
+            f"读取 read {self.read} = 解析 parsed {self.parsed} + 搁置 set aside {len(self.set_aside)}",
+            f"消息 messages {self.messages}；有修复记录的会话 transcripts with repair notes {repaired}",
+        ]
+        if self.set_aside:
+            lines.append("搁置原因 set aside by reason:")
+            groups: dict[str, list[SetAside]] = {}
+            for item in self.set_aside:
+                groups.setdefault(reason_category(item.reason), []).append(item)
+            for category, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+                shown = "; ".join(
+                    f"{i.file}" + (f":{i.line}" if i.line is not None else "") for i in items[:examples])
+                more = " …" if len(items) > examples else ""
+                lines.append(f"  {len(items)} × {category}  ({shown}{more})")
+        return "\n".join(lines)
+
+
+_TAG = re.compile(r"\(([^()]*)\)\s*$")
+
+
+def reason_category(reason: str) -> str:
+    """The short English tag a reason ends with, e.g. "(broken JSON)", else the reason itself."""
+    m = _TAG.search(reason)
+    return m.group(1) if m else reason
+
+
+def read_paths(paths: Iterable[str | Path] | str | Path) -> ReadResult:
+    result = ReadResult()
+    for item in iter_read(paths):
+        result.add(item)
+    return result
+
+
+def read_file(path: str | Path) -> list[Transcript | SetAside]:
+    return list(_read_one(Path(path)))
+
+
+def iter_read(paths: Iterable[str | Path] | str | Path) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides from files and folders, streamed one file at a time."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for file in walk(path):
+                yield from _read_one(file)
+        elif path.is_file():
+            yield from _read_one(path)
+        else:
+            yield SetAside(file=str(path), line=None, reason="文件或文件夹不存在 (no such file)")
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped."""
+    yield from _walk(folder, [])
+
+
+def _walk(folder: Path, ignores: list[tuple[Path, str]]) -> Iterator[Path]:
+    ignore_file = folder / IGNORE_FILE
+    if ignore_file.is_file():
+        ignores = ignores + [(folder, p) for p in _ignore_patterns(ignore_file)]
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if any(_ignored(path, base, pattern) for base, pattern in ignores):
+            continue
+        if entry.is_dir():
+            yield from _walk(path, ignores)
+        elif entry.is_file():
+            yield path
+
+
+def _ignore_patterns(file: Path) -> list[str]:
+    text = file.read_text(encoding="utf-8", errors="replace")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: Path, base: Path, pattern: str) -> bool:
+    relative = path.relative_to(base).as_posix()
+    return fnmatch.fnmatch(relative, pattern.strip("/")) or fnmatch.fnmatch(path.name, pattern)
+
+
+def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
+    """Everything in one file; an unexpected failure sets aside the rest of the file."""
+    file = str(path)
+    count = 0
+    try:
+        sniffed = sniff(path)
+        if sniffed.format is None:
+            count += 1
+            yield SetAside(file=file, line=None, reason=sniffed.reason or "无法读取 (unreadable)")
+            return
+        for item in _parse(path, file, sniffed.format, sniffed.encoding):
+            count += 1
+            yield item
+    except OSError as exc:
+        count += 1
+        yield SetAside(file=file, line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")
+    except Exception as exc:  # noqa: BLE001 — a batch never dies on one file
+        count += 1
+        yield SetAside(file=file, line=None,
+                       reason=f"读取中途出错，文件其余部分未读：{type(exc).__name__}: {exc} (reader error)")
+    if count == 0:
+        yield SetAside(file=file, line=None, reason="文件里没有任何会话 (no transcripts in file)")
+
+
+def _parse(path: Path, file: str, fmt: str, encoding: str | None) -> Iterator[Transcript | SetAside]:
+    if fmt == "xlsx":
+        yield from parse_xlsx(path, file)
+        return
+    with open_text(path, encoding or "utf-8") as stream:
+        if fmt == "jsonl":
+            yield from parse_jsonl(numbered_lines(stream), file)
+        elif fmt == "qianniu":
+            yield from parse_qianniu(numbered_lines(stream), file)
+        else:
+            yield from parse_csv(stream, file)
+

@@ -1,0 +1,85 @@
+"""Tell a file's format from its content (the extension is not trusted).
+
+jsonl    the first non-blank line starts with "{"
+csv      the first non-blank line is a header with the message-table columns (comma or tab)
+qianniu  a Qianniu header line `昵称 2026-11-22 10:00:01` among the first lines
+xlsx     a zip holding xl/workbook.xml
+Anything else is set aside with a reason a person understands.
+"""
+from __future__ import annotations
+
+import csv
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.transcript import table
+from grader.transcript.encoding import HEAD_BYTES, UNDECODABLE, decode_bytes, detect_encoding, read_head
+from grader.transcript.qianniu import is_header
+
+FORMATS = ("jsonl", "qianniu", "csv", "xlsx")
+_LOOK_AT = 60  # non-blank lines searched for a Qianniu header
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    format: str | None  # one of FORMATS, or None when the file is set aside
+    encoding: str | None = None
+    reason: str | None = None  # why it is set aside
+
+
+def sniff(path: Path) -> Sniffed:
+    head = read_head(path)
+    if not head.strip():
+        return Sniffed(None, reason="文件是空的 (empty file)")
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "xl/workbook.xml" in z.namelist():
+                    return Sniffed("xlsx")
+        except zipfile.BadZipFile:
+            pass
+        return Sniffed(None, reason="是压缩包（zip），不是聊天记录导出 (unknown format: zip)")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return Sniffed(None, reason="旧版 Office 文件（.xls/.doc），请在 Excel 里另存为 .xlsx 或 CSV "
+                                    "(unknown format: legacy .xls)")
+    encoding = detect_encoding(head)
+    if encoding is None:
+        return Sniffed(None, reason="无法解码：不是 UTF-8、GB18030/GBK 或 UTF-16 文本，可能是二进制文件 "
+                                    "(undecodable bytes)")
+    text = head.decode(encoding, errors="grader-undecodable").lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(head) == HEAD_BYTES and len(lines) > 1:
+        lines.pop()  # may be cut in the middle
+    nonblank = [line for line in lines if line.strip()]
+    if not nonblank:
+        return Sniffed(None, reason="文件是空的 (empty file)")
+    fmt = sniff_text(nonblank)
+    if fmt is None:
+        return Sniffed(None, encoding, "无法识别的文件格式：不是 JSONL、千牛聊天记录，也不是带表头的 CSV "
+                                       "(unknown format)")
+    return Sniffed(fmt, encoding)
+
+
+def sniff_text(nonblank: list[str]) -> str | None:
+    """The format of text whose first non-blank lines are `nonblank`."""
+    first = nonblank[0].lstrip("\ufeff").strip()
+    if first.startswith("{"):
+        return "jsonl"
+    delimiter = table.sniff_delimiter(first)
+    try:
+        cells = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error:
+        cells = []
+    if table.looks_like_header(cells):
+        return "csv"
+    if any(is_header(line) for line in nonblank[:_LOOK_AT]):
+        return "qianniu"
+    return None
+
+
+def sniff_bytes(data: bytes) -> str | None:
+    """The format of an in-memory text export (for tests and pasted input)."""
+    text, _ = decode_bytes(data)
+    nonblank = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()]
+    return sniff_text(nonblank) if nonblank and UNDECODABLE not in text else None

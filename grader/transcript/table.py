@@ -1,0 +1,203 @@
+"""CSV and Excel (.xlsx) exports: one row per message, a header row first.
+
+Columns (English or the Chinese a shop's own export uses; header case, spaces and a
+parenthesised hint such as "角色(客户/客服/系统)" are ignored):
+
+    required  transcript_id 会话ID · time 时间 · sender 发送人 · role 角色 · text 内容
+    optional  auto_reply 自动回复 · agent 客服 · shop 店铺 · customer 客户 · platform 平台 · kind
+
+Role words: 客户/买家 → customer, 客服/卖家 → agent, 系统 → system (English too); an empty role is
+taken from the agent/customer columns when the sender matches. 自动回复: 是/否/true/false/1/0.
+Rows are grouped by transcript id (rows of one chat need not be adjacent); a chat with one bad
+row is set aside with that row's line number.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from grader.transcript.encoding import UNDECODABLE
+from grader.transcript.model import Transcript
+from grader.transcript.parsing import BadTime, message, parse_time, role_word, system_kind, yes_no
+from grader.transcript.reader_types import SetAside
+
+COLUMNS = {
+    "transcript_id": ("transcript_id", "transcriptid", "conversation_id", "chat_id", "会话id",
+                      "会话编号", "会话", "对话id"),
+    "time": ("time", "timestamp", "时间", "发送时间", "消息时间"),
+    "sender": ("sender", "from", "发送人", "发送者", "发送方", "昵称"),
+    "role": ("role", "角色", "身份"),
+    "text": ("text", "content", "message", "内容", "消息内容", "消息"),
+    "auto_reply": ("auto_reply", "autoreply", "auto", "自动回复", "是否自动回复"),
+    "agent": ("agent", "客服", "客服账号", "接待客服"),
+    "shop": ("shop", "store", "店铺", "店铺名"),
+    "customer": ("customer", "buyer", "客户", "买家", "顾客"),
+    "platform": ("platform", "平台"),
+    "kind": ("kind", "类型"),
+}
+REQUIRED = ("transcript_id", "time", "sender", "role", "text")
+LABELS = {"transcript_id": "会话ID", "time": "时间", "sender": "发送人", "role": "角色", "text": "内容"}
+_ALIASES = {alias: field for field, aliases in COLUMNS.items() for alias in aliases}
+_HINT = re.compile(r"[（(].*?[)）]")
+
+
+def normalize_header(cell: object) -> str:
+    text = _HINT.sub("", str(cell or "")).strip().lower().lstrip("\ufeff")
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def header_fields(cells: list) -> dict[str, int]:
+    """Field name → column index for a header row (first column wins on repeats)."""
+    fields: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        field = _ALIASES.get(normalize_header(cell))
+        if field and field not in fields:
+            fields[field] = i
+    return fields
+
+
+def looks_like_header(cells: list) -> bool:
+    """Enough known columns to be a message table (so a missing column is reported, not guessed)."""
+    fields = header_fields(cells)
+    return sum(1 for f in REQUIRED if f in fields) >= 3
+
+
+def sniff_delimiter(first_line: str) -> str:
+    return "\t" if first_line.count("\t") > first_line.count(",") else ","
+
+
+def parse_csv(lines: Iterable[str], file: str) -> Iterator[Transcript | SetAside]:
+    """`lines`: the file's text lines with their line ends (as from open(newline=""))."""
+    lines = iter(lines)
+    first = next(lines, "")
+    reader = csv.reader(_chain(first, lines), delimiter=sniff_delimiter(first))
+    rows = ((reader.line_num, row) for row in reader)
+    yield from parse_rows(rows, file)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def parse_xlsx(path: Path, file: str) -> Iterator[Transcript | SetAside]:
+    import openpyxl  # only when an Excel file is read
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or encrypted workbook: openpyxl raises many kinds
+        yield SetAside(file=file, line=None, reason=f"Excel 文件打不开 (cannot open workbook): {exc}")
+        return
+    try:
+        found = False
+        for sheet in book.worksheets:
+            rows = ((n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+            for item in parse_rows(rows, file, sheet=sheet.title if len(book.worksheets) > 1 else None):
+                found = True
+                yield item
+        if not found:
+            yield SetAside(file=file, line=None, reason="Excel 文件里没有数据 (empty workbook)")
+    finally:
+        book.close()
+
+
+def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = None
+               ) -> Iterator[Transcript | SetAside]:
+    where = f"{file}#{sheet}" if sheet else file
+    header = None
+    for number, row in rows:
+        if any(_cell(c) for c in row):
+            header = (number, row)
+            break
+    if header is None:
+        return
+    header_line, cells = header
+    fields = header_fields(cells)
+    missing = [f for f in REQUIRED if f not in fields]
+    if missing:
+        names = "、".join(f"{f}（{LABELS[f]}）" for f in missing)
+        yield SetAside(file=where, line=header_line,
+                       reason=f"表头缺少必需的列：{names} (missing required column)")
+        return
+
+    chats: dict[str, dict] = {}
+    for number, row in rows:
+        if not any(_cell(c) for c in row):
+            continue
+        get = {f: (row[i] if i < len(row) else None) for f, i in fields.items()}
+        tid = _cell(get["transcript_id"])
+        if not tid:
+            yield SetAside(file=where, line=number, reason="这一行没有会话ID (no transcript id)")
+            continue
+        chat = chats.get(tid)
+        if chat is None:
+            chat = chats[tid] = {"line": number, "rows": [], "error": None, "meta": {}}
+        if chat["error"] is None:
+            for f in ("agent", "shop", "customer", "platform"):
+                if f in get and _cell(get[f]) and f not in chat["meta"]:
+                    chat["meta"][f] = _cell(get[f])
+            chat["rows"].append((number, get))
+
+    for tid, chat in chats.items():
+        try:
+            yield _build(tid, chat, where)
+        except _Bad as bad:
+            yield SetAside(file=where, line=bad.line, reason=bad.reason, transcript_id=tid)
+
+
+class _Bad(Exception):
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _build(tid: str, chat: dict, file: str) -> Transcript:
+    meta = chat["meta"]
+    customer, agent = meta.get("customer"), meta.get("agent")
+    messages = []
+    for number, get in chat["rows"]:
+        if any(isinstance(v, str) and UNDECODABLE in v for v in get.values()):
+            raise _Bad(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
+        try:
+            time = parse_time(get["time"])
+        except BadTime as exc:
+            raise _Bad(number, str(exc)) from None
+        sender = _cell(get["sender"])
+        role = role_word(get["role"])
+        if role is None:
+            if _cell(get["role"]):
+                raise _Bad(number, f"角色看不懂：{_cell(get['role'])!r}（应为 客户/客服/系统）(unknown role)")
+            if sender and sender == customer:
+                role = "customer"
+            elif sender and sender == agent:
+                role = "agent"
+            elif sender in ("system", "系统"):
+                role = "system"
+            else:
+                raise _Bad(number, "没有角色，发送人也不是会话的客户或客服 (no role)")
+        if not sender:
+            sender = {"customer": customer, "agent": agent}.get(role) or role
+        try:
+            auto = yes_no(get.get("auto_reply"))
+        except ValueError as exc:
+            raise _Bad(number, str(exc)) from None
+        text = _cell(get["text"], strip=False)
+        kind = _cell(get.get("kind")) or (system_kind(text) if role == "system" else "text")
+        messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
+                                kind=kind, source_file=file, source_line=number))
+    return Transcript.model_construct(
+        id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
+        agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
+        notes=[]).normalize()
+
+
+def _cell(value: object, strip: bool = True) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return text.strip() if strip else text.strip("\r\n")
