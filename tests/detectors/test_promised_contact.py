@@ -1,0 +1,108 @@
+from datetime import datetime
+
+import pytest
+
+from grader.detectors.lexicon import LexiconSet
+from grader.detectors.promised_contact import PromisedContactDetector, cn_number, duration_seconds, time_deadline
+from grader.transcript.model import SHANGHAI
+from tests.builders import chat
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return PromisedContactDetector(LexiconSet.load())
+
+
+def measure(detector, *lines):
+    (m,) = detector.detect(chat(*lines))
+    assert m.item == "aftersale.promised_contact"
+    return m
+
+
+ASK = "c 10:00:00 我的快递三天没动了"
+
+
+@pytest.mark.parametrize("name, lines, value, verdicts", [
+    ("kept at 7 of 10 minutes", [ASK, "a 10:00:10 亲，我帮您查一下，10分钟内给您回复", "a 10:07:10 查到了，明天送达"],
+     1, ["kept"]),
+    ("broken at 40 minutes", [ASK, "a 10:00:10 10分钟内给您回复", "c 10:30:00 怎么还没消息",
+                              "a 10:40:10 不好意思，查到了"], 0, ["broken"]),
+    ("半小时 kept", [ASK, "a 10:00:10 半小时内给您答复", "a 10:25:00 已经催过快递了"], 1, ["kept"]),
+    ("半小时 broken", [ASK, "a 10:00:10 半小时内给您答复", "a 10:45:00 已经催过快递了"], 0, ["broken"]),
+    ("两个小时内 kept", [ASK, "a 10:00:10 两个小时内会有专员联系您", "a 11:50:00 您好，专员已经核实"], 1, ["kept"]),
+    ("一个半小时 broken", [ASK, "a 10:00:10 一个半小时内给您处理", "a 11:40:00 处理好了"], 0, ["broken"]),
+    ("十分钟 Chinese numeral", [ASK, "a 10:00:10 十分钟之内给您回复", "a 10:09:00 查到了"], 1, ["kept"]),
+    ("window beyond the transcript", [ASK, "a 10:00:10 24小时内给您答复", "c 10:01:00 好的"], None, ["unknown"]),
+    ("broken: chat goes on past the window with no agent", [
+        ASK, "a 10:00:10 10分钟内给您回复", "c 10:30:00 人呢？"], 0, ["broken"]),
+    ("vague 稍后 kept", [ASK, "a 10:00:10 我核实一下，稍后给您回复", "a 10:05:00 核实好了"], 1, ["kept"]),
+    ("vague 稍后 beyond the transcript", [ASK, "a 10:00:10 稍后给您回复"], None, ["unknown"]),
+    ("time of day kept", [ASK, "a 10:00:10 明天上午给您回电", "a 2026-11-23 09:30:00 您好，回访一下"], 1, ["kept"]),
+    ("time of day broken", [ASK, "a 10:00:10 明天上午给您回电", "a 2026-11-23 15:00:00 您好"], 0, ["broken"]),
+    ("下午5点前 kept", [ASK, "a 10:00:10 今天下午5点前联系您", "a 16:50:00 您好"], 1, ["kept"]),
+    ("open promise kept by a later message", [ASK, "a 10:00:10 有结果第一时间通知您", "a 13:00:00 已经查到了"],
+     1, ["kept"]),
+    ("negated is no promise", [ASK, "a 10:00:10 这个无法在10分钟内回复您"], 1, []),
+    ("customer's words are no promise", ["c 10:00:00 你10分钟内给我回复", "a 10:00:10 好的亲"], 1, []),
+    ("前一天 is not a window", [ASK, "a 10:00:10 预约客服会在收货日期的前一天与您联系确认送货"], 1, []),
+    ("商品到达一天后 is not from now", [ASK, "a 10:00:10 商品到达一天后会有安装师傅跟您联系"], 1, []),
+    ("马上联系我们 asks the customer to call", [ASK, "a 10:00:10 签收后发现问题可以马上联系我们"], 1, []),
+    ("第一时间联系我们 asks the customer", [ASK, "a 10:00:10 有其他问题欢迎第一时间联系我们哦"], 1, []),
+    ("没有回复 is not 有回复", [ASK, "a 10:00:10 站点没有回复我 我电话联系下配送员"], 1, []),
+    ("auto-reply is no promise", [ASK, "auto 10:00:01 客服将在10分钟内回复您", "a 10:30:00 您好"], 1, []),
+])
+def test_promises(detector, name, lines, value, verdicts):
+    m = measure(detector, *lines)
+    assert m.value == value, name
+    assert [f.data["verdict"] for f in m.findings] == verdicts
+    for f in m.findings:
+        assert f.lexicon == "promise"
+        assert f.positive == (f.data["verdict"] == "kept")
+
+
+def test_no_promise_is_the_rubric_fallback(detector):
+    m = measure(detector, ASK, "a 10:00:10 亲，已经帮您催了")
+    assert m.value == 1 and m.needs_review and m.confidence == 0.5
+    assert m.reason == "本次会话没有作出回复承诺"
+
+
+def test_unknown_reason(detector):
+    m = measure(detector, ASK, "a 10:00:10 24小时内给您答复")
+    assert m.needs_review and "承诺时限在会话记录之外，无法核实" in m.reason
+
+
+def test_no_timestamps(detector):
+    m = measure(detector, "c 快递没动", "a 10分钟内给您回复", "a 查到了")
+    assert m.value is None and m.needs_review
+    assert "时间戳" in m.reason
+
+
+def test_kept_evidence_points_at_both_messages(detector):
+    m = measure(detector, ASK, "a 10:00:10 亲，10分钟内给您回复", "a 10:07:10 查到了")
+    (f,) = m.findings
+    assert [e.message_index for e in f.evidence] == [1, 2]
+    assert f.evidence[0].quote == "10分钟内给您回复"
+
+
+@pytest.mark.parametrize("text, number", [("10", 10), ("十", 10), ("十五", 15), ("二十四", 24), ("两", 2),
+                                           ("半", 0.5), ("一百", 100), ("三十", 30)])
+def test_cn_number(text, number):
+    assert cn_number(text) == number
+
+
+@pytest.mark.parametrize("text, seconds", [("10分钟内", 600), ("半小时", 1800), ("半个小时", 1800),
+                                            ("两个小时", 7200), ("一个半小时", 5400), ("24小时", 86400),
+                                            ("3个工作日", 3 * 86400)])
+def test_duration_seconds(text, seconds):
+    assert duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text, said, deadline", [
+    ("明天上午给您回电", "2026-11-22T15:00", "2026-11-23T12:00"),
+    ("今天下午5点前联系您", "2026-11-22T10:00", "2026-11-22T17:00"),
+    ("10点给您回电", "2026-11-22T15:00", "2026-11-23T10:05"),
+    ("明天给您答复", "2026-11-22T15:00", "2026-11-23T23:59:59"),
+])
+def test_time_deadline(text, said, deadline):
+    at = lambda s: datetime.fromisoformat(s).replace(tzinfo=SHANGHAI)  # noqa: E731
+    assert time_deadline(text, at(said), 300) == at(deadline)
