@@ -73,8 +73,15 @@ def parse_csv(lines: Iterable[str], file: str) -> Iterator[Transcript | SetAside
     lines = iter(lines)
     first = next(lines, "")
     reader = csv.reader(_chain(first, lines), delimiter=sniff_delimiter(first))
-    rows = ((reader.line_num, row) for row in reader)
-    yield from parse_rows(rows, file)
+    yield from parse_rows(_numbered(reader), file)
+
+
+def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
+    """Rows with the line each starts on (a quoted cell may span lines)."""
+    end = 0
+    for row in reader:
+        yield end + 1, row
+        end = reader.line_num
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
