@@ -1,0 +1,59 @@
+import pytest
+
+from grader.detectors.lexicon import LexiconSet
+from grader.detectors.same_day_resolution import SameDayResolutionDetector
+from tests.builders import chat
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return SameDayResolutionDetector(LexiconSet.load())
+
+
+ASK = "c 10:00:00 收到的杯子是碎的"
+
+
+@pytest.mark.parametrize("name, lines, value, kind", [
+    ("refund done, customer thanks", [ASK, "a 10:00:10 非常抱歉，已经给您退款了", "c 10:01:00 好的谢谢"], 2, "resolved"),
+    ("resend done", [ASK, "a 10:00:10 已为您补发一个新的", "a 10:00:20 还有其他问题吗"], 2, "resolved"),
+    ("return agreed", [ASK, "a 10:00:10 已同意退货，您寄回就行"], 2, "resolved"),
+    ("处理好了", [ASK, "a 10:00:10 亲，地址已经处理好了"], 2, "resolved"),
+    ("customer confirms 解决了", [ASK, "a 10:00:10 您重启一下试试", "c 10:05:00 解决了，谢谢"], 2, "customer_solved"),
+    ("concrete next contact", [ASK, "a 10:00:10 专员明天上午10点前联系您", "c 10:00:30 好的"], 2, "next_contact"),
+    ("24 hours", [ASK, "a 10:00:10 24小时内给您答复", "c 10:00:30 行"], 2, "next_contact"),
+    ("vague promise", [ASK, "a 10:00:10 稍后联系您", "c 10:00:30 好的"], 1, "vague"),
+    ("vague: result notice", [ASK, "a 10:00:10 有结果通知您", "c 10:00:30 好"], 1, "vague"),
+    ("hand-off only", [ASK, "a 10:00:10 已经为您反馈给仓库了", "c 10:00:30 嗯"], 1, "pending"),
+    ("last message unanswered", [ASK, "a 10:00:10 您好", "c 10:01:00 那怎么办"], 0, "unanswered"),
+    ("auto-reply is no answer", [ASK, "a 10:00:10 您好", "c 10:01:00 那怎么办", "auto 10:01:01 稍等"], 0, "unanswered"),
+    ("still complaining", [ASK, "a 10:00:10 已经给您退款了", "c 10:30:00 怎么还没到账", "a 10:30:10 亲请耐心等待"],
+     0, "protest"),
+    ("protest then fixed", [ASK, "c 10:00:05 怎么还没人处理", "a 10:00:10 已经给您退款了", "c 10:01:00 好的"],
+     2, "resolved"),
+    ("deflect", [ASK, "a 10:00:10 这个我们也没办法，您自己联系快递", "c 10:01:00 哦"], 0, "deflect"),
+    ("accepts without explicit fix", [ASK, "a 10:00:10 拍照给我看一下", "c 10:01:00 [图片]",
+                                      "a 10:01:10 这个可以正常使用的", "c 10:02:00 好的谢谢"], 2, "customer_accepts"),
+    ("negated refund is no fix", [ASK, "a 10:00:10 还没有给您退款", "c 10:00:20 嗯"], 1, None),
+    ("resolved next day without agreement", [ASK, "a 10:00:10 您好，我看下", "c 10:01:00 嗯",
+                                             "a 2026-11-23 10:00:00 已经给您退款了"], 1, "resolved"),
+    ("resolved next day as agreed", [ASK, "a 10:00:10 明天上午给您答复", "c 10:01:00 嗯",
+                                     "a 2026-11-23 10:00:00 已经给您退款了"], 2, "resolved"),
+])
+def test_same_day_resolution(detector, name, lines, value, kind):
+    (m,) = detector.detect(chat(*lines))
+    assert m.item == "aftersale.same_day_resolution"
+    assert m.value == value, name
+    assert [f.kind for f in m.findings][:1] == ([kind] if kind else [])
+    assert m.needs_review == (value == 1)
+    assert 0.3 <= m.confidence <= 0.8
+
+
+def test_no_timestamps_lowers_confidence(detector):
+    (m,) = detector.detect(chat("c 杯子碎了", "a 已经给您退款了"))
+    assert m.value == 2 and m.confidence == 0.6
+    assert "时间戳" in m.reason
+
+
+def test_no_customer(detector):
+    (m,) = detector.detect(chat("a 10:00:00 您好"))
+    assert m.value is None and m.needs_review
