@@ -1,0 +1,143 @@
+"""presale.follow_up: the agent follows up a quiet or undecided customer (跟进客户催单).
+
+Two kinds, each human agent message counted at most once:
+
+* timing ("re_engage"): after an agent's open question (follow_up_cues tag=question, not a closing
+  like 还有什么可以帮您) or an unpaid-order system message (kind "order", tag=unpaid, not paid),
+  the customer stays silent for at least ``follow_up_silence_seconds`` (default 180), and the
+  first *human* agent message after that silence, before the customer speaks again or the order is
+  paid, re-engages them. A presence check (亲还在吗/还在考虑吗, follow_up tag=presence) also counts
+  when the agent spoke last and the customer has been silent that long. Auto-replies never count.
+* wording ("nudge"): a human agent message holding a nudge toward ordering (喜欢可以先拍下,
+  今天下单今天发, 库存不多, 活动快结束了 …, follow_up tag=nudge), whatever the timing.
+
+Closing lines (还有什么可以帮您, tag=closing) are never a follow-up. Without timestamps only the
+wording can be judged: presence checks are then counted but flagged for review.
+value = number of follow-up messages.
+"""
+from __future__ import annotations
+
+from grader.detectors.base import Detector, register
+from grader.detectors.chat import Chat, evidence, has_words
+from grader.detectors.findings import Measurement
+
+ITEM = "presale.follow_up"
+
+
+def _mins(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 60} 分 {s % 60} 秒" if s % 60 else f"{s // 60} 分钟"
+
+
+@register
+class FollowUpDetector(Detector):
+    name = "follow_up"
+    version = "1"
+    items = (ITEM,)
+    lexicons = ("follow_up", "follow_up_cues")
+
+    def __init__(self, lexicons, options=None):
+        super().__init__(lexicons, options)
+        self.silence = float(self.options.get("follow_up_silence_seconds", 180))
+
+    def detect(self, chat: Chat) -> list[Measurement]:
+        words, cues = self.lex["follow_up"], self.lex["follow_up_cues"]
+        msgs = chat.messages
+        humans = chat.human_agent
+        orders = [m for m in msgs if m.role == "system" and m.kind == "order"]
+
+        agent_tags: dict[int, dict[str, object]] = {}
+        for msg, match in chat.find(words):
+            agent_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "nudge", match)
+        cue_tags: dict[int, dict[str, object]] = {}
+        for msg, match in chat.find(cues, humans + orders):
+            cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
+
+        def is_closing(i: int) -> bool:
+            tags = agent_tags.get(i, {})
+            return "closing" in tags and "nudge" not in tags
+
+        triggers = []
+        for m in humans:
+            if "question" in cue_tags.get(m.index, {}) and not is_closing(m.index):
+                triggers.append((m, "question"))
+        for m in orders:
+            tags = cue_tags.get(m.index, {})
+            if "unpaid" in tags and "paid" not in tags:
+                triggers.append((m, "unpaid"))
+        triggers.sort(key=lambda t: t[0].index)
+
+        counted: dict[int, object] = {}  # message index -> finding
+        findings = []
+        timed = any(m.time is not None for m in msgs)
+
+        # Timing: re-engaging after the customer went quiet following a question or an unpaid order.
+        for trig, why in triggers:
+            if trig.time is None:
+                continue
+            for m in msgs[trig.index + 1:]:
+                if m.role == "customer":
+                    break
+                if m.role == "system" and "paid" in cue_tags.get(m.index, {}):
+                    break
+                if not m.is_human_agent or m.time is None or not has_words(m.text):
+                    continue
+                gap = (m.time - trig.time).total_seconds()
+                if gap < self.silence:
+                    continue
+                if is_closing(m.index) or m.index in counted:
+                    break
+                cause = "客服提问后" if why == "question" else "顾客下单未付款后"
+                f = self.finding(ITEM, "re_engage", f"{cause}顾客沉默了 {_mins(gap)}，客服主动跟进", m,
+                                 positive=True, trigger=why, silence_seconds=round(gap))
+                f.evidence.insert(0, evidence(trig))
+                counted[m.index] = f
+                break
+
+        # Presence checks (亲还在吗): only after the customer has been silent long enough.
+        for m in humans:
+            match = agent_tags.get(m.index, {}).get("presence")
+            if match is None or m.index in counted or is_closing(m.index):
+                continue
+            prev = next((p for p in reversed(msgs[:m.index]) if p.role != "system"), None)
+            if m.time is None or prev is None or prev.time is None:
+                if not timed:
+                    counted[m.index] = self.finding(
+                        ITEM, "re_engage", f"客服询问“{match.text}”（没有时间戳，无法核实顾客是否沉默）", m, match,
+                        words, unverified=True)
+                continue
+            gap = (m.time - prev.time).total_seconds()
+            if prev.role == "agent" and gap >= self.silence:
+                counted[m.index] = self.finding(
+                    ITEM, "re_engage", f"顾客沉默 {_mins(gap)} 后，客服询问“{match.text}”跟进", m, match, words,
+                    silence_seconds=round(gap))
+            else:
+                findings.append(self.finding(
+                    ITEM, "not_follow_up", f"“{match.text}”不是在顾客沉默后说的，不算跟进", m, match, words,
+                    positive=False))
+
+        # Wording: nudges toward ordering.
+        for msg, match in chat.find(words, include_excluded=True):
+            if match.term.tag not in (None, "nudge"):
+                continue
+            if match.excluded_by:
+                findings.append(self.finding(
+                    ITEM, "excluded", f"“{match.text}”后面是“{match.excluded_by}”，不是催单", msg, match, words,
+                    positive=False))
+            elif msg.index not in counted:
+                counted[msg.index] = self.finding(ITEM, "nudge", f"客服催单：“{match.text}”", msg, match, words)
+
+        follow_ups = [counted[i] for i in sorted(counted)]
+        findings = follow_ups + findings
+        n = len(follow_ups)
+        unverified = any(f.data.get("unverified") for f in follow_ups)
+        if n:
+            kinds = {"re_engage": "沉默后跟进", "nudge": "催单话术"}
+            parts = "、".join(dict.fromkeys(kinds[f.kind] for f in follow_ups))
+            reason = f"客服跟进了 {n} 次（{parts}）：{follow_ups[0].reason}"
+            confidence = 0.6 if unverified else 0.8
+        else:
+            reason = "客服没有跟进沉默或未付款的顾客，也没有催单话术"
+            confidence = 0.7 if timed else 0.5
+        return [Measurement(item=ITEM, value=n, confidence=confidence, reason=reason, findings=findings,
+                            needs_review=unverified or (not timed and not n))]

@@ -1,0 +1,77 @@
+import pytest
+
+from grader.detectors.chat import Chat
+from grader.detectors.follow_up import FollowUpDetector
+from grader.detectors.lexicon import LexiconSet
+from tests.builders import chat, transcript
+
+
+@pytest.fixture(scope="module")
+def lexicons():
+    return LexiconSet.load()
+
+
+@pytest.fixture(scope="module")
+def detector(lexicons):
+    return FollowUpDetector(lexicons)
+
+
+def measure(detector, *lines, orders=()):
+    t = transcript(*lines)
+    for i in orders:  # the builder makes plain system messages; mark order notices
+        t.messages[i].kind = "order"
+    (m,) = detector.detect(Chat(t))
+    assert m.item == "presale.follow_up"
+    return m
+
+
+Q = ["c 10:00:00 这件有M码吗", "a 10:00:10 有的亲，您平时穿什么尺码呢？"]
+
+
+@pytest.mark.parametrize("name, lines, orders, count, kinds", [
+    ("silence 3m05s then 还在考虑吗", Q + ["a 10:03:15 亲还在考虑吗"], (), 1, ["re_engage"]),
+    ("silence after question, any human follow-up", Q + ["a 10:04:00 这款今天卖得很好哦，面料是纯棉的"], (), 1,
+     ["re_engage"]),
+    ("reply after 2 min is no re-engagement", Q + ["a 10:02:10 亲还在考虑吗"], (), 0, ["not_follow_up"]),
+    ("customer spoke: no silence", Q + ["c 10:01:00 平时穿L", "a 10:05:00 亲还在考虑吗"], (), 0, ["not_follow_up"]),
+    ("auto-reply nudge not counted", Q + ["auto 10:04:00 【自动回复】亲还在吗？喜欢可以先拍下哦"], (), 0, []),
+    ("closing is no follow-up", Q + ["a 10:04:00 请问还有其他可以帮您的吗"], (), 0, []),
+    ("customer asks, agent nudges", ["c 10:00:00 这个还有货吗", "a 10:00:10 有的，喜欢可以先拍下哦"], (), 1, ["nudge"]),
+    ("today ships today", ["c 10:00:00 什么时候发货", "a 10:00:10 今天下单今天发"], (), 1, ["nudge"]),
+    ("low stock", ["c 10:00:00 还有吗", "a 10:00:10 库存不多了，建议尽快下单"], (), 1, ["nudge"]),
+    ("no stock is not a nudge", ["c 10:00:00 还有吗", "a 10:00:10 没有库存了"], (), 0, []),
+    ("low stock as an excuse is not a nudge", ["c 10:00:00 怎么还不发", "a 10:00:10 库存不多了所以没法发"], (), 0,
+     ["excluded"]),
+    ("promotion ending", ["c 10:00:00 考虑一下", "a 10:00:10 活动快结束了哦"], (), 1, ["nudge"]),
+    ("unpaid order then silence then human reminder", [
+        "c 10:00:00 拍了", "s 10:00:05 订单已下单，等待买家付款", "a 10:04:00 亲，看到您拍下了，这边帮您备注好了"],
+     (1,), 1, ["re_engage"]),
+    ("unpaid order paid before the agent speaks", [
+        "c 10:00:00 拍了", "s 10:00:05 订单已下单，等待买家付款", "s 10:01:00 买家付款成功",
+        "a 10:04:00 亲，看到您拍下了"], (1, 2), 0, []),
+    ("one message counts once", Q + ["a 10:03:15 亲还在吗？库存不多了哦"], (), 1, ["re_engage"]),
+])
+def test_follow_up(detector, name, lines, orders, count, kinds):
+    m = measure(detector, *lines, orders=orders)
+    assert m.value == count, name
+    assert [f.kind for f in m.findings] == kinds
+    for f in m.findings:
+        assert f.positive == (f.kind in ("re_engage", "nudge"))
+
+
+def test_re_engage_evidence_points_at_trigger_and_follow_up(detector):
+    m = measure(detector, *Q, "a 10:03:15 亲还在考虑吗")
+    (f,) = m.findings
+    assert [e.message_index for e in f.evidence] == [1, 2]
+    assert f.data["silence_seconds"] == 185
+
+
+def test_silence_option(lexicons):
+    patient = FollowUpDetector(lexicons, {"follow_up_silence_seconds": 300})
+    (m,) = patient.detect(chat(*Q, "a 10:03:15 亲还在考虑吗"))
+    assert m.value == 0
+
+
+def test_no_timestamps(detector):
+    m = measure(detector, "c 有M码吗", "a 有的亲，您要什么颜色呢？", "a 亲还在吗")
+    assert m.value == 1 and m.needs_review
