@@ -11,7 +11,7 @@ def stacked_bars(rows: list[tuple[str, list[tuple[str, float]]]], title: str) ->
     """One horizontal bar per row; each segment (name, value) is coloured by name; widths share one scale."""
     top = max((sum(v for _, v in segs) for _, segs in rows), default=0) or 1
     height = ROW * len(rows) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{LABEL_W + BAR_W + 80}" height="{height}" '
+    parts = [f'<svg width="{LABEL_W + BAR_W + 80}" height="{height}" '
              f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for n, (label, segs) in enumerate(rows):
         y = 10 + n * ROW

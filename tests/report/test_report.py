@@ -1,0 +1,72 @@
+import pandas as pd
+import pytest
+from sqlalchemy import insert
+
+from grader.pipeline import Grader
+from grader.report import build, write_html, write_workbook
+from grader.store import Store, overrides, review_state
+from tests.builders import transcript
+
+CHATS = [
+    ("t1", ["c 10:00:00 有优惠吗", "a 10:00:05 您好，现在满300减30哦"]),
+    ("t2", ["c 11:00:00 在吗", "a 11:00:40 在"]),
+    ("t3", ["c 12:00:00 能便宜点吗", "a 12:00:08 您好，这款没有优惠哦，请您谅解"]),
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    store, grader = Store(str(tmp_path / "g.db")), Grader()
+    pairs = []
+    for tid, lines in CHATS:
+        t = transcript(*lines, id=tid)
+        pairs.append((t, grader.grade(t, scenario="presale")))
+    store.save(pairs)
+    with store.engine.begin() as conn:  # a supervisor lowered t1's promotion item and reviewed it
+        card = store.current_scorecards(["t1"])["t1"]
+        conn.execute(insert(overrides).values(transcript_id="t1", scorecard_id=1, item_id="presale.promotion",
+                                              from_value=str(card.item("presale.promotion").score), to_value="0",
+                                              reason="活动已结束", by="主管A", at="2026-11-23T09:00:00"))
+        conn.execute(insert(review_state).values(transcript_id="t1", revision=1, reviewed=True,
+                                                 reviewed_by="主管A", reviewed_at="2026-11-23T09:00:00"))
+    return store
+
+
+def test_final_scores_use_overrides_and_count_reviewed(store):
+    data = build(store, "2026-11-22", "2026-11-22", "2026-11-22")
+    t1 = data.cards.set_index("会话ID").loc["t1"]
+    assert t1["告诉客户店铺活动"] == 0 and t1["最终总分"] == t1["建议总分"] - 5
+    assert data.reviewed == 1
+    assert data.agent_days["会话数"].tolist() == [3]
+
+
+def test_workbook_numbers_match_the_database(store, tmp_path):
+    data = build(store, "2026-11-22", "2026-11-22", "2026-11-22")
+    path = write_workbook(data, tmp_path / "r.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert set(sheets) == {"客服日汇总", "评分明细", "客服排名"}
+    cards = sheets["评分明细"].set_index("会话ID")
+    for tid in ("t1", "t2", "t3"):
+        stored = store.current_scorecards([tid])[tid]
+        expected = stored.total - (5 if tid == "t1" and stored.item("presale.promotion").score == 5 else 0)
+        assert cards.loc[tid, "最终总分"] == expected
+    summary = sheets["客服日汇总"].iloc[0]
+    assert summary["平均分"] == pytest.approx(cards["最终总分"].mean(), abs=0.01)
+    assert summary[["优秀", "良好", "合格", "不合格"]].sum() == 3
+    ranking = sheets["客服排名"].iloc[0]
+    assert ranking["排名"] == 1 and ranking["绩效系数"] == pytest.approx(round(ranking["平均分"] / 100, 2))
+
+
+def test_html_report_is_offline_and_escapes_text(store, tmp_path):
+    data = build(store, "2026-11-22", "2026-11-22", "2026-11-22")
+    data.cards.loc[0, "客服"] = "<script>alert(1)</script>"
+    html = write_html(data, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "已人工复核：<b>1</b>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_empty_period_still_writes_both_files(tmp_path):
+    data = build(Store(str(tmp_path / "e.db")), "2026-01-01", "2026-01-01", "2026-01-01")
+    assert write_workbook(data, tmp_path / "e.xlsx").exists()
+    assert "没有评分记录" in write_html(data, tmp_path / "e.html").read_text(encoding="utf-8")
