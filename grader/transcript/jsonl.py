@@ -15,7 +15,8 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
-from grader.transcript.parsing import BadTime, message, parse_time, role_word, system_kind, yes_no
+from grader.transcript.parsing import (BadTime, message, parse_time, role_word, shop_of, system_kind,
+                                      yes_no)
 from grader.transcript.reader_types import SetAside
 
 _loads = json.loads
@@ -111,7 +112,10 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
         source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [])
     if raw_id in (None, ""):
         transcript.notes.append("原文件没有会话 id，已用文件名和行号代替")
-    return transcript.normalize()
+    transcript.normalize()
+    if not transcript.shop:  # no shop field: take it from a sub-account "店铺名:子账号"
+        transcript.shop = shop_of(transcript.agent, *transcript.agents)
+    return transcript
 
 
 def _text_or_none(value: object) -> str | None:

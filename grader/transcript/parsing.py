@@ -167,6 +167,16 @@ def system_kind(text: str) -> str:
     return found[0].kind if found else "notice"
 
 
+def shop_of(*accounts: str | None) -> str | None:
+    """The shop of a sub-account "店铺名:子账号" (Taobao/Qianniu style), if any account has one."""
+    for account in accounts:
+        if account:
+            head, sep, _ = account.replace("：", ":").partition(":")
+            if sep and head.strip():
+                return head.strip()
+    return None
+
+
 # ---------------------------------------------------------------- messages
 
 AUTO_PREFIX = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】)\s*")

@@ -20,7 +20,8 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
-from grader.transcript.parsing import BadTime, message, parse_time, role_word, system_kind, yes_no
+from grader.transcript.parsing import (BadTime, message, parse_time, role_word, shop_of, system_kind,
+                                      yes_no)
 from grader.transcript.reader_types import SetAside
 
 COLUMNS = {
@@ -195,10 +196,13 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
         kind = _cell(get.get("kind")) or (system_kind(text) if role == "system" else "text")
         messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
                                 kind=kind, source_file=file, source_line=number))
-    return Transcript.model_construct(
+    transcript = Transcript.model_construct(
         id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
         agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
         notes=[]).normalize()
+    if not transcript.shop:  # no shop column: take it from a sub-account "店铺名:子账号"
+        transcript.shop = shop_of(transcript.agent, *transcript.agents)
+    return transcript
 
 
 def _cell(value: object, strip: bool = True) -> str:

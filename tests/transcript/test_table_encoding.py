@@ -142,3 +142,8 @@ def test_line_with_undecodable_bytes_is_set_aside_rest_read(tmp_path):
     assert len(items) == 1002
     assert [type(i).__name__ for i in items[-3:]] == ["Transcript", "SetAside", "Transcript"]
     assert items[-2].line == 1001 and "无法解码" in items[-2].reason
+
+
+def test_shop_taken_from_sub_account_when_no_shop_column(tmp_path):
+    [t] = read_bytes(tmp_path, ZH.encode("utf-8"), "zh.csv")
+    assert t.shop == "抖店" and t.platform == "unknown"
