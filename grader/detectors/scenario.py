@@ -1,0 +1,91 @@
+"""scenario: is this a pre-sale (value 0.0) or an after-sale (value 1.0) chat?
+
+Cues come from ``lexicons/scenario_aftersale.txt`` and ``lexicons/scenario_presale.txt``.
+Weights:
+* who spoke: a customer's words weigh 1.0, a human agent's 0.5 (the customer says why they came);
+* where: the first third of the chat (and at least the first 3 messages) weighs double;
+* tag=weak terms weigh half;
+* an order notice/card (system order message, or an order card placeholder from the customer)
+  before the customer's first question suggests after-sale (weight 1.0).
+
+value = 1.0 when after-sale weight is larger than pre-sale weight, else 0.0 (ties and chats
+without cues default to pre-sale). confidence = 0.5 + 0.45 × margin² × min(1, total / 2), where
+margin = |A − P| / (A + P): mixed cues give < 0.6, a single cue about 0.7, two or more
+one-sided cues 0.95. No cues → confidence 0.4 and the reason says pre-sale is a default.
+"""
+from __future__ import annotations
+
+import re
+
+from grader.detectors.base import Detector, register
+from grader.detectors.chat import Chat
+from grader.detectors.findings import Measurement
+
+ITEM = "scenario"
+ORDER_CARD = re.compile(r"\[订单[^\]]*\]|咨询订单号")
+ROLE_WEIGHT = {"customer": 1.0, "agent": 0.5}
+
+
+@register
+class ScenarioDetector(Detector):
+    name = "scenario"
+    version = "1"
+    items = (ITEM,)
+    lexicons = ("scenario_aftersale", "scenario_presale")
+
+    def detect(self, chat: Chat) -> list[Measurement]:
+        msgs = chat.messages
+        early = max(3, len(msgs) // 3)
+        weights = {"after": 0.0, "pre": 0.0}
+        findings = []
+        for side, lex_name, label in (("after", "scenario_aftersale", "售后"), ("pre", "scenario_presale", "售前")):
+            lex = self.lex[lex_name]
+            for msg, match in chat.find(lex):
+                w = ROLE_WEIGHT["customer" if msg.role == "customer" else "agent"]
+                if match.term.tag == "weak":
+                    w *= 0.5
+                if msg.index < early:
+                    w *= 2
+                weights[side] += w
+                who = "顾客" if msg.role == "customer" else "客服"
+                findings.append(self.finding(
+                    ITEM, f"{side}sale_cue", f"{who}说“{match.text}”，像{label}咨询", msg, match, lex,
+                    positive=True, weight=w, side=side))
+        order = self._order_before_question(chat)
+        if order is not None:
+            weights["after"] += 1.0
+            findings.append(self.finding(ITEM, "aftersale_cue", "会话开头先出现订单信息，像售后咨询", order,
+                                         positive=True, weight=1.0, side="after"))
+        a, p = weights["after"], weights["pre"]
+        total = a + p
+        metrics = {"aftersale_weight": round(a, 2), "presale_weight": round(p, 2)}
+        if total == 0:
+            return [Measurement(item=ITEM, value=0.0, confidence=0.4, needs_review=True, findings=findings,
+                                reason="没有发现售前或售后的明显线索，默认按售前评分", metrics=metrics)]
+        margin = abs(a - p) / total
+        confidence = round(min(0.95, 0.5 + 0.45 * margin * margin * min(1.0, total / 2)), 2)
+        value = 1.0 if a > p else 0.0
+        top = max((f for f in findings if f.data["side"] == ("after" if value else "pre")),
+                  key=lambda f: f.data["weight"], default=None)
+        label = "售后" if value else "售前"
+        if a and p:
+            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}"
+            if a == p:
+                reason += "（两边相当，默认售前）"
+        else:
+            reason = f"判断为{label}：{top.reason}" if top else f"判断为{label}"
+        return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,
+                            reason=reason, findings=findings, metrics=metrics)]
+
+    @staticmethod
+    def _order_before_question(chat: Chat):
+        """An order notice, or a customer's order card, before the customer's first real question."""
+        for m in chat.messages:
+            if m.role == "system" and m.kind == "order":
+                return m
+            if m.role == "customer":
+                if ORDER_CARD.search(m.text):
+                    return m
+                if "?" in m.text or "？" in m.text or len(m.text) > 6:
+                    return None
+        return None
