@@ -1,0 +1,126 @@
+"""Supervisor decisions as labels: which scorecards count, and what the final score of each item is.
+
+Policy (documented in the report):
+
+* A chat whose review is finished (``review_state.reviewed = true``) labels **every** item on its
+  scorecard: an overridden item's label is the latest override, an item left alone is a label
+  that the supervisor agreed with the suggestion *they saw* (the scorecard that was current when
+  the review was finished, not a later re-grade).
+* A chat with overrides but no finished review labels **only the overridden items**: the other
+  items may simply not have been looked at yet, so they are no evidence of agreement.
+* Chats with neither are not labels and are left out.
+* Overrides whose value is not a whole number, or not one of the item's levels, are left out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from grader.scorecard.model import Scorecard
+from grader.store import Store, review_state, scorecards
+from grader.transcript.model import Transcript
+
+POLICY = ("复核完成的会话（review_state.reviewed = true）：每个项目都是标签（改过的取最后一次改分，"
+          "没改的视为主管同意当时看到的建议分）；有改分但未完成复核的会话：只有改过的项目算标签；"
+          "其余会话不计入。")
+
+
+@dataclass
+class LabeledChat:
+    """One chat with supervisor labels: final score per labelled item, and its current scorecard."""
+
+    transcript: Transcript
+    card: Scorecard                       # the current scorecard (what the grader suggests now)
+    final: dict[str, int]                 # item id -> the supervisor's final score
+    overridden: set[str] = field(default_factory=set)
+    reviewed: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.card.transcript_id
+
+    def suggested(self, item_id: str) -> int | None:
+        for i in self.card.items:
+            if i.id == item_id:
+                return i.score
+        return None
+
+
+def _cards_seen_at_review(store: Store, ids: list[str]) -> dict[str, Scorecard]:
+    """Per reviewed chat, the scorecard that was current when the review was finished."""
+    result: dict[str, Scorecard] = {}
+    if not ids:
+        return result
+    with store.engine.connect() as conn:
+        done = dict(conn.execute(select(review_state.c.transcript_id, review_state.c.reviewed_at).where(
+            review_state.c.transcript_id.in_(ids), review_state.c.reviewed.is_(True))).all())
+        rows = conn.execute(select(scorecards.c.transcript_id, scorecards.c.graded_at, scorecards.c.json).where(
+            scorecards.c.transcript_id.in_(list(done))).order_by(scorecards.c.id)).all()
+    for tid, graded_at, js in rows:
+        at, graded = _moment(done.get(tid)), _moment(graded_at)
+        if at is not None and graded is not None and graded <= at:
+            result[tid] = Scorecard.model_validate_json(js)  # later rows (newer cards) win
+    return result
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def load_labeled(store: Store, since: str | None, until: str | None) -> list[LabeledChat]:
+    """Reviewed or overridden chats that began on days since..until, with their labels."""
+    cards = store.current_in_days(since, until)
+    ids = [c.transcript_id for c in cards]
+    overrides = store.latest_overrides(ids)
+    reviewed = store.reviewed(ids)
+    seen = _cards_seen_at_review(store, sorted(reviewed))
+    texts = _transcripts(store, [i for i in ids if i in reviewed or i in overrides])
+    labeled = []
+    for card in cards:
+        tid = card.transcript_id
+        ov = {k: v for k, v in overrides.get(tid, {}).items() if k != "scenario"}
+        if tid not in reviewed and not ov:
+            continue
+        if tid not in texts:
+            continue
+        base = seen.get(tid, card)
+        base_scores = {i.id: i.score for i in base.items}
+        final: dict[str, int] = {}
+        overridden: set[str] = set()
+        for item in card.items:
+            if item.id in ov:
+                try:
+                    value = int(str(ov[item.id]).strip())
+                except ValueError:
+                    continue
+                if value not in item.levels:
+                    continue
+                final[item.id] = value
+                overridden.add(item.id)
+            elif tid in reviewed:
+                final[item.id] = base_scores.get(item.id, item.score)
+        if final:
+            labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
+    return labeled
+
+
+def _transcripts(store: Store, ids: list[str]) -> dict[str, Transcript]:
+    from grader.store import transcripts
+
+    out: dict[str, Transcript] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        with store.engine.connect() as conn:
+            for tid, content in conn.execute(select(transcripts.c.id, transcripts.c.content).where(
+                    transcripts.c.id.in_(chunk))):
+                if content:
+                    out[tid] = Transcript.model_validate_json(content)
+    return out
