@@ -36,15 +36,15 @@ def parse_time(value: object) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
     if isinstance(value, bool):
-        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+        raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 1e11 else value
         try:
             return datetime.fromtimestamp(seconds, SHANGHAI)
         except (OverflowError, OSError, ValueError):
-            raise BadTime(f"时间无法解析 (unparseable time): {value!r}") from None
+            raise BadTime(f"时间无法解析：{value!r} (unparseable time)") from None
     if not isinstance(value, str):
-        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+        raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     try:
         parsed = datetime.fromisoformat(value)  # fast path: "2026-11-22 10:00:01", ISO 8601
     except ValueError:
@@ -58,7 +58,7 @@ def _parse_loose(value: str) -> datetime:
         return parse_time(int(text))
     m = _TIME.match(text)
     if not m:
-        raise BadTime(f"时间无法解析 (unparseable time): {value!r}")
+        raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     y, mo, d, h, mi, s, frac, tz = m.groups()
     tzinfo = None
     if tz == "Z":
@@ -71,7 +71,7 @@ def _parse_loose(value: str) -> datetime:
         return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
                         int((frac or "0").ljust(6, "0")), tzinfo=tzinfo)
     except ValueError:
-        raise BadTime(f"时间无法解析 (unparseable time): {value!r}") from None
+        raise BadTime(f"时间无法解析：{value!r} (unparseable time)") from None
 
 
 # ---------------------------------------------------------------- role words

@@ -88,7 +88,7 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Trans
                 time = datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]),
                                 int(m["s"]), tzinfo=SHANGHAI)
             except ValueError:
-                chat.fail(number, f"时间无法解析 (unparseable time): {line.strip()!r}")
+                chat.fail(number, f"时间无法解析：{line.strip()!r} (unparseable time)")
                 time = None
             if time is not None and chat.last_time is not None and time - chat.last_time > GAP:
                 yield from _finish(chat, file, shops)

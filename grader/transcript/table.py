@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -40,6 +41,7 @@ COLUMNS = {
 }
 REQUIRED = ("transcript_id", "time", "sender", "role", "text")
 LABELS = {"transcript_id": "会话ID", "time": "时间", "sender": "发送人", "role": "角色", "text": "内容"}
+EXCEL_EPOCH = datetime(1899, 12, 30)
 _ALIASES = {alias: field for field, aliases in COLUMNS.items() for alias in aliases}
 _HINT = re.compile(r"[（(].*?[)）]")
 
@@ -169,8 +171,12 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
     for number, get in chat["rows"]:
         if any(isinstance(v, str) and UNDECODABLE in v for v in get.values()):
             raise _Bad(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
+        raw_time = get["time"]
+        if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool) and 20000 < raw_time < 100000:
+            # an Excel serial date left as a number (rounded to the second, as Excel shows it)
+            raw_time = EXCEL_EPOCH + timedelta(seconds=round(raw_time * 86400))
         try:
-            time = parse_time(get["time"])
+            time = parse_time(raw_time)
         except BadTime as exc:
             raise _Bad(number, str(exc)) from None
         sender = _cell(get["sender"])

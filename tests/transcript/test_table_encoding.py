@@ -147,3 +147,13 @@ def test_line_with_undecodable_bytes_is_set_aside_rest_read(tmp_path):
 def test_shop_taken_from_sub_account_when_no_shop_column(tmp_path):
     [t] = read_bytes(tmp_path, ZH.encode("utf-8"), "zh.csv")
     assert t.shop == "抖店" and t.platform == "unknown"
+
+
+def test_xlsx_serial_date_numbers(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["transcript_id", "time", "sender", "role", "text"])
+    book.active.append(["x1", 46348.4166782407, "tb1", "customer", "在吗"])  # 2026-11-22 10:00:01
+    path = tmp_path / "serial.xlsx"
+    book.save(path)
+    [t] = read_file(path)
+    assert t.messages[0].time.strftime("%Y-%m-%d %H:%M:%S") == "2026-11-22 10:00:01"
