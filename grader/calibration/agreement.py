@@ -89,7 +89,8 @@ def finding_quote(transcript: Transcript, finding) -> Quote:
 
 
 def item_agreement(item_id: str, label: str, levels: list[int],
-                   pairs: list[tuple[LabeledChat, ItemScore, int]], examples: int = 3) -> ItemAgreement:
+                   pairs: list[tuple[LabeledChat, ItemScore, int]], examples: int = 3,
+                   detector: str | None = None) -> ItemAgreement:
     """Agreement of one item from (chat, suggested item score, final score) triples."""
     levels = sorted(levels, reverse=True)
     res = ItemAgreement(item=item_id, label=label, levels=levels)
@@ -118,7 +119,7 @@ def item_agreement(item_id: str, label: str, levels: list[int],
         res.false_negatives += not fp
         seen: set[tuple] = set()
         dets = {f.detector for f in scored.findings}
-        detectors.update(dets or {"（无检测结果）"})
+        detectors.update(dets or {detector or "（无检测结果）"})  # a detector that found nothing took part too
         for f in scored.findings:
             if fp and f.positive:
                 key = ("false_positive", f.detector, f.lexicon, f.term)
@@ -153,7 +154,8 @@ def agreement_of(labeled: list[LabeledChat], rubric: Rubric | None = None, since
     items = []
     for item in rubric.items:
         if by_item.get(item.id):
-            items.append(item_agreement(item.id, item.label, item.levels, by_item[item.id]))
+            items.append(item_agreement(item.id, item.label, item.levels, by_item[item.id],
+                                        detector=item.detector))
     overall = ItemAgreement(item="overall", label="全部项目", levels=[])
     overall.n = sum(i.n for i in items)
     overall.agree = sum(i.agree for i in items)

@@ -1,0 +1,82 @@
+"""`grader calibrate`: agreement report, proposals, evaluation, and (with --apply) adoption."""
+from __future__ import annotations
+
+import json
+import sys
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def register(subparsers) -> None:
+    c = subparsers.add_parser(
+        "calibrate", help="compare suggested scores with supervisors' decisions and propose lexicon changes")
+    c.add_argument("--date", help="one day (YYYY-MM-DD, yesterday, today)")
+    c.add_argument("--month", help="a month (YYYY-MM)")
+    c.add_argument("--since", help="first day (inclusive)")
+    c.add_argument("--until", help="last day (inclusive)")
+    c.add_argument("--tz", default="Asia/Shanghai")
+    c.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
+    c.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
+    c.add_argument("--out", default="reports", help="folder for calibration-<period>.html and .json (default ./reports)")
+    c.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    c.add_argument("--min-support", type=int, default=3, help="chats a proposal must rest on (default 3)")
+    c.add_argument("--apply", action="store_true",
+                   help="write accepted proposals into new lexicon versions (asks y/n for each unless --accept)")
+    c.add_argument("--accept", metavar="FILE", help="with --apply: accepted proposal ids, one a line")
+    c.set_defaults(func=run)
+
+
+def _ask(proposals) -> list[str]:
+    accepted = []
+    for p in proposals:
+        ev = p.evaluation or {}
+        held = (f"留出一致率 {ev['before_agreement']:.1%} → {ev['after_agreement']:.1%}"
+                if ev.get("before_agreement") is not None else "交叉验证中未选中")
+        print(f"\n[{p.id}] {p.note}\n  {held}", file=sys.stderr)
+        for q in p.examples[:2]:
+            print(f"  例（{q.transcript_id}）：{q.text}", file=sys.stderr)
+        try:
+            answer = input("  采纳？[y/N] ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer in ("y", "yes", "是", "好"):
+            accepted.append(p.id)
+    return accepted
+
+
+def run(args) -> int:
+    from grader.calibration import Options, apply, calibrate, read_accept_file, write_outputs
+    from grader.calibration.html import summary_text
+    from grader.dates import DayRange
+    from grader.detectors.lexicon import default_lexicon_dir
+    from grader.errors import GraderError
+    from grader.store import Store
+
+    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=args.month, tz=args.tz)
+    since = days.since and days.since.isoformat()
+    until = days.until and days.until.isoformat()
+    period = args.month or days.describe()
+    lexicon_dir = args.lexicons or default_lexicon_dir()
+    report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
+                       options=Options(min_support=args.min_support))
+    html, js = write_outputs(report, args.out)
+    print(summary_text(report), file=sys.stderr)
+    written: list[str] = []
+    accepted: list[str] = []
+    if args.apply:
+        if args.accept:
+            accepted = read_accept_file(args.accept)
+        elif report.proposals:
+            accepted = _ask(report.proposals)
+        try:
+            written = [str(p) for p in apply(report.proposals, lexicon_dir, accepted)]
+        except GraderError as exc:
+            print(f"grader: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if written:
+            print(f"已采纳 {len(accepted)} 条建议，写入：{'，'.join(written)}；下次评分会用新词典版本", file=sys.stderr)
+    print(json.dumps({"status": "ok", "period": period, "labelled_chats": report.agreement.chats,
+                      "agreement": report.agreement.overall.agreement, "kappa": report.agreement.overall.kappa,
+                      "proposals": [p.id for p in report.proposals], "accepted": accepted, "written": written,
+                      "html": str(html), "json": str(js)}, ensure_ascii=False))
+    return EXIT_OK

@@ -1,0 +1,74 @@
+"""The calibration page: an HTML body fragment for the review app, a whole offline page, JSON, text."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+_env = Environment(loader=PackageLoader("grader.calibration", "templates"),
+                   autoescape=select_autoescape(["html"]))
+
+TERM_KINDS = {"false_positive": "误判：词命中，主管扣回分数", "excluded_in_false_negative": "漏判：词被排除规则挡掉"}
+PROPOSAL_KINDS = {"add": "新增词", "remove": "删除词", "exclude": "加排除"}
+
+
+def pct(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def num(value) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def render_fragment(report) -> str:
+    return _env.get_template("calibration_fragment.html").render(
+        r=report, a=report.agreement, e=report.evaluation, pct=pct, num=num,
+        kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS)
+
+
+def write_page(report, out_dir) -> tuple[Path, Path]:
+    """calibration-<period>.html (self-contained, offline) and calibration-<period>.json in out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"calibration-{report.period}".replace("/", "-").replace("…", "open")
+    html_path, json_path = out / f"{name}.html", out / f"{name}.json"
+    body = Markup(render_fragment(report))
+    html_path.write_text(_env.get_template("calibration_page.html").render(period=report.period, body=body),
+                         encoding="utf-8")
+    json_path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return html_path, json_path
+
+
+def summary_text(report) -> str:
+    """A plain-text summary (the CLI prints it; the README quotes it)."""
+    a, e = report.agreement, report.evaluation
+    lines = [f"评分校准 {report.period}：{a.chats} 个有标签的会话（复核完成 {a.reviewed_chats}），{a.labels} 个项目标签",
+             f"  全部项目：一致率 {pct(a.overall.agreement)}，Kappa {num(a.overall.kappa)}，"
+             f"平均分差 {num(a.overall.mean_abs_diff)}；多给分 {a.overall.false_positives}，少给分 {a.overall.false_negatives}"]
+    for i in a.items:
+        if i.false_positives or i.false_negatives:
+            lines.append(f"  {i.label}（{i.item}）：一致率 {pct(i.agreement)}，Kappa {num(i.kappa)}，平均分差 "
+                         f"{num(i.mean_abs_diff)}；多给分 {i.false_positives}，少给分 {i.false_negatives}"
+                         f"（其中无词命中 {i.no_term_false_negatives}）")
+            for t in i.terms[:5]:
+                lines.append(f"    {TERM_KINDS[t.kind]}：{t.lexicon or t.detector}/{t.term} × {t.chats}"
+                             + (f"，例：{t.examples[0].text}" if t.examples else ""))
+    if report.proposals:
+        lines.append("  建议：")
+        for p in report.proposals:
+            ev = p.evaluation or {}
+            held = (f"留出一致率 {pct(ev.get('before_agreement'))} → {pct(ev.get('after_agreement'))}，"
+                    f"{ev.get('folds_chosen', 0)}/{ev.get('folds', 0)} 折选中"
+                    if ev.get("before_agreement") is not None else "交叉验证中未选中")
+            lines.append(f"    [{p.id}] {PROPOSAL_KINDS[p.kind]}：支持 {p.support}，反例 {p.against}；{held}"
+                         + (f"；例：{p.examples[0].text}" if p.examples else ""))
+    else:
+        lines.append("  没有建议")
+    if e and e.overall:
+        lines.append(f"  {e.folds} 折交叉验证（词典相关项目，{e.overall.n} 个标签）：一致率 "
+                     f"{pct(e.overall.before_agreement)} → {pct(e.overall.after_agreement)}，Kappa "
+                     f"{num(e.overall.before_kappa)} → {num(e.overall.after_kappa)}")
+    return "\n".join(lines)
