@@ -1,0 +1,54 @@
+"""Tables for the level items product_expertise and service_attitude (index 3/2/1/0)."""
+import pytest
+
+from grader.detectors.lexicon import LexiconSet
+from grader.detectors.product_expertise import ProductExpertiseDetector
+from grader.detectors.service_attitude import ServiceAttitudeDetector
+from tests.builders import chat
+
+
+@pytest.fixture(scope="module")
+def lexicons():
+    return LexiconSet.load()
+
+
+@pytest.mark.parametrize("name, lines, level", [
+    ("size advice tied to the customer's data", ["c 10:00:00 我身高170体重130斤穿什么码？", "a 10:00:05 170 130斤的话建议您拍L码"], 3),
+    ("concrete facts", ["c 10:00:00 这个是什么面料？", "a 10:00:05 亲，面料是纯棉的，克重200g"], 2),
+    ("process rules after sale", ["c 10:00:00 怎么退款", "a 10:00:05 退款会原路退回，1-3个工作日到账"], 2),
+    ("evasive", ["c 10:00:00 这个是什么面料？", "a 10:00:05 不太清楚呢，您看下详情页"], 0),
+    ("thin answer", ["c 10:00:00 这个好用吗？", "a 10:00:05 挺好的"], 1),
+    ("facts plus evasion", ["c 10:00:00 多长？", "a 10:00:05 大概30cm吧", "a 10:00:09 我也不确定"], 1),
+    ("如有不清楚 is not evasive (tricky)", ["c 10:00:00 多大容量？", "a 10:00:05 500毫升，如有不清楚的可以问我"], 2),
+    ("a size before the customer gave data is only a fact", ["a 10:00:00 170建议L码", "c 10:00:05 我身高170"], 2),
+])
+def test_product_expertise(lexicons, name, lines, level):
+    (m,) = ProductExpertiseDetector(lexicons).detect(chat(*lines))
+    assert m.item == "product_expertise"
+    assert m.value == level, (name, m.reason)
+    assert m.confidence <= 0.75
+    assert m.needs_review == (m.confidence < 0.7)
+
+
+def test_expertise_unmeasurable_without_agent(lexicons):
+    (m,) = ProductExpertiseDetector(lexicons).detect(chat("c 10:00:00 在吗", "auto 10:00:01 您好"))
+    assert m.value is None and m.needs_review
+
+
+@pytest.mark.parametrize("name, lines, level, review", [
+    ("deflection", ["c 10:00:00 快递一直不动", "a 10:00:05 这个不归我们管，你自己找快递"], 0, True),
+    ("跟我们没关系", ["c 10:00:00 包裹丢了", "a 10:00:05 那跟我们没关系"], 0, True),
+    ("没关系 answering an apology is not deflection (tricky)", ["c 10:00:00 不好意思打扰了", "a 10:00:05 没关系的亲，好的"], 2, False),
+    ("proactive reshipment", ["c 10:00:00 衣服破了", "a 10:00:05 非常抱歉，我帮您申请补发一件"], 3, False),
+    ("I'll contact the courier for you", ["c 10:00:00 快递一直不动", "a 10:00:05 我来帮您联系快递催一下"], 3, False),
+    ("asked-for action is cooperation", ["c 10:00:00 帮我申请退款", "a 10:00:05 好的，帮您申请退款"], 2, False),
+    ("bare answers", ["c 10:00:00 多少钱", "a 10:00:05 99元"], 1, False),
+    ("deflection and initiative: close call", ["c 10:00:00 快递丢了", "a 10:00:05 这是快递的问题", "a 10:00:09 我帮您联系快递"], 1, True),
+])
+def test_service_attitude(lexicons, name, lines, level, review):
+    (m,) = ServiceAttitudeDetector(lexicons).detect(chat(*lines))
+    assert m.item == "service_attitude"
+    assert m.value == level, (name, m.reason)
+    assert m.needs_review == review, name
+    if level == 0:
+        assert any(not f.positive and f.kind == "deflection" for f in m.findings)
