@@ -32,7 +32,7 @@ LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "1"
+    version = "2"
     items = (ITEM,)
     lexicons = ("deflection", "proactive")
 
