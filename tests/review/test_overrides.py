@@ -1,0 +1,110 @@
+"""apply_override and friends (shared by web and CLI), accounts, and the CLI commands."""
+import argparse
+import json
+
+import pytest
+
+from grader.review.auth import AccountError, add_user, authenticate, hash_password, session_secret, verify_password
+from grader.review.cli import cli_register
+from grader.review.overrides import (LevelNotAllowed, ReasonRequired, StaleRevision, UnknownItem, UnknownTranscript,
+                                     apply_override, audit, final_items, final_total, mark_reviewed, review_info)
+from grader.store import Store, overrides, users
+
+from .conftest import PASSWORD, changeable
+
+
+def test_apply_override_keeps_suggestion_and_applies_latest(store):
+    item, level = changeable(store)
+    before = final_total(store, "t1")
+    change = apply_override(store, "t1", item.id, level, "第一次", "甲")
+    assert change.override_id and change.from_value == str(item.score) and change.revision == 1
+    change = apply_override(store, "t1", item.id, item.score, "改回来", "乙")
+    assert change.from_value == str(level) and change.to_value == str(item.score)
+    assert final_total(store, "t1") == before
+    final = {i["id"]: i for i in final_items(store, "t1")}[item.id]
+    assert final["overridden"] and final["override"]["by"] == "乙"
+    assert [(a["by"], a["source"]) for a in audit(store, "t1")] == [("甲", "cli"), ("乙", "cli")]
+
+
+def test_same_value_changes_nothing(store):
+    item, _ = changeable(store)
+    change = apply_override(store, "t1", item.id, item.score, "", "甲")
+    assert change.override_id is None and store.count(overrides) == 0 and review_info(store, "t1")["revision"] == 0
+
+
+def test_errors(store):
+    item, level = changeable(store)
+    with pytest.raises(LevelNotAllowed):
+        apply_override(store, "t1", item.id, max(item.levels) + 1, "x", "甲")
+    with pytest.raises(ReasonRequired):
+        apply_override(store, "t1", item.id, level, "  ", "甲")
+    with pytest.raises(UnknownItem):
+        apply_override(store, "t1", "nope", 1, "x", "甲")
+    with pytest.raises(UnknownTranscript):
+        apply_override(store, "missing", item.id, level, "x", "甲")
+    with pytest.raises(LevelNotAllowed):
+        apply_override(store, "t1", "scenario", "other", "x", "甲")
+    apply_override(store, "t1", item.id, level, "x", "甲", expected_revision=0)
+    with pytest.raises(StaleRevision) as exc:
+        apply_override(store, "t1", item.id, item.score, "y", "乙", expected_revision=0)
+    assert exc.value.current == 1
+    with pytest.raises(StaleRevision):
+        mark_reviewed(store, "t1", "乙", expected_revision=0)
+    assert mark_reviewed(store, "t1", "乙", expected_revision=1) == 2
+    assert store.count(overrides) == 1
+
+
+def test_passwords_are_salted_scrypt_hashes(store):
+    h1, h2 = hash_password("abcdefgh1"), hash_password("abcdefgh1")
+    assert h1 != h2 and h1.startswith("scrypt$") and "abcdefgh1" not in h1
+    assert verify_password("abcdefgh1", h1) and not verify_password("abcdefgh2", h1)
+    assert not verify_password("x", "garbage")
+    with store.engine.connect() as conn:
+        stored = [r[0] for r in conn.execute(users.select().with_only_columns(users.c.password_hash))]
+    assert all(s.startswith("scrypt$") and PASSWORD not in s for s in stored)
+    assert authenticate(store, "主管甲", PASSWORD)["role"] == "supervisor"
+    assert authenticate(store, "主管甲", "nope") is None and authenticate(store, "nobody", PASSWORD) is None
+
+
+def test_account_rules(store):
+    with pytest.raises(AccountError):
+        add_user(store, "主管甲", PASSWORD, "supervisor")  # exists
+    with pytest.raises(AccountError):
+        add_user(store, "a", PASSWORD, "agent")  # agents need their account
+    with pytest.raises(AccountError):
+        add_user(store, "b", "short", "supervisor")
+    with pytest.raises(AccountError):
+        add_user(store, "c", PASSWORD, "admin")
+
+
+def test_session_secret_is_kept_per_database(db, monkeypatch):
+    monkeypatch.delenv("GRADER_SECRET", raising=False)
+    first = session_secret(Store(db))
+    assert first == session_secret(Store(db)) and len(first) >= 32
+    monkeypatch.setenv("GRADER_SECRET", "from-env")
+    assert session_secret(Store(db)) == "from-env"
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="grader")
+    cli_register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_cli_override_and_user_add(db, store, capsys, monkeypatch):
+    item, level = changeable(store)
+    args = _parse(["override", "t1", item.id, str(level), "--reason", "脚本修正", "--by", "ops", "--db", db])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["changed"] and out["to_value"] == str(level)
+    (rec,) = audit(store, "t1")
+    assert (rec["by"], rec["source"], rec["reason"]) == ("ops", "cli", "脚本修正")
+    args = _parse(["override", "t1", item.id, str(max(item.levels) + 1), "--reason", "x", "--by", "ops", "--db", db])
+    with pytest.raises(LevelNotAllowed):
+        args.func(args)
+    monkeypatch.setenv("GRADER_PASSWORD", "env-password-1")
+    args = _parse(["user", "add", "xiaowang", "--role", "agent", "--agent-account", "小店:小王", "--db", db])
+    assert args.func(args) == 0
+    assert authenticate(store, "xiaowang", "env-password-1")["agent_account"] == "小店:小王"
+    args = _parse(["review", "--db", db])
+    assert (args.host, args.port) == ("127.0.0.1", 8765)
