@@ -67,6 +67,11 @@ def summary_text(report) -> str:
                          + (f"；例：{p.examples[0].text}" if p.examples else ""))
     else:
         lines.append("  没有建议")
+    for i in (e.items if e else []):
+        if i.before_agreement != i.after_agreement:
+            lines.append(f"  {e.folds} 折交叉验证 · {i.label}（{i.n} 个留出标签）：一致率 {pct(i.before_agreement)} → "
+                         f"{pct(i.after_agreement)}，Kappa {num(i.before_kappa)} → {num(i.after_kappa)}，"
+                         f"平均分差 {num(i.before_mean_abs_diff)} → {num(i.after_mean_abs_diff)}")
     if e and e.overall:
         lines.append(f"  {e.folds} 折交叉验证（词典相关项目，{e.overall.n} 个标签）：一致率 "
                      f"{pct(e.overall.before_agreement)} → {pct(e.overall.after_agreement)}，Kappa "
