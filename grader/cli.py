@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
     rp.set_defaults(func=_cmd_report)
+
+    from grader.calibration import cli_register as calibration_commands
+
+    calibration_commands(sub)
     return p
 
 

@@ -12,6 +12,7 @@ File format (UTF-8 text, one term per line, `#` starts a comment)::
     优惠 ; unless_after=结束了           ... or just after it (same clause, a few characters)
     亲 ; tag=greeting ; window=2          tag: a label the detector may use; window: chars looked at
 
+A ` # ` after a term starts a comment (calibration notes its evidence there).
 Exclusion values are regular expressions separated by commas; they are looked for in the same
 clause as the term, at most `window` characters (default 8) before or after it.
 """
@@ -30,6 +31,7 @@ DEFAULT_WINDOW = 8
 # contrastive words after which an earlier negation no longer applies (没有满减，但有优惠券).
 CLAUSE_BREAK = re.compile(r"[，,。.!！?？；;~～\n\s]|但是|但|不过|可是|只是")
 ROLES = {"agent", "customer", "any"}
+TRAILING_COMMENT = re.compile(r"\s+#\s.*$")  # "优惠 ; word  # added 2026-11 ..." keeps only the term
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def parse_lexicon(text: str, path: str | None = None) -> Lexicon:
             if m and not terms:
                 headers[m.group(1)] = m.group(2).strip()
             continue
+        stripped = TRAILING_COMMENT.sub("", stripped)
         if not stripped:
             continue
         terms.append(_parse_term(stripped, no, where))
