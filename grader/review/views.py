@@ -188,6 +188,6 @@ def chat_view(transcript: Transcript, items: list[dict]) -> list[dict]:
             day=day if day != previous_day else None, response=response,
             response_class=("slow" if response is not None and response > 25 else
                             "ok" if response is not None and response <= 10 else "mid"),
-            pieces=pieces or [("", "")], items=" ".join(sorted(whole.get(pos, set())))))
+            pieces=pieces or [("", "")], item_ids=" ".join(sorted(whole.get(pos, set())))))
         previous_day = day or previous_day
     return out

@@ -61,3 +61,7 @@ def csrf_of(html: str) -> str:
 
 def revision_of(html: str) -> int:
     return int(re.search(r'name="revision" value="(\d+)"', html).group(1))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: runs in a real headless Chromium (Playwright); runs by default")
