@@ -128,7 +128,11 @@ def local_day(moment: datetime | None, tz=SHANGHAI) -> str | None:
 
 def db_url(db: str | None = None) -> str:
     db = db or os.environ.get("GRADER_DB") or DEFAULT_DB
-    return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+    if "://" in db:
+        return db
+    path = Path(db).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
 
 
 class Store:
