@@ -206,6 +206,7 @@ def test_response_times_and_auto_replies_are_marked(app):
     assert "自动回复" in html
     assert "响应 15 秒" in html  # the first human reply, 15 s after the customer's message
     assert "响应 20 秒" in html  # 10:01:00 -> 10:01:20
+    assert 'id="m0" data-index="0" data-items="' in html and "built-in" not in html
 
 
 def test_mark_reviewed_goes_to_the_next_in_the_queue(app, store):
@@ -233,3 +234,9 @@ def test_scenario_change_regrades_and_is_audited(app, store):
     (rec,) = audit(store, "t1")
     assert (rec["item_id"], rec["from_value"], rec["to_value"]) == ("scenario", card.scenario, new)
     assert store.scenario_overrides(["t1"]) == {"t1": new}
+
+
+def test_unknown_chat_is_404(app):
+    c = client(app, "主管甲")
+    r = c.get("/card", params={"id": "<nope>"})
+    assert r.status_code == 404 and "&lt;nope&gt;" in r.text

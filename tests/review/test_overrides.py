@@ -108,3 +108,13 @@ def test_cli_override_and_user_add(db, store, capsys, monkeypatch):
     assert authenticate(store, "xiaowang", "env-password-1")["agent_account"] == "小店:小王"
     args = _parse(["review", "--db", db])
     assert (args.host, args.port) == ("127.0.0.1", 8765)
+
+
+def test_review_command_prints_the_address_and_serves_on_loopback(db, capsys, monkeypatch):
+    import uvicorn
+    calls = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, app=app))
+    args = _parse(["review", "--db", db, "--port", "9999"])
+    assert args.func(args) == 0
+    assert "http://127.0.0.1:9999/" in capsys.readouterr().out
+    assert (calls["host"], calls["port"]) == ("127.0.0.1", 9999)
