@@ -2,23 +2,27 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter, deque
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
+from sqlalchemy import select
 from tqdm import tqdm
 
 from grader.dates import DayRange
+from grader.engines import parts_of
+from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
+from grader.engines.save import save_graded
+from grader.engines.work import Batch, Graded, Job, use_store
 from grader.pipeline import Grader
-from grader.scorecard.export import ScorecardFiles
+from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
-from grader.store import Store, content_hash, versions_key
-from grader.transcript.model import Transcript
-from grader.transcript.reader import SetAside, iter_read
+from grader.store import Store, scorecards, versions_key
+from grader.transcript.reader import SetAside
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -33,6 +37,9 @@ class RunCounts:
     totals: list[int] = field(default_factory=list, repr=False)
     flagged_items: Counter = field(default_factory=Counter, repr=False)
     set_aside_reasons: Counter = field(default_factory=Counter, repr=False)
+    # Seconds of work: read (parse, pick the day, look up what is graded), detect, score
+    # (summed over workers), and write (database and files, in the writing process).
+    seconds: Counter = field(default_factory=Counter, repr=False)
 
     @property
     def reconciles(self) -> bool:
@@ -43,9 +50,11 @@ class RunCounts:
         return round(sum(self.totals) / len(self.totals), 1) if self.totals else None
 
     def as_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in ("totals", "flagged_items", "set_aside_reasons")}
+        d = {k: v for k, v in asdict(self).items()
+             if k not in ("totals", "flagged_items", "set_aside_reasons", "seconds")}
         d["mean_total"] = self.mean_total
         d["reconciles"] = self.reconciles
+        d["seconds"] = {k: round(self.seconds[k], 2) for k in ("read", "detect", "score", "write")}
         return d
 
 
@@ -59,47 +68,35 @@ class GradeSettings:
         return Grader(self.rubric, self.lexicons, self.options)
 
 
-# --- grading, in this process or in worker processes (one Grader per process) -------------------
-_worker_grader: Grader | None = None
+def _current_json(store: Store, transcript_ids: list[str]) -> dict[str, str]:
+    """The stored JSON of current scorecards (written to the files as it is)."""
+    q = select(scorecards.c.transcript_id, scorecards.c.json).where(
+        scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
+    with store.engine.connect() as conn:
+        return dict(conn.execute(q).all())
 
 
-def _init_worker(settings: GradeSettings) -> None:
-    global _worker_grader
-    _worker_grader = settings.grader()
-
-
-def grade_many(grader: Grader, work: list[tuple[Transcript, str | None]]) -> list[Scorecard | SetAside]:
-    """Grade each (transcript, scenario chosen by a supervisor or None); one that makes a detector
-    fail is set aside, the rest go on."""
-    results: list[Scorecard | SetAside] = []
-    for t, scenario in work:
-        try:
-            results.append(grader.grade(t, scenario))
-        except Exception as exc:  # a bug on one chat must not stop the batch
-            results.append(SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
-                                    reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话"))
-    return results
-
-
-def _grade_in_worker(work: list[tuple[Transcript, str | None]]) -> list[Scorecard | SetAside]:
-    return grade_many(_worker_grader, work)
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    batch: list = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class _Files(ScorecardFiles):
+    def write_rows(self, rows: list[tuple[str, list]]) -> None:
+        """Scorecards already serialized by the workers: (JSON, CSV row) each."""
+        for card_json, row in rows:
+            self._jsonl.write(card_json + "\n")
+            self._csv.writerow(row)
 
 
 class Run:
+    """Grade the chats of `paths` whose day is in `days`.
+
+    engine "processes": in this process when `workers` is 1, else in that many worker processes;
+    engine "dask": on the Dask cluster at `scheduler`, or on a local one of `workers` processes.
+    The scorecards (database and files) are the same whichever way they are graded.
+    """
+
     def __init__(self, store: Store, settings: GradeSettings, days: DayRange = DayRange(),
                  out_dir: str | Path | None = None, workers: int = 1, progress: bool | None = None,
-                 batch_size: int = BATCH_SIZE):
+                 batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.store = store
         self.settings = settings
         self.grader = settings.grader()
@@ -108,19 +105,21 @@ class Run:
         self.out_dir = out_dir
         self.workers = max(1, workers)
         self.batch_size = batch_size
+        self.engine = engine
+        self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
 
     def execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
-                                       "workers": self.workers})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric) if self.out_dir else None
+                                       "workers": self.workers, "engine": self.engine})
+        files = _Files(self.out_dir, self.grader.rubric) if self.out_dir else None
         status = "failed"
         try:
             with tqdm(disable=not self.progress, unit=" 会话", desc="评分") as bar:
-                for batch, results in self._graded_batches(self._select(paths, run_id, files)):
-                    self._record(batch, results, run_id, files)
-                    bar.update(len(batch))
+                for batch in self._batches(parts_of(paths)):
+                    self._record(batch, run_id, files)
+                    bar.update(batch.read)
             status = "ok"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -131,67 +130,44 @@ class Run:
             self.store.finish_run(run_id, status, self.counts.as_dict())
         return self.counts
 
-    def _select(self, paths, run_id: int, files) -> Iterator[Transcript]:
-        for item in iter_read(paths):
-            self.counts.read += 1
-            if isinstance(item, SetAside):
-                self._set_aside([item], run_id, files)
-            elif not self.days.contains(item):
-                self.counts.out_of_range += 1
-            else:
-                yield item
-
-    def _graded_batches(self, transcripts: Iterator[Transcript]):
-        """Yield (batch, results); results is None where nothing needs grading (cached cards)."""
-        batches = (self._split_new(b) for b in _batches(transcripts, self.batch_size))
+    def _batches(self, parts) -> Iterator[Batch]:
+        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size)
+        if self.engine == "dask":
+            return run_on_dask(parts, job, self.workers, self.scheduler)
         if self.workers == 1:
-            for batch, todo in batches:
-                yield batch, grade_many(self.grader, todo)
-            return
-        with ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(self.settings,)) as pool:
-            pending: deque = deque()
-            for batch, todo in batches:
-                pending.append((batch, pool.submit(_grade_in_worker, todo)))
-                if len(pending) >= 2 * self.workers:  # bounded: memory does not grow with the day
-                    b, fut = pending.popleft()
-                    yield b, fut.result()
-            while pending:
-                b, fut = pending.popleft()
-                yield b, fut.result()
+            use_store(self.store)
+            return run_in_process(parts, job)
+        return run_in_pool(parts, job, self.workers)
 
-    def _split_new(self, batch: list[Transcript]) -> tuple[list[Transcript], list[tuple[Transcript, str | None]]]:
-        """The batch, and what in it needs grading: new chats, changed content or changed versions."""
-        ids = [t.id for t in batch]
-        done = self.store.graded_keys(ids)
-        scenarios = self.store.scenario_overrides(ids)
-        todo = [(t, scenarios.get(t.id)) for t in batch if (t.id, content_hash(t), self.vkey) not in done]
-        return batch, todo
-
-    def _record(self, batch: list[Transcript], results: list, run_id: int, files) -> None:
-        graded_ids = set()
-        pairs, aside = [], []
-        by_id = {t.id: t for t in batch}
-        for r in results:
-            if isinstance(r, SetAside):
-                aside.append(r)
-            else:
-                pairs.append((by_id[r.transcript_id], r))
-                graded_ids.add(r.transcript_id)
-        self.store.save(pairs)
+    def _record(self, batch: Batch, run_id: int, files: _Files | None) -> None:
+        """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
+        start = time.perf_counter()
+        graded = [e for e in batch.entries if isinstance(e, Graded)]
+        save_graded(self.store, graded)
+        unchanged = [e for e in batch.entries if isinstance(e, str)]
+        cached = _current_json(self.store, unchanged) if unchanged else {}
+        rows, aside = [], []
+        for e in batch.entries:
+            if isinstance(e, SetAside):
+                aside.append(e)
+            elif isinstance(e, Graded):
+                rows.append((e.json, e.csv))
+                self.counts.totals.append(e.total)
+                self.counts.flagged_items.update(e.flagged)
+            elif e in cached:
+                card = Scorecard.model_validate_json(cached[e])
+                rows.append((cached[e], csv_row(card, self.grader.rubric)))
+                self.counts.totals.append(card.total)
+                self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
+        self.counts.read += batch.read
+        self.counts.out_of_range += batch.out_of_range
+        self.counts.graded += len(graded)
+        self.counts.unchanged += len(unchanged)
         self._set_aside(aside, run_id, files)
-        failed = {s.transcript_id for s in aside}
-        unchanged_ids = [t.id for t in batch if t.id not in graded_ids and t.id not in failed]
-        cached = self.store.current_scorecards(unchanged_ids)
-        self.counts.graded += len(pairs)
-        self.counts.unchanged += len(unchanged_ids)
-        cards = [r for _, r in pairs] + [cached[i] for i in unchanged_ids if i in cached]
-        order = {t.id: n for n, t in enumerate(batch)}
-        cards.sort(key=lambda c: order[c.transcript_id])
-        for card in cards:
-            self.counts.totals.append(card.total)
-            self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         if files:
-            files.write(cards)
+            files.write_rows(rows)
+        self.counts.seconds.update(batch.seconds)
+        self.counts.seconds["write"] += time.perf_counter() - start
 
     def _set_aside(self, items: list[SetAside], run_id: int, files) -> None:
         if not items:

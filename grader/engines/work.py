@@ -1,0 +1,182 @@
+"""Grading one part of the input (a file), the same code wherever it runs.
+
+A part is read, the day's chats picked, what is already graded skipped, and the rest graded in
+batches. Each batch comes back as plain rows (JSON strings, tuples, dicts) in input order, ready
+for the database and the scorecard files: the process that writes does no parsing, grading or
+pydantic work, and nothing heavy is pickled between processes.
+
+The grader, its lexicons and jieba are loaded once per process (`_grader`), and so is the database
+connection used to look up what is already graded (`_store`).
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from grader.dates import DayRange
+from grader.pipeline import Grader
+from grader.scorecard.export import csv_row
+from grader.store import Store, content_hash, local_day, versions_key
+from grader.transcript.model import Transcript
+from grader.transcript.reader import SetAside, iter_read
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every part needs to know; small and picklable (sent along with each part)."""
+
+    settings: object  # grader.batch.GradeSettings
+    days: DayRange
+    db_url: str
+    vkey: str
+    batch_size: int
+
+
+@dataclass
+class Graded:
+    """One scorecard, serialized: the rows the writer stores and writes as they are."""
+
+    transcript_id: str
+    transcript_row: dict  # the `transcripts` columns
+    card_row: dict  # the `scorecards` columns but graded_at
+    item_rows: list[dict]  # the `item_scores` columns but scorecard_id
+    json: str  # the scorecard JSON, for the database and scorecards.jsonl
+    csv: list  # the scorecards.csv row
+    total: int
+    flagged: list[str]  # labels of items needing review
+
+
+@dataclass
+class Batch:
+    """A batch of a part, in input order: each entry a Graded, a SetAside, or the id of a chat
+    whose current scorecard is still valid (unchanged)."""
+
+    entries: list = field(default_factory=list)
+    read: int = 0
+    out_of_range: int = 0
+    chats: int = 0  # in the day's range (graded, unchanged or set aside while grading)
+    seconds: Counter = field(default_factory=Counter)
+
+
+# --- per-process state -------------------------------------------------------------------------
+_graders: dict = {}
+_stores: dict[str, Store] = {}
+
+
+def _grader(settings) -> "TimedGrader":
+    key = (settings.rubric, settings.lexicons, json.dumps(settings.options, sort_keys=True, default=str))
+    if key not in _graders:
+        _graders[key] = TimedGrader(settings.rubric, settings.lexicons, settings.options)
+    return _graders[key]
+
+
+def _store(url: str) -> Store:
+    if url not in _stores:
+        _stores[url] = Store(url)
+    return _stores[url]
+
+
+def use_store(store: Store) -> None:
+    """Let grading in this process look things up through an already open store."""
+    _stores[store.url] = store
+
+
+class TimedGrader(Grader):
+    """A Grader that adds up the time its detectors take (the rest of `grade` is scoring)."""
+
+    detect_seconds = 0.0
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.vkey = versions_key(self.versions)
+
+    def measure(self, transcript: Transcript):
+        start = time.perf_counter()
+        try:
+            return super().measure(transcript)
+        finally:
+            self.detect_seconds += time.perf_counter() - start
+
+
+# --- grading a part ----------------------------------------------------------------------------
+def grade_part(file: str, job: Job) -> Iterator[Batch]:
+    """Batches of one file (or of a path that is not there: one set-aside)."""
+    grader = _grader(job.settings)
+    store = _store(job.db_url)
+    batch, pending = Batch(), []  # pending: the batch's entries, with transcripts to grade in place
+    clock = time.perf_counter()
+    for item in iter_read([file]):
+        batch.read += 1
+        if isinstance(item, SetAside):
+            pending.append(item)
+        elif not job.days.contains(item):
+            batch.out_of_range += 1
+        else:
+            pending.append(item)
+            batch.chats += 1
+            if batch.chats >= job.batch_size:
+                batch.seconds["read"] += time.perf_counter() - clock
+                yield _finish(batch, pending, grader, store, job)
+                batch, pending = Batch(), []
+                clock = time.perf_counter()
+    batch.seconds["read"] += time.perf_counter() - clock
+    if pending or batch.read:
+        yield _finish(batch, pending, grader, store, job)
+
+
+def grade_part_list(file: str, job: Job) -> list[Batch]:
+    """All batches of a part at once (for worker processes, which return one result per task)."""
+    return list(grade_part(file, job))
+
+
+def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job: Job) -> Batch:
+    """Grade what is new or changed in the batch; everything else keeps its place as is."""
+    start = time.perf_counter()
+    chats = [t for t in pending if isinstance(t, Transcript)]
+    ids = [t.id for t in chats]
+    done = store.graded_keys(ids)
+    scenarios = store.scenario_overrides(ids)
+    hashes = {id(t): content_hash(t) for t in chats}
+    batch.seconds["read"] += time.perf_counter() - start  # lookups count as reading
+    detect_before = grader.detect_seconds
+    start = time.perf_counter()
+    for t in pending:
+        if isinstance(t, SetAside):
+            batch.entries.append(t)
+        elif (t.id, hashes[id(t)], job.vkey) in done:
+            batch.entries.append(t.id)
+        else:
+            batch.entries.append(_grade_one(grader, t, scenarios.get(t.id), hashes[id(t)]))
+    detect = grader.detect_seconds - detect_before
+    batch.seconds["detect"] += detect
+    batch.seconds["score"] += time.perf_counter() - start - detect
+    return batch
+
+
+def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: str) -> Graded | SetAside:
+    """A chat that makes a detector fail is set aside; the rest of the batch goes on."""
+    try:
+        card = grader.grade(t, scenario)
+    except Exception as exc:  # a bug on one chat must not stop the batch
+        return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
+                        reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
+    started = card.started_at.isoformat() if card.started_at else None
+    day = local_day(card.started_at)
+    card_json = card.model_dump_json()
+    return Graded(
+        transcript_id=t.id,
+        transcript_row=dict(id=t.id, platform=t.platform, shop=t.shop, agent=card.agent, customer=t.customer,
+                            started_at=started, day=day, source_file=t.source_file, content_hash=chash,
+                            content=t.model_dump_json()),
+        card_row=dict(transcript_id=t.id, content_hash=chash, versions_key=grader.vkey, current=True,
+                      day=day, agent=card.agent, scenario=card.scenario, total=card.total, band=card.band,
+                      needs_review=card.needs_review, json=card_json),
+        item_rows=[dict(item_id=i.id, score=i.score, max=i.max, confidence=i.confidence,
+                        needs_review=i.needs_review) for i in card.items],
+        json=card_json, csv=csv_row(card, grader.rubric), total=card.total,
+        flagged=[i.label for i in card.items if i.needs_review],
+    )
+
