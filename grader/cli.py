@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=_cmd_report)
 
     from grader.calibration import cli_register as calibration_commands
+    from grader.review.cli import cli_register as review_commands
 
+    review_commands(sub)
     calibration_commands(sub)
     return p
 
