@@ -89,6 +89,7 @@ disputes = Table(
     Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
     Column("item_id", String(64), nullable=False),
     Column("by", String(100), nullable=False), Column("at", String(40), nullable=False), Column("comment", Text),
+    Column("requested", String(32)),  # the level the agent asks for, if any
     Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
     Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
 )

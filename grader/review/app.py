@@ -52,7 +52,6 @@ class Forbidden(Exception):
 def create_app(db: str | None, grader=None) -> FastAPI:
     """The review app on database `db` (a path or SQLAlchemy URL). `grader` re-grades scenario changes."""
     store = Store(db)
-    dsp.ensure_tables(store)
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
                        same_site="strict", max_age=12 * 3600)

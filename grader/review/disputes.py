@@ -1,21 +1,10 @@
-"""Agents dispute an item of their own scorecard; a supervisor accepts (override) or rejects (reason).
-
-The `disputes` table has no column for the level the agent asks for, so it is kept in a small
-side table `dispute_requests` created here (dispute id -> requested level).
-"""
+"""Agents dispute an item of their own scorecard; a supervisor accepts (override) or rejects (reason)."""
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import insert, select, update
 
 from grader.review.overrides import (Change, ReviewError, UnknownItem, _parse_level, apply_override, current_card)
 from grader.store import Store, disputes, now_iso
-
-_side = MetaData()
-dispute_requests = Table(
-    "dispute_requests", _side,
-    Column("dispute_id", Integer, primary_key=True),
-    Column("requested", String(32)),
-)
 
 STATUS_LABELS = {"open": "待处理", "accepted": "已接受", "rejected": "已驳回"}
 
@@ -24,16 +13,11 @@ class DisputeError(ReviewError):
     """A dispute could not be opened or resolved."""
 
 
-def ensure_tables(store: Store) -> None:
-    _side.create_all(store.engine)
-
-
 def open_dispute(store: Store, transcript_id: str, item_id: str, by: str, comment: str,
                  requested: int | str | None = None) -> int:
     comment = (comment or "").strip()
     if not comment:
         raise DisputeError("申诉必须写明理由")
-    ensure_tables(store)
     with store.engine.begin() as conn:
         _, card = current_card(conn, transcript_id)
         ids = [i.id for i in card.items]
@@ -42,17 +26,13 @@ def open_dispute(store: Store, transcript_id: str, item_id: str, by: str, commen
         level = None
         if requested not in (None, ""):
             level = _parse_level(item_id, requested, card.item(item_id).levels)
-        did = conn.execute(insert(disputes).values(transcript_id=transcript_id, item_id=item_id, by=by,
-                                                   at=now_iso(), comment=comment, status="open")).inserted_primary_key[0]
-        if level is not None:
-            conn.execute(insert(dispute_requests).values(dispute_id=did, requested=str(level)))
-    return did
+        return conn.execute(insert(disputes).values(
+            transcript_id=transcript_id, item_id=item_id, by=by, at=now_iso(), comment=comment, status="open",
+            requested=None if level is None else str(level))).inserted_primary_key[0]
 
 
 def list_disputes(store: Store, transcript_id: str | None = None, status: str | None = None) -> list[dict]:
-    ensure_tables(store)
-    q = select(disputes, dispute_requests.c.requested).select_from(
-        disputes.outerjoin(dispute_requests, dispute_requests.c.dispute_id == disputes.c.id))
+    q = select(disputes)
     if transcript_id is not None:
         q = q.where(disputes.c.transcript_id == transcript_id)
     if status is not None:
