@@ -303,6 +303,20 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return refused(request, user, form, exc, f"处理申诉 #{did}")
         return done(request, form, message)
 
+    # --- calibration (supervisors only): agreement with overrides and proposed lexicon changes ---
+    @app.get("/calibration", response_class=HTMLResponse)
+    async def calibration(request: Request, since: str = "", until: str = ""):
+        from grader.calibration import calibrate, render_calibration_html
+
+        user = user_of(request)
+        if user is None:
+            return login_redirect(request)
+        if user["role"] != "supervisor":
+            raise Forbidden(403, "没有权限：只有主管可以查看评分校准")
+        report = calibrate(store, since or None, until or None, period=f"{since or '…'}..{until or '…'}")
+        return render(request, "calibration.html", dict(user=user, since=since, until=until,
+                                                        body=render_calibration_html(report)))
+
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}

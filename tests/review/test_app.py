@@ -240,3 +240,12 @@ def test_unknown_chat_is_404(app):
     c = client(app, "主管甲")
     r = c.get("/card", params={"id": "<nope>"})
     assert r.status_code == 404 and "&lt;nope&gt;" in r.text
+
+
+def test_calibration_view_shows_agreement_for_supervisors_only(app, store):
+    c = client(app, "主管甲")
+    item, level = changeable(store)
+    c.post("/override", data=dict(card_form(c), item_id=item.id, score=str(level), reason="复核后调整"))
+    page = c.get("/calibration?since=2026-11-22&until=2026-11-22")
+    assert page.status_code == 200 and "一致率" in page.text and item.label in page.text
+    assert client(app, "xiaomei").get("/calibration").status_code == 403
