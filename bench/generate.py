@@ -156,7 +156,7 @@ def write_file(seed: int, out: str, n: int, first: int, size: int, fmt: str) -> 
     return size
 
 
-def generate(chats: int, out: str | Path, seed: int = 7, per_file: int = 2000, jobs: int | None = None) -> Path:
+def generate(chats: int, out: str | Path, seed: int = 7, per_file: int = 1000, jobs: int | None = None) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plan = file_plan(chats, per_file)
@@ -174,7 +174,7 @@ def main(argv=None) -> None:
     p.add_argument("--chats", type=int, default=10_000)
     p.add_argument("--out", default="bench/data/10k")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--per-file", type=int, default=2000)
+    p.add_argument("--per-file", type=int, default=1000)
     a = p.parse_args(argv)
     print(generate(a.chats, a.out, a.seed, a.per_file))
 
