@@ -21,10 +21,10 @@ def _cmd_read(args) -> int:
 
 def _cmd_grade(args) -> int:
     from grader.batch import GradeSettings, Run
-    from grader.dates import DayRange
+    from grader.dates import period_of
     from grader.store import Store
 
-    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, tz=args.tz)
+    days, _ = period_of(args)
     settings = GradeSettings(rubric=args.rubric, lexicons=args.lexicons,
                              options={"service_hours": args.service_hours})
     store = Store(args.db)
@@ -52,13 +52,12 @@ def _cmd_grade(args) -> int:
 def _cmd_report(args) -> int:
     from pathlib import Path
 
-    from grader.dates import DayRange
+    from grader.dates import period_of
     from grader.report import build, write_html, write_workbook
     from grader.store import Store
 
-    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=args.month, tz=args.tz)
-    period = args.month or days.describe()
-    data = build(Store(args.db), days.since and days.since.isoformat(), days.until and days.until.isoformat(), period)
+    days, period = period_of(args)
+    data = build(Store(args.db), *days.iso_bounds(), period)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook(data, out / f"report-{period}.xlsx")
@@ -69,7 +68,12 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
+DB_HELP = "database file or URL (default $GRADER_DB or ./grader.db)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from grader.dates import add_period_arguments
+
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -80,11 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
     g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")
     g.add_argument("--out", help="folder for scorecards.jsonl, scorecards.csv and set_aside.jsonl")
-    g.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
-    g.add_argument("--date", help="only chats whose first customer message is on this day (YYYY-MM-DD, yesterday, today)")
-    g.add_argument("--since", help="first day (inclusive)")
-    g.add_argument("--until", help="last day (inclusive)")
-    g.add_argument("--tz", default="Asia/Shanghai", help="time zone for days and naive times' day (default Asia/Shanghai)")
+    g.add_argument("--db", help=DB_HELP)
+    add_period_arguments(g, month=False)
     g.add_argument("--rubric", help="a rubric TOML file (default: the standard rubric)")
     g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
@@ -93,12 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_cmd_grade)
 
     rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
-    rp.add_argument("--date", help="one day (YYYY-MM-DD, yesterday, today)")
-    rp.add_argument("--month", help="a month (YYYY-MM)")
-    rp.add_argument("--since")
-    rp.add_argument("--until")
-    rp.add_argument("--tz", default="Asia/Shanghai")
-    rp.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
+    add_period_arguments(rp)
+    rp.add_argument("--db", help=DB_HELP)
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
     rp.set_defaults(func=_cmd_report)
 

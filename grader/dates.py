@@ -62,9 +62,29 @@ class DayRange:
             return False
         return (self.since is None or d >= self.since) and (self.until is None or d <= self.until)
 
+    def iso_bounds(self) -> tuple[str | None, str | None]:
+        return (self.since.isoformat() if self.since else None, self.until.isoformat() if self.until else None)
+
     def describe(self) -> str:
         if self.since is None and self.until is None:
             return "all"
         if self.since == self.until:
             return self.since.isoformat()
         return f"{self.since or '…'}..{self.until or '…'}"
+
+
+def add_period_arguments(parser, month: bool = True) -> None:
+    """The --date/--month/--since/--until/--tz options every command that covers days shares."""
+    parser.add_argument("--date", help="one day: YYYY-MM-DD, yesterday or today (by the customer's first message)")
+    if month:
+        parser.add_argument("--month", help="a month: YYYY-MM")
+    parser.add_argument("--since", help="first day (inclusive)")
+    parser.add_argument("--until", help="last day (inclusive)")
+    parser.add_argument("--tz", default="Asia/Shanghai", help="time zone of days (default Asia/Shanghai)")
+
+
+def period_of(args) -> tuple[DayRange, str]:
+    """The DayRange the options chose, and its name for file names and titles."""
+    month = getattr(args, "month", None)
+    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=month, tz=args.tz)
+    return days, month or days.describe()

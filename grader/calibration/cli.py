@@ -8,14 +8,13 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def register(subparsers) -> None:
+    from grader.cli import DB_HELP
+    from grader.dates import add_period_arguments
+
     c = subparsers.add_parser(
         "calibrate", help="compare suggested scores with supervisors' decisions and propose lexicon changes")
-    c.add_argument("--date", help="one day (YYYY-MM-DD, yesterday, today)")
-    c.add_argument("--month", help="a month (YYYY-MM)")
-    c.add_argument("--since", help="first day (inclusive)")
-    c.add_argument("--until", help="last day (inclusive)")
-    c.add_argument("--tz", default="Asia/Shanghai")
-    c.add_argument("--db", help="database file or URL (default $GRADER_DB or ./grader.db)")
+    add_period_arguments(c)
+    c.add_argument("--db", help=DB_HELP)
     c.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     c.add_argument("--out", default="reports", help="folder for calibration-<period>.html and .json (default ./reports)")
     c.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
@@ -47,15 +46,13 @@ def _ask(proposals) -> list[str]:
 def run(args) -> int:
     from grader.calibration import Options, apply, calibrate, read_accept_file, write_outputs
     from grader.calibration.html import summary_text
-    from grader.dates import DayRange
+    from grader.dates import period_of
     from grader.detectors.lexicon import default_lexicon_dir
     from grader.errors import GraderError
     from grader.store import Store
 
-    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=args.month, tz=args.tz)
-    since = days.since and days.since.isoformat()
-    until = days.until and days.until.isoformat()
-    period = args.month or days.describe()
+    days, period = period_of(args)
+    since, until = days.iso_bounds()
     lexicon_dir = args.lexicons or default_lexicon_dir()
     report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
                        options=Options(min_support=args.min_support))

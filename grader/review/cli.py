@@ -83,7 +83,7 @@ def _cmd_user_list(args) -> int:
 
 def cli_register(subparsers) -> None:
     """Add `review`, `override` and `user` to grader's subparsers."""
-    db_help = "database file or URL (default $GRADER_DB or ./grader.db)"
+    from grader.cli import DB_HELP as db_help
 
     r = subparsers.add_parser("review", help="serve the review web app (Chinese interface) on this machine")
     r.add_argument("--db", help=db_help)
