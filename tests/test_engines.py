@@ -50,6 +50,18 @@ def test_dask_local_cluster_gives_the_same_scorecards(tmp_path, exports):
     assert files_one == files_dask
 
 
+def test_large_jsonl_files_are_split_into_slices_with_the_same_result(tmp_path, exports, monkeypatch):
+    import grader.engines
+
+    _, whole, files_whole = _grade(tmp_path, exports, "whole", workers=1)
+    monkeypatch.setattr(grader.engines, "SPLIT_BYTES", 5000)
+    parts = list(grader.engines.parts_of([exports]))
+    assert sum(isinstance(p, grader.engines.Slice) for p in parts) > 6
+    _, split, files_split = _grade(tmp_path, exports, "split", workers=2)
+    assert whole.as_dict() | {"seconds": None} == split.as_dict() | {"seconds": None}
+    assert files_whole == files_split  # the broken line keeps its line number
+
+
 def test_a_rerun_on_workers_reuses_what_is_graded(tmp_path, exports):
     store, first, _ = _grade(tmp_path, exports, "first", workers=2)
     again = Run(store, GradeSettings(), DAY, tmp_path / "again", workers=2, progress=False).execute([exports])

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from grader.dates import DayRange
+from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
 from grader.store import Store, content_hash, local_day, versions_key
 from grader.transcript.model import Transcript
-from grader.transcript.reader import SetAside, iter_read
+from grader.transcript.reader import SetAside
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,14 @@ class TimedGrader(Grader):
 
 
 # --- grading a part ----------------------------------------------------------------------------
-def grade_part(file: str, job: Job) -> Iterator[Batch]:
-    """Batches of one file (or of a path that is not there: one set-aside)."""
+def grade_part(part, job: Job) -> Iterator[Batch]:
+    """Batches of one part: a file, a slice of one, or a path that is not there (one set-aside)."""
+
     grader = _grader(job.settings)
     store = _store(job.db_url)
     batch, pending = Batch(), []  # pending: the batch's entries, with transcripts to grade in place
     clock = time.perf_counter()
-    for item in iter_read([file]):
+    for item in read_part(part):
         batch.read += 1
         if isinstance(item, SetAside):
             pending.append(item)
@@ -127,9 +129,9 @@ def grade_part(file: str, job: Job) -> Iterator[Batch]:
         yield _finish(batch, pending, grader, store, job)
 
 
-def grade_part_list(file: str, job: Job) -> list[Batch]:
+def grade_part_list(part, job: Job) -> list[Batch]:
     """All batches of a part at once (for worker processes, which return one result per task)."""
-    return list(grade_part(file, job))
+    return list(grade_part(part, job))
 
 
 def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job: Job) -> Batch:
