@@ -6,7 +6,9 @@ Two kinds, each human agent message counted at most once:
   like 还有什么可以帮您) or an unpaid-order system message (kind "order", tag=unpaid, not paid),
   the customer stays silent for at least ``follow_up_silence_seconds`` (default 180), and the
   first *human* agent message after that silence, before the customer speaks again or the order is
-  paid, re-engages them. A presence check (亲还在吗/还在考虑吗, follow_up tag=presence) also counts
+  paid, re-engages them. The customer's hesitation (我再看看/考虑一下/再想想/先不要了, follow_up_cues
+  tag=hesitation, customer messages only) opens the same window: a human agent who picks the
+  customer up again after that silence is following up. A presence check (亲还在吗/还在考虑吗, follow_up tag=presence) also counts
   when the agent spoke last and the customer has been silent that long. Auto-replies never count.
 * wording ("nudge"): a human agent message holding a nudge toward ordering (喜欢可以先拍下,
   今天下单今天发, 库存不多, 活动快结束了 …, follow_up tag=nudge), whatever the timing.
@@ -32,7 +34,7 @@ def _mins(seconds: float) -> str:
 @register
 class FollowUpDetector(Detector):
     name = "follow_up"
-    version = "1"
+    version = "2"
     items = (ITEM,)
     lexicons = ("follow_up", "follow_up_cues")
 
@@ -51,7 +53,12 @@ class FollowUpDetector(Detector):
             agent_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "nudge", match)
         cue_tags: dict[int, dict[str, object]] = {}
         for msg, match in chat.find(cues, humans + orders):
-            cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
+            if match.term.tag != "hesitation":
+                cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
+        hesitations = {}
+        for msg, match in chat.find(cues, chat.customer):
+            if match.term.tag == "hesitation":
+                hesitations.setdefault(msg.index, (msg, match))
 
         def is_closing(i: int) -> bool:
             tags = agent_tags.get(i, {})
@@ -65,6 +72,7 @@ class FollowUpDetector(Detector):
             tags = cue_tags.get(m.index, {})
             if "unpaid" in tags and "paid" not in tags:
                 triggers.append((m, "unpaid"))
+        triggers += [(m, "hesitation") for m, _ in hesitations.values()]
         triggers.sort(key=lambda t: t[0].index)
 
         counted: dict[int, object] = {}  # message index -> finding
@@ -87,7 +95,10 @@ class FollowUpDetector(Detector):
                     continue
                 if is_closing(m.index) or m.index in counted:
                     break
-                cause = "客服提问后" if why == "question" else "顾客下单未付款后"
+                if why == "hesitation":
+                    cause = f"顾客犹豫（“{hesitations[trig.index][1].text}”）后"
+                else:
+                    cause = "客服提问后" if why == "question" else "顾客下单未付款后"
                 f = self.finding(ITEM, "re_engage", f"{cause}顾客沉默了 {_mins(gap)}，客服主动跟进", m,
                                  positive=True, trigger=why, silence_seconds=round(gap))
                 f.evidence.insert(0, evidence(trig))

@@ -9,7 +9,7 @@ from grader.detectors.base import LexiconItemDetector, register
 @register
 class HighlightBenefitsDetector(LexiconItemDetector):
     name = "highlight_benefits"
-    version = "1"
+    version = "2"
     item = "presale.highlight_benefits"
     lexicon_name = "benefits"
     found_reason = "客服介绍了产品优点：“{term}”"

@@ -10,7 +10,7 @@ from grader.detectors.base import LexiconItemDetector, register
 @register
 class RecommendDetector(LexiconItemDetector):
     name = "recommend"
-    version = "1"
+    version = "2"
     item = "presale.recommend"
     lexicon_name = "recommend"
     found_reason = "客服根据需要推荐了产品/尺码：“{term}”"

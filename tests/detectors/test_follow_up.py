@@ -50,6 +50,21 @@ Q = ["c 10:00:00 这件有M码吗", "a 10:00:10 有的亲，您平时穿什么�
         "c 10:00:00 拍了", "s 10:00:05 订单已下单，等待买家付款", "s 10:01:00 买家付款成功",
         "a 10:04:00 亲，看到您拍下了"], (1, 2), 0, []),
     ("one message counts once", Q + ["a 10:03:15 亲还在吗？库存不多了哦"], (), 1, ["re_engage"]),
+    ("hesitation then 3m30s silence then a plain reminder", [
+        "c 10:00:00 这个加湿器多少钱", "a 10:00:10 亲，199元", "c 10:00:40 那我再对比一下吧",
+        "a 10:04:10 亲，这款卧室用噪音很小，您对比完有问题随时问我"], (), 1, ["re_engage"]),
+    ("hesitation answered at once is no follow-up", [
+        "c 10:00:00 有点贵，先不要了", "a 10:00:20 好的亲"], (), 0, []),
+    ("hesitation, customer speaks again before the agent", [
+        "c 10:00:00 我先收藏一下", "c 10:05:00 包邮吗", "a 10:05:10 包邮的亲"], (), 0, []),
+    ("hesitation then auto-reply only", [
+        "c 10:00:00 我再想想", "auto 10:05:00 亲，喜欢的话可以加购哦"], (), 0, []),
+    ("price restores tonight", ["c 10:00:00 多少钱", "a 10:00:10 秒杀价89，明天0点就恢复原价了"], (), 1, ["nudge"]),
+    ("only a few left", ["c 10:00:00 还有42码吗", "a 10:00:10 42码仅剩2双了"], (), 1, ["nudge"]),
+    ("尽快 about the agent's own work is no nudge", [
+        "c 10:00:00 怎么还不发货", "a 10:00:10 我们会尽快为您安排"], (), 0, []),
+    ("coupon valid today only", ["c 10:00:00 有券吗", "a 10:00:10 满减券今天有效，需要的话早点下单哦"], (), 1,
+     ["nudge"]),
 ])
 def test_follow_up(detector, name, lines, orders, count, kinds):
     m = measure(detector, *lines, orders=orders)

@@ -23,6 +23,15 @@ def lexicons():
     ("customer's words don't count", ["c 10:00:00 听说很透气很耐磨", "a 10:00:05 是的"], []),
     ("auto-reply doesn't count", ["c 10:00:00 在吗", "auto 10:00:01 正品保证，销量第一", "a 10:00:05 您好"], []),
     ("bare mention of fabric is no praise", ["c 10:00:00 什么面料", "a 10:00:05 面料看详情页"], []),
+    ("'not X' strengths of shoes", ["c 10:00:00 走久了累吗", "a 10:00:05 鞋垫很软，不磨脚"], ["不磨脚"]),
+    ("safety claims for baby goods", ["c 10:00:00 孩子能用吗", "a 10:00:05 食品级硅胶，无双酚A"],
+     ["食品级", "无双酚A"]),
+    ("aroma and taste of food", ["c 10:00:00 好吃吗", "a 10:00:05 奶香很浓，口感细腻"], ["奶香很浓", "口感细腻"]),
+    ("performance of electronics", ["c 10:00:00 打游戏卡吗", "a 10:00:05 很流畅的，散热也稳定"], ["很流畅", "稳定"]),
+    ("efficacy of cosmetics", ["c 10:00:00 干皮能用吗", "a 10:00:05 这款保湿，不卡粉"], ["保湿", "不卡粉"]),
+    ("会不会 question is no claim", ["c 10:00:00 鞋子", "a 10:00:05 您是担心会不会磨脚呢？"], []),
+    ("无添加 negated", ["c 10:00:00 有添加剂吗", "a 10:00:05 这款不是无添加的"], []),
+    ("taste called average", ["c 10:00:00 好喝吗", "a 10:00:05 口感一般吧"], []),
 ])
 def test_highlight_benefits(lexicons, name, lines, expected):
     (m,) = HighlightBenefitsDetector(lexicons).detect(chat(*lines))
@@ -42,6 +51,16 @@ def test_highlight_benefits(lexicons, name, lines, expected):
     ("process advice is not a product (tricky)", ["c 10:00:00 地址错了", "a 10:00:05 建议您重新下单"], 0),
     ("拍照 is not 拍 a size", ["c 10:00:00 坏了", "a 10:00:05 建议您拍照给我们"], 0),
     ("customer asking for a recommendation", ["c 10:00:00 推荐一款吧", "a 10:00:05 好的"], 0),
+    ("建议 + 拿 + size", ["c 10:00:00 175穿哪个", "a 10:00:05 您这个身高建议拿L"], 1),
+    ("推荐 + quantity", ["c 10:00:00 一家四口", "a 10:00:05 人多的话推荐囤三箱"], 1),
+    ("推荐 + weak verb + product", ["c 10:00:00 送爸妈", "a 10:00:05 送长辈的话推荐换成礼盒款"], 1),
+    ("您可以入 + product", ["c 10:00:00 手机卡吗", "a 10:00:05 您可以入手这款12G版"], 1),
+    ("size from the customer's numbers", ["c 10:00:00 脚长24.5", "a 10:00:05 24.5的话选39码"], 1),
+    ("建议您申请退款 (tricky)", ["c 10:00:00 坏了", "a 10:00:05 建议您申请退款"], 0),
+    ("建议您联系快递 (tricky)", ["c 10:00:00 没收到", "a 10:00:05 建议您联系一下快递员"], 0),
+    ("建议您保持电话畅通 (tricky)", ["c 10:00:00 何时到", "a 10:00:05 建议您保持手机畅通"], 0),
+    ("推荐 in invoice advice (tricky)", ["c 10:00:00 开票", "a 10:00:05 推荐您下单时把抬头写在备注"], 0),
+    ("建议您用新地址重新下单 (tricky)", ["c 10:00:00 改地址", "a 10:00:05 建议您用新地址重新下单"], 0),
 ])
 def test_recommend(lexicons, name, lines, count):
     (m,) = RecommendDetector(lexicons).detect(chat(*lines))
