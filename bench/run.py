@@ -9,8 +9,8 @@
 3. Runs `grader grade DIR --date 2026-11-22 --db NEW.db --out DIR` end to end (files in,
    scorecards in the database and scorecards.jsonl out) with --workers 1 and --workers N
    (N = all cores), each in a fresh process and a fresh database.
-4. Prints chats/second, the ratio grade/floor (wall time; for N workers: floor ÷ N as the
-   reference too), the peak RSS of the whole process tree (sampled) and of the largest process,
+4. Prints chats/second, the ratio grade/floor (wall time, and CPU time of the whole process
+   tree, which other load on the machine disturbs less), the peak RSS of the whole process tree (sampled) and of the largest process,
    and how the work splits across read / detect / score / write (seconds of work, summed over
    workers; from the run's own accounting).
 Results also go to bench/data/results-<chats>.json.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,8 @@ def _tree(root: int) -> list[int]:
 
 
 def measure(cmd: list[str], env: dict | None = None) -> dict:
-    """Run `cmd`; wall seconds, stdout, and peak RSS of its process tree (sum and largest)."""
+    """Run `cmd`; wall seconds, CPU seconds, stdout, and peak RSS of its process tree (sum and largest)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = {"tree": 0, "largest": 0}
@@ -79,11 +81,14 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     sampler.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     stop.set()
     sampler.join()
     if proc.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"seconds": round(seconds, 2), "stdout": out, "peak_rss_mb": round(peak["tree"] / 1024),
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "stdout": out,
+            "peak_rss_mb": round(peak["tree"] / 1024),
             "largest_rss_mb": round(peak["largest"] / 1024)}
 
 
@@ -130,6 +135,7 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
 
     floor = measure([sys.executable, "-m", "bench.floor", str(folder)])
+    floor_cpu = floor["cpu_seconds"]  # the process's, startup and jieba's dictionary included
     floor.update(json.loads(floor.pop("stdout")))
     runs = {}
     if not a.skip_one:
@@ -141,18 +147,20 @@ def main(argv=None) -> int:
     cores = os.cpu_count()
     print(f"\nbenchmark {date.today()} · {a.chats} chats (seed {a.seed}) · {cores} cores · "
           f"python -m bench.run --chats {a.chats}")
-    print(f"{'run':<24}{'seconds':>9}{'chats/s':>9}{'×floor':>8}{'RSS tree MB':>13}{'largest MB':>12}"
-          f"   read / detect / score / write (s of work)")
-    print(f"{'floor (read+jieba, 1 core)':<24}{floor['seconds']:>9}{floor['chats'] / floor['seconds']:>9.0f}"
-          f"{1:>8.2f}{floor['peak_rss_mb']:>13}{floor['largest_rss_mb']:>12}   read {floor['read']} / jieba {floor['jieba']}")
+    print(f"{'run':<28}{'seconds':>9}{'chats/s':>9}{'×floor':>8}{'CPU s':>8}{'CPU×floor':>10}{'RSS tree MB':>13}"
+          f"{'largest MB':>12}   read / detect / score / write (s of work)")
+    print(f"{'floor (read+jieba, 1 core)':<28}{floor['seconds']:>9}{floor['chats'] / floor['seconds']:>9.0f}"
+          f"{1:>8.2f}{floor_cpu:>8}{1:>10.2f}{floor['peak_rss_mb']:>13}{floor['largest_rss_mb']:>12}   "
+          f"read {floor['read']} / jieba {floor['jieba']}")
     floor_wall = floor["seconds"]
     for name, r in runs.items():
         s = r["counts"]["seconds"]
         graded = r["counts"]["read"]
-        print(f"{name:<24}{r['seconds']:>9}{graded / r['seconds']:>9.0f}{r['seconds'] / floor_wall:>8.2f}"
-              f"{r['peak_rss_mb']:>13}{r['largest_rss_mb']:>12}   "
+        print(f"{name:<28}{r['seconds']:>9}{graded / r['seconds']:>9.0f}{r['seconds'] / floor_wall:>8.2f}"
+              f"{r['cpu_seconds']:>8}{r['cpu_seconds'] / floor_cpu:>10.2f}{r['peak_rss_mb']:>13}{r['largest_rss_mb']:>12}   "
               f"{s['read']} / {s['detect']} / {s['score']} / {s['write']}")
-    print("chats/s counts every chat read (graded + out of the day's range); ×floor = wall time ÷ floor wall time")
+    print("chats/s counts every chat read (graded + out of the day's range); ×floor = wall time ÷ floor time;\n"
+          "CPU s = user+sys of the whole process tree (less sensitive to other load on the machine)")
     (base / f"results-{a.chats}.json").write_text(json.dumps(
         {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor, "runs": runs},
         indent=2), encoding="utf-8")
