@@ -11,6 +11,7 @@ connection used to look up what is already graded (`_store`).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class Batch:
 
 # --- per-process state -------------------------------------------------------------------------
 _graders: dict = {}
-_stores: dict[str, Store] = {}
+_stores: dict[tuple[int, str], Store] = {}  # by process id too: a forked worker opens its own
 
 
 def _grader(settings) -> "TimedGrader":
@@ -75,14 +76,15 @@ def _grader(settings) -> "TimedGrader":
 
 
 def _store(url: str) -> Store:
-    if url not in _stores:
-        _stores[url] = Store(url)
-    return _stores[url]
+    key = (os.getpid(), url)
+    if key not in _stores:
+        _stores[key] = Store(url)
+    return _stores[key]
 
 
 def use_store(store: Store) -> None:
     """Let grading in this process look things up through an already open store."""
-    _stores[store.url] = store
+    _stores[(os.getpid(), store.url)] = store
 
 
 class TimedGrader(Grader):
