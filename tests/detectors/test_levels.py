@@ -21,6 +21,13 @@ def lexicons():
     ("facts plus evasion", ["c 10:00:00 多长？", "a 10:00:05 大概30cm吧", "a 10:00:09 我也不确定"], 1),
     ("如有不清楚 is not evasive (tricky)", ["c 10:00:00 多大容量？", "a 10:00:05 500毫升，如有不清楚的可以问我"], 2),
     ("a size before the customer gave data is only a fact", ["a 10:00:00 170建议L码", "c 10:00:05 我身高170"], 2),
+    ("recommendation after the customer's situation (gift)", [
+        "c 10:00:00 想送我爸，他血压有点高", "a 10:00:05 送长辈的话推荐这款低钠款，每100克含钠300毫克"], 3),
+    ("advice tied to skin type", ["c 10:00:00 我是敏感肌", "a 10:00:05 敏感肌的话更适合无香精的温和款，pH5.5"], 3),
+    ("recommendation without any customer situation is not tied", [
+        "c 10:00:00 哪款好", "a 10:00:05 推荐这款，容量500毫升"], 2),
+    ("after-sale remedy is a concrete process", [
+        "c 10:00:00 收到的杯子碎了", "a 10:00:05 给您补寄一个，碎的不用寄回"], 2),
 ])
 def test_product_expertise(lexicons, name, lines, level):
     (m,) = ProductExpertiseDetector(lexicons).detect(chat(*lines))
