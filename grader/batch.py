@@ -69,11 +69,12 @@ class GradeSettings:
 
 
 def _current_json(store: Store, transcript_ids: list[str]) -> dict[str, str]:
-    """The stored JSON of current scorecards (written to the files as it is)."""
-    q = select(scorecards.c.transcript_id, scorecards.c.json).where(
-        scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
+    """The stored JSON of current scorecards (written to the files as it is). Looked up by
+    transcript id only, `current` checked here: see `grader.engines.work.graded_keys`."""
+    q = select(scorecards.c.transcript_id, scorecards.c.json, scorecards.c.current).where(
+        scorecards.c.transcript_id.in_(transcript_ids))
     with store.engine.connect() as conn:
-        return dict(conn.execute(q).all())
+        return {tid: js for tid, js, current in conn.execute(q) if current}
 
 
 class _Files(ScorecardFiles):
