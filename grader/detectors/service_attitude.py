@@ -1,23 +1,44 @@
 """service_attitude: level index 3 积极解决 / 2 配合解决 / 1 问答式 / 0 推脱.
 
-Cues are data: ``lexicons/deflection.txt`` (不归我们管, 你自己找快递, 跟我们没关系 …) and
-``lexicons/proactive.txt`` (tag=initiative: 我帮您申请, 给您补发, 帮您联系快递, 第一时间通知您,
-我会跟进; tag=cooperate: 好的/可以的/已为您修改/正在为您处理). Only human agent messages count.
+Cues are data. Own lexicons: ``deflection`` (不归我们管, 你自己找快递, 跟我们没关系 …; tag=dismiss:
+denying the customer's complaint, 不是质量问题 / 属于正常现象) and ``proactive`` (tag=initiative:
+我帮您申请, 给您补发, 给您两个选择, 或者直接给您退款, 我联系仓库, 报给品控, 不用寄回, 运费我们承担 …;
+tag=cooperate: 好的/可以的/已为您修改/正在为您处理). A supervisor reads initiative more widely than
+after-sale actions, so wording of other items is reused *as evidence of initiative* (each lexicon
+is matched here again on the chat; no other detector's result is read):
+
+* strong initiative — the agent does or offers something the customer did not ask for:
+  a proactive action cue not asked for; a question back about the customer's needs (``ask_needs``
+  wording, or a question about the customer's situation, see `_cues.situation_question`);
+  a recommendation (``recommend``); following up a quiet customer (``follow_up`` tag=presence
+  after the agent's own message, e.g. 亲，还在吗);
+* supporting initiative — a promotion the customer did not ask about (``promotion``), a nudge
+  (``follow_up`` tag=nudge), delivery / usage notes (``delivery_notes``), a time promise
+  (``promise``), soothing (``soothe``);
+* cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
+  "好的帮您申请"), asking for the order number or photos (``clarify``), a finished resolution
+  (``resolution`` tag=done).
 
 Rule:
-* deflection and no initiative → 0 (推脱), confidence 0.65, flagged for review;
-  deflection and initiative both → 1, flagged (a close call: the supervisor reads the chat);
-* an initiative cue the customer did not ask for → 3 (积极). "Did not ask": the action word of
-  the cue (申请/补发/联系/退款 …) does not appear in the customer's message just before it. An
-  initiative the customer asked for ("帮我申请退款" → "好的帮您申请") is cooperation;
-* a cooperation cue, or an asked-for initiative → 2 (配合);
-* otherwise the agent only answered → 1 (问答式); 0.55 confidence when the replies are short.
+* deflection (or dismissal of a complaint) and no strong initiative → 0 for deflection, 1 for a
+  dismissal only; flagged for review. With strong initiative too → 1, flagged (a close call);
+* a proactive action not asked for, or a strong cue and at least two initiative cues in all → 3
+  (积极), 0.75 (0.65 with fewer than three cues);
+* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation → 2 (配合); a single strong cue with nothing
+  else is flagged as a close call between 积极 and 配合;
+* otherwise the agent only answered → 1 (问答式); 0.6 confidence when replies are short (curt),
+  0.5 otherwise (long answers may explain beyond the question: review);
+* curt replies (two or more human messages, under 15 characters on average) with no proactive
+  action cap the level: 配合 (2) when the
+  agent got something done or followed the procedure (cooperation cues), else 问答式 (1) even with
+  a question back or a recommendation ("你预算多少" … "没有优惠"); flagged for review.
 No human agent message with words → value None (rubric fallback, review).
 """
 from __future__ import annotations
 
 import re
 
+from grader.detectors._cues import clause_text, is_question, situation_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, has_words
 from grader.detectors.findings import Measurement
@@ -25,69 +46,160 @@ from grader.detectors.findings import Measurement
 ITEM = "service_attitude"
 # The action of an initiative cue, to check whether the customer asked for it.
 ACTION = re.compile(r"申请|提交|补发|重新发|重发|换新|换|退款|退|联系|催|加急|登记|反馈|备注|核实|查|安排|处理|跟进"
-                    r"|升级|报备|补偿|优惠|改价|减|留|修改|取消|通知|赔|返现|送")
+                    r"|升级|报备|补偿|优惠|改价|减|留|修改|取消|通知|赔|返现|送|寄回|运费")
+# A customer asking about prices or deals: a promotion in the answer is cooperation, not initiative.
+PROMO_ASKED = re.compile(r"优惠|活动|便宜|券|折|包邮|运费|赠|送|划算|降价|价格|多少钱|贵|满减|少点")
+QUESTION_END = re.compile(r"(?:[?？]|[吗么嘛呢])\s*$")
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
+STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐",
+          "follow_up": "主动跟进沉默的顾客"}
+SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
+           "promise": "承诺回复时间", "soothe": "安抚顾客"}
+CURT_CHARS = 15
 
 
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "2"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("deflection", "proactive")
+    lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
+                "delivery_notes", "promise", "soothe", "clarify", "resolution")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = [m for m in chat.human_agent if has_words(m.text)]
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价服务态度")]
-        defl, pro = self.lex["deflection"], self.lex["proactive"]
         findings = []
+        defl, pro = self.lex["deflection"], self.lex["proactive"]
+        deflections = dismissals = 0
         for msg, match in chat.find(defl, humans):
-            findings.append(self.finding(ITEM, "deflection", f"客服推脱：“{match.text}”", msg, match, defl,
-                                         positive=False))
-        initiative = cooperate = 0
+            if match.term.tag == "dismiss":
+                prev = self._prev_customer(chat, msg.index)
+                if prev is None or QUESTION_END.search(prev.text):
+                    continue  # answering a question ("会褪色吗" → "轻微是正常的") is no dismissal
+                dismissals += 1
+                findings.append(self.finding(ITEM, "dismiss", f"客服否认顾客反映的问题：“{match.text}”", msg,
+                                             match, defl, positive=False))
+            else:
+                deflections += 1
+                findings.append(self.finding(ITEM, "deflection", f"客服推脱：“{match.text}”", msg, match, defl,
+                                             positive=False))
+        strong: list[str] = []
+        support: list[str] = []
+        cooperate = 0
+
+        spans: set[tuple[int, int]] = set()  # (message, char) already counted: one cue, one count
+
+        def add(kind: str, msg, match, lex, label: str) -> None:
+            nonlocal cooperate
+            here = {(msg.index, i) for i in range(match.start, match.end)}
+            if here & spans:
+                return
+            spans.update(here)
+            if kind == "cooperate":
+                cooperate += 1
+                findings.append(self.finding(ITEM, "cooperate", f"{label}：“{match.text}”", msg, match, lex))
+                return
+            (strong if kind in STRONG else support).append(kind)
+            findings.append(self.finding(ITEM, "initiative", f"{label}：“{match.text}”", msg, match, lex,
+                                         strength="strong" if kind in STRONG else "support", cue=kind))
+
         for msg, match in chat.find(pro, humans):
             if match.term.tag == "initiative":
-                asked = self._asked_for(chat, msg.index, match.text)
-                if asked:
-                    cooperate += 1
-                    findings.append(self.finding(ITEM, "cooperate", f"客服按顾客要求办理：“{match.text}”",
-                                                 msg, match, pro))
+                if self._asked_for(chat, msg.index, match.text):
+                    add("cooperate", msg, match, pro, "客服按顾客要求办理")
                 else:
-                    initiative += 1
-                    findings.append(self.finding(ITEM, "initiative", f"客服主动提出解决办法：“{match.text}”",
-                                                 msg, match, pro))
+                    add("initiative", msg, match, pro, STRONG["initiative"])
             else:
-                cooperate += 1
-                findings.append(self.finding(ITEM, "cooperate", f"客服配合顾客：“{match.text}”", msg, match, pro))
-        deflections = sum(1 for f in findings if f.kind == "deflection")
+                add("cooperate", msg, match, pro, "客服配合顾客")
+        # A question back about the customer's needs: listed wording, else the general family.
+        for msg, match in chat.find(self.lex["ask_needs"], humans):
+            if is_question(clause_text(msg.text, match.start, match.end)):
+                add("ask_back", msg, match, self.lex["ask_needs"], STRONG["ask_back"])
+                break
+        else:
+            for msg in humans:
+                q = situation_question(msg.text)
+                if q is not None:
+                    add("ask_back", msg, q, None, STRONG["ask_back"])
+                    break
+        for msg, match in chat.find(self.lex["recommend"], humans)[:2]:
+            add("recommend", msg, match, self.lex["recommend"], STRONG["recommend"])
+        for msg, match in chat.find(self.lex["follow_up"], humans):
+            if match.term.tag == "presence" and self._after_own_message(chat, msg.index):
+                add("follow_up", msg, match, self.lex["follow_up"], STRONG["follow_up"])
+            elif match.term.tag == "nudge":
+                add("nudge", msg, match, self.lex["follow_up"], SUPPORT["nudge"])
+        for msg, match in chat.find(self.lex["promotion"], humans):
+            prev = self._prev_customer(chat, msg.index)
+            if prev is None or not PROMO_ASKED.search(prev.text):
+                add("promotion", msg, match, self.lex["promotion"], SUPPORT["promotion"])
+                break
+        for name, kind in (("delivery_notes", "notes"), ("promise", "promise"), ("soothe", "soothe")):
+            for msg, match in chat.find(self.lex[name], humans)[:1]:
+                add(kind, msg, match, self.lex[name], SUPPORT[kind])
+        for msg, match in chat.find(self.lex["clarify"], humans)[:1]:
+            add("cooperate", msg, match, self.lex["clarify"], "客服按流程了解问题")
+        for msg, match in chat.find(self.lex["resolution"], humans):
+            if match.term.tag == "done":
+                add("cooperate", msg, match, self.lex["resolution"], "客服办好了顾客的事")
+                break
+
+        n_strong, n_all = len(strong), len(strong) + len(support)
         avg_len = sum(len(m.text) for m in humans) / len(humans)
         review = False
-        if deflections and not initiative:
-            level, confidence, review = 0, 0.65, True
-        elif deflections:
+        if (deflections or dismissals) and not n_strong:
+            level, confidence, review = (0, 0.65, True) if deflections else (1, 0.55, True)
+        elif deflections or dismissals:
             level, confidence, review = 1, 0.5, True
-        elif initiative:
-            level, confidence = 3, (0.75 if initiative >= 2 else 0.65)
-        elif cooperate:
+        elif "initiative" in strong or (n_strong and n_all >= 2):
+            level, confidence = 3, (0.75 if n_all >= 3 else 0.65)
+        elif n_strong or support or cooperate:
             level, confidence = 2, 0.7
+            if n_strong:
+                confidence, review = 0.55, True  # one initiative alone: 积极 or 配合?
         else:
-            level, confidence = 1, (0.6 if avg_len < 15 else 0.5)
-        reason = f"{LABELS[level]}：主动解决 {initiative} 处，配合 {cooperate} 处，推脱 {deflections} 处"
-        if deflections and initiative:
+            level, confidence = 1, (0.6 if avg_len < CURT_CHARS else 0.5)
+        curt = avg_len < CURT_CHARS and len(humans) >= 2 and "initiative" not in strong
+        capped = 2 if cooperate else 1
+        if curt and level > capped:
+            # Curt replies (short messages on average) without a real action: a supervisor reads the
+            # chat as answering only, unless the agent got the customer's matter done (配合).
+            level, confidence, review = capped, 0.55, True
+        else:
+            curt = False
+        reason = (f"{LABELS[level]}：主动解决 {n_strong} 处（另有辅助 {len(support)} 处），配合 {cooperate} 处，"
+                  f"推脱 {deflections} 处")
+        if dismissals:
+            reason += f"，否认顾客问题 {dismissals} 处"
+        if (deflections or dismissals) and n_strong:
             reason += "（既有推脱又有主动解决，请人工判断）"
-        metrics = {"attitude_initiative": initiative, "attitude_cooperate": cooperate,
-                   "attitude_deflections": deflections}
+        elif curt and (n_strong or support or cooperate):
+            reason += f"；回复简短（平均 {avg_len:.0f} 字），按{LABELS[level]}计，请人工复核"
+        metrics = {"attitude_initiative": n_strong, "attitude_support": len(support),
+                   "attitude_cooperate": cooperate, "attitude_deflections": deflections,
+                   "attitude_dismissals": dismissals}
         return [Measurement(item=ITEM, value=level, confidence=confidence,
                             needs_review=review or confidence < 0.6, reason=reason, findings=findings,
                             metrics=metrics)]
 
     @staticmethod
-    def _asked_for(chat: Chat, index: int, cue: str) -> bool:
+    def _prev_customer(chat: Chat, index: int):
+        return next((m for m in reversed(chat.messages[:index]) if m.role == "customer"), None)
+
+    @staticmethod
+    def _after_own_message(chat: Chat, index: int) -> bool:
+        """Whether the message before `index` (system lines skipped) is the agent's: a follow-up."""
+        prev = next((m for m in reversed(chat.messages[:index]) if m.role != "system"), None)
+        return prev is not None and prev.role == "agent"
+
+    @classmethod
+    def _asked_for(cls, chat: Chat, index: int, cue: str) -> bool:
         """Whether the customer's last message before `index` asked for the cue's action."""
         action = ACTION.search(cue)
         if not action:
             return False
-        prev = next((m for m in reversed(chat.messages[:index]) if m.role == "customer"), None)
+        prev = cls._prev_customer(chat, index)
         return bool(prev and action.group(0) in prev.text)

@@ -50,6 +50,22 @@ def test_expertise_unmeasurable_without_agent(lexicons):
     ("I'll contact the courier for you", ["c 10:00:00 快递一直不动", "a 10:00:05 我来帮您联系快递催一下"], 3, False),
     ("asked-for action is cooperation", ["c 10:00:00 帮我申请退款", "a 10:00:05 好的，帮您申请退款"], 2, False),
     ("bare answers", ["c 10:00:00 多少钱", "a 10:00:05 99元"], 1, False),
+    ("pre-sale: question back, advice and notes", [
+        "c 10:00:00 这款保温杯能装多少", "a 10:00:05 亲，500毫升的，请问您平时是带去办公室还是户外用呢？",
+        "c 10:00:30 上班用", "a 10:00:40 那推荐您选这款带茶隔的，泡茶方便，签收时请检查一下杯身有没有磕碰哦"], 3, False),
+    ("two options offered", ["c 10:00:00 鞋子开胶了",
+                             "a 10:00:05 非常抱歉亲，给您两个选择：补寄一双新的，或者直接给您退款，您看哪个方便？"], 3, False),
+    ("reported to quality control", ["c 10:00:00 这批面膜味道怪怪的",
+                                     "a 10:00:05 抱歉亲，我把批号报给品控查一下，有结果第一时间告诉您"], 3, False),
+    ("following up a quiet customer", [
+        "c 10:00:00 这个沙发垫有灰色吗", "a 10:00:05 有的亲，灰色和米色都有货，您家沙发是几人位的呢？",
+        "a 10:03:00 亲，还在吗？这两天下单还送一对抱枕套"], 3, False),
+    ("curt question and pick is still answering only", [
+        "c 10:00:00 想给老爸买个剃须刀", "a 10:00:05 预算多少", "c 10:00:20 三百以内", "a 10:00:25 推荐这款299的",
+        "c 10:00:40 有赠品吗", "a 10:00:45 没有"], 1, True),
+    ("curt but done is cooperation", ["c 10:00:00 帮我改下地址", "a 10:00:05 好的", "c 10:00:20 改成朝阳区那个",
+                                      "a 10:00:25 已改好"], 2, False),
+    ("denying the complaint", ["c 10:00:00 收到的毛巾一股馊味", "a 10:00:05 新毛巾有点味道属于正常现象，洗一洗就好"], 1, True),
     ("deflection and initiative: close call", ["c 10:00:00 快递丢了", "a 10:00:05 这是快递的问题", "a 10:00:09 我帮您联系快递"], 1, True),
 ])
 def test_service_attitude(lexicons, name, lines, level, review):
@@ -59,3 +75,16 @@ def test_service_attitude(lexicons, name, lines, level, review):
     assert m.needs_review == review, name
     if level == 0:
         assert any(not f.positive and f.kind == "deflection" for f in m.findings)
+
+
+def test_normal_in_answer_to_a_question_is_no_dismissal(lexicons):
+    (m,) = ServiceAttitudeDetector(lexicons).detect(chat("c 10:00:00 这条真丝裙会褪色吗",
+                                                          "a 10:00:05 手洗时轻微掉一点是正常的，不影响穿"))
+    assert not any(f.kind == "dismiss" for f in m.findings)
+
+
+def test_promotion_the_customer_asked_about_is_no_initiative(lexicons):
+    (m,) = ServiceAttitudeDetector(lexicons).detect(chat("c 10:00:00 现在有满减吗",
+                                                          "a 10:00:05 有的亲，店铺满200减20"))
+    assert not any(f.data.get("cue") == "promotion" for f in m.findings)
+
