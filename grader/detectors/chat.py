@@ -39,6 +39,7 @@ class Chat:
         self.transcript = transcript
         self.messages: list[Message] = transcript.messages
         self._words: dict[int, list[tuple[str, int, int]]] = {}
+        self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
 
     def words(self, index: int) -> list[tuple[str, int, int]]:
         if index not in self._words:
@@ -68,14 +69,28 @@ class Chat:
     def find(self, lexicon: Lexicon, messages: list[Message] | None = None,
              include_excluded: bool = False) -> list[tuple[Message, Match]]:
         """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
-        needs_words = any(t.word for t in lexicon.terms)
         hits = []
-        for m in self.scope(lexicon) if messages is None else messages:
-            bounds = self.word_bounds(m.index) if needs_words else None
-            for match in lexicon.find(m.text, bounds):
+        messages = self.scope(lexicon) if messages is None else messages
+        # One search over the whole chat rules out most lexicons at once.
+        if not lexicon.might_match("\n".join(m.text for m in messages)):
+            return hits
+        for m in messages:
+            for match in self.matches(lexicon, m):
                 if include_excluded or match.excluded_by is None:
                     hits.append((m, match))
         return hits
+
+    def matches(self, lexicon: Lexicon, message: Message) -> list[Match]:
+        """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
+        key = (id(lexicon), message.index)
+        if key not in self._matches:
+            if not lexicon.might_match(message.text):
+                self._matches[key] = []
+            else:
+                needs_words = any(t.word for t in lexicon.terms)
+                bounds = self.word_bounds(message.index) if needs_words else None
+                self._matches[key] = lexicon.find(message.text, bounds)
+        return self._matches[key]
 
 
 def evidence(message: Message, match: Match | None = None) -> Evidence:

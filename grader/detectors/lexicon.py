@@ -65,6 +65,13 @@ class Lexicon:
     digest: str = ""
     headers: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._prefilter = _any_term(self.terms)
+
+    def might_match(self, text: str) -> bool:
+        """A quick test that rules out most texts with one regex search instead of one per term."""
+        return self._prefilter is None or self._prefilter.search(text) is not None
+
     @property
     def version_tag(self) -> str:
         """Version plus a short content hash, so an edit without a version bump still shows."""
@@ -78,6 +85,8 @@ class Lexicon:
         of `text`; terms marked `word` need them.
         """
         found: list[Match] = []
+        if not self.might_match(text):
+            return found
         taken_until = 0
         for start, end, term in self._candidates(text):
             if start < taken_until:
@@ -98,6 +107,20 @@ class Lexicon:
                     hits.append((m.start(), -(m.end() - m.start()), m.end(), term))
         hits.sort(key=lambda h: (h[0], h[1]))
         return [(s, e, t) for s, _, e, t in hits]
+
+
+def _any_term(terms: list[Term]) -> re.Pattern | None:
+    """One alternation of every term, or None where joining could change a term's meaning
+    (numbered or named back-references, groups named twice, inline flags). MULTILINE, so that
+    texts joined by newlines are searched at once: ^ and $ still match at each text's ends, and
+    the join can only add matches, never lose one (it is a filter before the real match)."""
+    patterns = [t.regex.pattern for t in terms]
+    if not patterns or any(re.search(r"\\[1-9]|\(\?P[=<]|\(\?[aiLmsux]", p) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.MULTILINE)
+    except re.error:
+        return None
 
 
 def _clause_window(text: str, start: int, end: int, window: int) -> tuple[str, str]:

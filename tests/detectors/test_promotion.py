@@ -36,3 +36,13 @@ def test_negated_mention_is_reported_as_evidence(detector):
     (f,) = m.findings
     assert not f.positive and f.kind == "excluded" and "没有" in f.reason
     assert f.evidence[0].message_index == 1 and f.evidence[0].quote == "优惠"
+
+
+def test_prefilter_never_loses_a_match_of_an_anchored_term():
+    from grader.detectors.lexicon import parse_lexicon
+    from grader.detectors.chat import Chat
+    from tests.builders import transcript
+
+    lex = parse_lexicon("# name: q\n# version: 1\n# role: agent\nre:吗[~～]*$\nre:^好的\n")
+    chat = Chat(transcript("c 10:00:00 在吗", "a 10:00:05 好的，还有别的问题吗", "a 10:00:09 稍等"))
+    assert [m.text for _, m in chat.find(lex)] == ["好的", "吗"]
