@@ -71,10 +71,9 @@ class Chat:
         """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
         hits = []
         messages = self.scope(lexicon) if messages is None else messages
-        # One search over the whole chat rules out most lexicons at once.
-        if not lexicon.might_match("\n".join(m.text for m in messages)):
-            return hits
-        for m in messages:
+        # A few searches over the whole chat find the messages worth matching term by term.
+        for i in lexicon.texts_hit([m.text for m in messages]):
+            m = messages[i]
             for match in self.matches(lexicon, m):
                 if include_excluded or match.excluded_by is None:
                     hits.append((m, match))
@@ -84,12 +83,9 @@ class Chat:
         """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
         key = (id(lexicon), message.index)
         if key not in self._matches:
-            if not lexicon.might_match(message.text):
-                self._matches[key] = []
-            else:
-                needs_words = any(t.word for t in lexicon.terms)
-                bounds = self.word_bounds(message.index) if needs_words else None
-                self._matches[key] = lexicon.find(message.text, bounds)
+            needs_words = any(t.word for t in lexicon.terms)
+            bounds = self.word_bounds(message.index) if needs_words else None
+            self._matches[key] = lexicon.find(message.text, bounds)
         return self._matches[key]
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +73,19 @@ class Lexicon:
     def might_match(self, text: str) -> bool:
         """A quick test that rules out most texts with one regex search instead of one per term."""
         return self._prefilter is None or self._prefilter.search(text) is not None
+
+    def texts_hit(self, texts: list[str]) -> list[int]:
+        """Positions of the texts that might match, found by searching their join a few times."""
+        if self._prefilter is None:
+            return list(range(len(texts)))
+        joined = "\n".join(texts)
+        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        hits, pos = [], 0
+        while pos < len(joined) and (m := self._prefilter.search(joined, pos)):
+            i = bisect_right(starts, m.start()) - 1
+            hits.append(i)
+            pos = starts[i + 1]  # go on with the next text
+        return hits
 
     @property
     def version_tag(self) -> str:
