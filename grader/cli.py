@@ -29,7 +29,9 @@ def _cmd_grade(args) -> int:
                              options={"service_hours": args.service_hours})
     store = Store(args.db)
     workers = args.workers or os.cpu_count() or 1
-    run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False)
+    engine = "dask" if args.scheduler else args.engine
+    run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
+              engine=engine, scheduler=args.scheduler)
     try:
         counts = run.execute(args.paths)
     except KeyboardInterrupt:
@@ -90,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+    g.add_argument("--engine", choices=["processes", "dask"], default="processes",
+                   help="worker processes on this machine (default) or a Dask cluster")
+    g.add_argument("--scheduler", help="with --engine dask: scheduler address (tcp://host:8786); "
+                                       "default: a local cluster of --workers processes")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_grade)
 

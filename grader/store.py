@@ -46,6 +46,7 @@ scorecards = Table(
     Column("json", Text, nullable=False),
     Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", "scenario", unique=True),
     Index("ix_scorecard_current", "current", "day"),
+    Index("ix_scorecard_transcript", "transcript_id"),
 )
 
 item_scores = Table(

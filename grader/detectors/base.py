@@ -40,7 +40,7 @@ class Detector:
 
     def finding(self, item: str, kind: str, reason: str, message: Message, match: Match | None = None,
                 lexicon: Lexicon | None = None, positive: bool = True, **data) -> Finding:
-        return Finding(
+        return Finding.model_construct(  # built from checked parts: no validation on the hot path
             detector=self.name, item=item, kind=kind, positive=positive, reason=reason,
             evidence=[evidence(message, match)],
             term=match.term.raw if match else None,

@@ -83,7 +83,8 @@ class Chat:
         """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
         key = (id(lexicon), message.index)
         if key not in self._matches:
-            needs_words = any(t.word for t in lexicon.terms)
+            # jieba only where a whole-word term could match this text
+            needs_words = any(t.word and t.regex.search(message.text) for t in lexicon.terms)
             bounds = self.word_bounds(message.index) if needs_words else None
             self._matches[key] = lexicon.find(message.text, bounds)
         return self._matches[key]
@@ -91,6 +92,9 @@ class Chat:
 
 def evidence(message: Message, match: Match | None = None) -> Evidence:
     """Evidence for a match, or for a whole message when there is no match."""
+    # model_construct: the values come from the message itself, nothing to validate
     if match is None:
-        return Evidence(message_index=message.index, start=0, end=len(message.text), quote=message.text)
-    return Evidence(message_index=message.index, start=match.start, end=match.end, quote=match.text)
+        return Evidence.model_construct(message_index=message.index, start=0, end=len(message.text),
+                                        quote=message.text)
+    return Evidence.model_construct(message_index=message.index, start=match.start, end=match.end,
+                                    quote=match.text)
