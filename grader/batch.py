@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import select
 from tqdm import tqdm
 
 from grader.dates import DayRange
@@ -19,7 +18,7 @@ from grader.engines.work import Batch, Graded, Job, use_store
 from grader.pipeline import Grader
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
-from grader.store import Store, scorecards, versions_key
+from grader.store import Store, versions_key
 from grader.transcript.reader import SetAside
 
 BATCH_SIZE = 500
@@ -68,23 +67,6 @@ class GradeSettings:
         return Grader(self.rubric, self.lexicons, self.options)
 
 
-def _current_json(store: Store, transcript_ids: list[str]) -> dict[str, str]:
-    """The stored JSON of current scorecards (written to the files as it is). Looked up by
-    transcript id only, `current` checked here: see `grader.engines.work.graded_keys`."""
-    q = select(scorecards.c.transcript_id, scorecards.c.json, scorecards.c.current).where(
-        scorecards.c.transcript_id.in_(transcript_ids))
-    with store.engine.connect() as conn:
-        return {tid: js for tid, js, current in conn.execute(q) if current}
-
-
-class _Files(ScorecardFiles):
-    def write_rows(self, rows: list[tuple[str, list]]) -> None:
-        """Scorecards already serialized by the workers: (JSON, CSV row) each."""
-        for card_json, row in rows:
-            self._jsonl.write(card_json + "\n")
-            self._csv.writerow(row)
-
-
 class Run:
     """Grade the chats of `paths` whose day is in `days`.
 
@@ -114,7 +96,7 @@ class Run:
     def execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine})
-        files = _Files(self.out_dir, self.grader.rubric) if self.out_dir else None
+        files = ScorecardFiles(self.out_dir, self.grader.rubric) if self.out_dir else None
         status = "failed"
         try:
             with tqdm(disable=not self.progress, unit=" 会话", desc="评分") as bar:
@@ -140,13 +122,13 @@ class Run:
             return run_in_process(parts, job)
         return run_in_pool(parts, job, self.workers)
 
-    def _record(self, batch: Batch, run_id: int, files: _Files | None) -> None:
+    def _record(self, batch: Batch, run_id: int, files: ScorecardFiles | None) -> None:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
         start = time.perf_counter()
         graded = [e for e in batch.entries if isinstance(e, Graded)]
         save_graded(self.store, graded)
         unchanged = [e for e in batch.entries if isinstance(e, str)]
-        cached = _current_json(self.store, unchanged) if unchanged else {}
+        cached = self.store.current_json(unchanged)
         rows, aside = [], []
         for e in batch.entries:
             if isinstance(e, SetAside):
@@ -166,7 +148,7 @@ class Run:
         self.counts.unchanged += len(unchanged)
         self._set_aside(aside, run_id, files)
         if files:
-            files.write_rows(rows)
+            files.write_serialized(rows)
         self.counts.seconds.update(batch.seconds)
         self.counts.seconds["write"] += time.perf_counter() - start
 

@@ -159,12 +159,18 @@ class Store:
     # --- grading -----------------------------------------------------------------------------
     def graded_keys(self, transcript_ids: list[str]) -> set[tuple[str, str, str]]:
         """(transcript_id, content_hash, versions_key) of current scorecards among these ids."""
+        return {(r.transcript_id, r.content_hash, r.versions_key) for r in self._current_rows(transcript_ids)}
+
+    def _current_rows(self, transcript_ids: list[str], *columns) -> list:
+        # Looked up by transcript id only, `current` checked here: with `current = 1` in the
+        # query SQLite walks the (current, day) index, every current card of the day per batch.
         if not transcript_ids:
-            return set()
-        q = select(scorecards.c.transcript_id, scorecards.c.content_hash, scorecards.c.versions_key).where(
-            scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
+            return []
+        c = scorecards.c
+        q = select(c.transcript_id, c.content_hash, c.versions_key, c.current, *columns).where(
+            c.transcript_id.in_(transcript_ids))
         with self.engine.connect() as conn:
-            return {tuple(r) for r in conn.execute(q)}
+            return [r for r in conn.execute(q) if r.current]
 
     def save(self, pairs: list[tuple[Transcript, Scorecard]]) -> int:
         """Store scorecards in one transaction; an earlier scorecard of the same chat becomes history."""
@@ -202,13 +208,12 @@ class Store:
                          needs_review=i.needs_review) for i in card.items])
         return len(pairs)
 
+    def current_json(self, transcript_ids: list[str]) -> dict[str, str]:
+        """The stored JSON of the current scorecard of each of these chats."""
+        return {r.transcript_id: r.json for r in self._current_rows(transcript_ids, scorecards.c.json)}
+
     def current_scorecards(self, transcript_ids: list[str]) -> dict[str, Scorecard]:
-        if not transcript_ids:
-            return {}
-        q = select(scorecards.c.transcript_id, scorecards.c.json).where(
-            scorecards.c.current.is_(True), scorecards.c.transcript_id.in_(transcript_ids))
-        with self.engine.connect() as conn:
-            return {tid: Scorecard.model_validate_json(js) for tid, js in conn.execute(q)}
+        return {tid: Scorecard.model_validate_json(js) for tid, js in self.current_json(transcript_ids).items()}
 
     def latest_overrides(self, transcript_ids: list[str]) -> dict[str, dict[str, str]]:
         """Per chat, the latest override value of each item (and of "scenario")."""

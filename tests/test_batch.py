@@ -1,7 +1,6 @@
 """The daily run: date selection, idempotent re-runs, re-grading on version change, resuming."""
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select

@@ -52,7 +52,6 @@ def order_index(chat: Chat, order_lex: Lexicon) -> tuple[int | None, Message | N
         if m.role == "system" and m.kind == "order":
             best = (m.index, m, m.text)
             break
-    system_text = [m for m in chat.messages if m.role == "system" and m.kind != "order"]
     scope = [m for m in chat.messages if m.role == "customer" or m.is_human_agent or
              (m.role == "system" and m.kind != "order")]
     for msg, match in chat.find(order_lex, scope):

@@ -17,13 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from sqlalchemy import select
 
 from grader.dates import DayRange
 from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
-from grader.store import Store, content_hash, local_day, scorecards, versions_key
+from grader.store import Store, content_hash, local_day, versions_key
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
 
@@ -106,18 +105,6 @@ class TimedGrader(Grader):
             self.detect_seconds += time.perf_counter() - start
 
 
-def graded_keys(store: Store, transcript_ids: list[str]) -> set[tuple[str, str, str]]:
-    """Like `Store.graded_keys`, but looked up by transcript id only (`current` is checked here):
-    with `current = 1` in the query SQLite walks the index on (current, day), i.e. every
-    current scorecard of the day, for each batch — a day's run would slow down as it goes."""
-    if not transcript_ids:
-        return set()
-    q = select(scorecards.c.transcript_id, scorecards.c.content_hash, scorecards.c.versions_key,
-               scorecards.c.current).where(scorecards.c.transcript_id.in_(transcript_ids))
-    with store.engine.connect() as conn:
-        return {(tid, chash, vkey) for tid, chash, vkey, current in conn.execute(q) if current}
-
-
 # --- grading a part ----------------------------------------------------------------------------
 def grade_part(part, job: Job) -> Iterator[Batch]:
     """Batches of one part: a file, a slice of one, or a path that is not there (one set-aside)."""
@@ -155,7 +142,7 @@ def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job:
     start = time.perf_counter()
     chats = [t for t in pending if isinstance(t, Transcript)]
     ids = [t.id for t in chats]
-    done = graded_keys(store, ids)
+    done = store.graded_keys(ids)
     scenarios = store.scenario_overrides(ids)
     hashes = {id(t): content_hash(t) for t in chats}
     batch.seconds["read"] += time.perf_counter() - start  # lookups count as reading

@@ -49,9 +49,13 @@ class ScorecardFiles:
         self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
 
     def write(self, cards: list[Scorecard]) -> None:
-        for card in cards:
-            self._jsonl.write(card.model_dump_json() + "\n")
-            self._csv.writerow(csv_row(card, self.rubric))
+        self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
+
+    def write_serialized(self, rows: list[tuple[str, list]]) -> None:
+        """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
+        for card_json, row in rows:
+            self._jsonl.write(card_json + "\n")
+            self._csv.writerow(row)
 
     def write_set_aside(self, items: list) -> None:
         for s in items:

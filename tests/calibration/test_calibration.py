@@ -1,7 +1,5 @@
 import argparse
 import json
-import warnings
-from pathlib import Path
 
 import pytest
 from sklearn.metrics import cohen_kappa_score
@@ -46,8 +44,8 @@ def test_label_policy(world, tmp_path):
     assert set(labeled["c000"].final) == rubric_items  # reviewed: every item is a label
 
     store = Store(str(tmp_path / "p.db"))
-    ids = dict(synth.build(store, world["lex"], "2026-10", {"missed": 4, "none": 2}, seed=3,
-                           unreviewed_overrides=2))
+    synth.build(store, world["lex"], "2026-10", {"missed": 4, "none": 2}, seed=3,
+                           unreviewed_overrides=2)
     extra = transcript("c 10:00:00 在吗", "a 10:00:05 您好，在的", id="never-looked-at", day="2026-10-05")
     store.save([(extra, Grader(lexicons=world["lex"]).grade(extra, "presale"))])
     got = {c.id: c for c in load_labeled(store, None, None)}
