@@ -13,7 +13,6 @@ from tqdm import tqdm
 from grader.dates import DayRange
 from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
-from grader.engines.save import save_graded
 from grader.engines.work import Batch, Graded, Job, use_store
 from grader.pipeline import Grader
 from grader.scorecard.export import ScorecardFiles, csv_row
@@ -126,7 +125,7 @@ class Run:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
         start = time.perf_counter()
         graded = [e for e in batch.entries if isinstance(e, Graded)]
-        save_graded(self.store, graded)
+        self.store.save_rows([g.rows for g in graded])
         unchanged = [e for e in batch.entries if isinstance(e, str)]
         cached = self.store.current_json(unchanged)
         rows, aside = [], []

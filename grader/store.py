@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, func, select, update)
+                        bindparam, create_engine, event, func, select, update)
 from sqlalchemy.engine import Engine
 
 from grader.scorecard.model import Scorecard, Versions
@@ -174,39 +174,21 @@ class Store:
 
     def save(self, pairs: list[tuple[Transcript, Scorecard]]) -> int:
         """Store scorecards in one transaction; an earlier scorecard of the same chat becomes history."""
-        if not pairs:
+        return self.save_rows([scorecard_rows(t, card) for t, card in pairs])
+
+    def save_rows(self, rows: list[tuple[dict, dict, list[dict]]]) -> int:
+        """Store `scorecard_rows` of many chats in one transaction, a few statements per batch.
+
+        A chat graded before with exactly these inputs gets that scorecard back as current; any
+        other earlier scorecard of the chat stays as history.
+        """
+        if not rows:
             return 0
         stamp = now_iso()
         with self.engine.begin() as conn:
-            for transcript, card in pairs:
-                chash = content_hash(transcript)
-                vkey = versions_key(card.versions)
-                row = dict(platform=transcript.platform, shop=transcript.shop, agent=card.agent,
-                           customer=transcript.customer,
-                           started_at=card.started_at.isoformat() if card.started_at else None,
-                           day=local_day(card.started_at), source_file=transcript.source_file,
-                           content_hash=chash, content=transcript.model_dump_json())
-                if conn.execute(select(transcripts.c.id).where(transcripts.c.id == transcript.id)).first():
-                    conn.execute(update(transcripts).where(transcripts.c.id == transcript.id).values(**row))
-                else:
-                    conn.execute(transcripts.insert().values(id=transcript.id, **row))
-                existing = conn.execute(select(scorecards.c.id).where(
-                    scorecards.c.transcript_id == transcript.id, scorecards.c.content_hash == chash,
-                    scorecards.c.versions_key == vkey, scorecards.c.scenario == card.scenario)).first()
-                conn.execute(update(scorecards).where(scorecards.c.transcript_id == transcript.id)
-                             .values(current=False))
-                if existing:  # graded before with exactly these inputs: make it current again
-                    conn.execute(update(scorecards).where(scorecards.c.id == existing[0]).values(current=True))
-                    continue
-                sid = conn.execute(scorecards.insert().values(
-                    transcript_id=transcript.id, content_hash=chash, versions_key=vkey, current=True,
-                    day=row["day"], agent=card.agent, scenario=card.scenario, total=card.total, band=card.band,
-                    needs_review=card.needs_review, graded_at=stamp, json=card.model_dump_json(),
-                )).inserted_primary_key[0]
-                conn.execute(item_scores.insert(), [
-                    dict(scorecard_id=sid, item_id=i.id, score=i.score, max=i.max, confidence=i.confidence,
-                         needs_review=i.needs_review) for i in card.items])
-        return len(pairs)
+            for group in _without_repeats(rows):
+                _save_group(conn, group, stamp)
+        return len(rows)
 
     def current_json(self, transcript_ids: list[str]) -> dict[str, str]:
         """The stored JSON of the current scorecard of each of these chats."""
@@ -280,6 +262,71 @@ class Store:
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def scorecard_rows(transcript: Transcript, card: Scorecard, chash: str | None = None,
+                   vkey: str | None = None) -> tuple[dict, dict, list[dict]]:
+    """The `transcripts`, `scorecards` (but graded_at) and `item_scores` (but scorecard_id) rows."""
+    chash = chash or content_hash(transcript)
+    day = local_day(card.started_at)
+    transcript_row = dict(id=transcript.id, platform=transcript.platform, shop=transcript.shop, agent=card.agent,
+                          customer=transcript.customer,
+                          started_at=card.started_at.isoformat() if card.started_at else None, day=day,
+                          source_file=transcript.source_file, content_hash=chash, content=transcript.model_dump_json())
+    card_row = dict(transcript_id=transcript.id, content_hash=chash, versions_key=vkey or versions_key(card.versions),
+                    current=True, day=day, agent=card.agent, scenario=card.scenario, total=card.total,
+                    band=card.band, needs_review=card.needs_review, json=card.model_dump_json())
+    item_rows = [dict(item_id=i.id, score=i.score, max=i.max, confidence=i.confidence, needs_review=i.needs_review)
+                 for i in card.items]
+    return transcript_row, card_row, item_rows
+
+
+def _without_repeats(rows: list) -> list[list]:
+    """Consecutive groups without a repeated chat: a chat met twice is saved in input order."""
+    groups, seen = [[]], set()
+    for row in rows:
+        tid = row[0]["id"]
+        if tid in seen:
+            groups.append([])
+            seen = set()
+        groups[-1].append(row)
+        seen.add(tid)
+    return groups
+
+
+_update_transcript = update(transcripts).where(transcripts.c.id == bindparam("tid")).values(
+    {c: bindparam(c) for c in ("platform", "shop", "agent", "customer", "started_at", "day", "source_file",
+                               "content_hash", "content")})
+_make_current = update(scorecards).where(scorecards.c.id == bindparam("sid")).values(current=True)
+
+
+def _save_group(conn, group: list, stamp: str) -> None:
+    ids = [t["id"] for t, _, _ in group]
+    known = {r[0] for r in conn.execute(select(transcripts.c.id).where(transcripts.c.id.in_(ids)))}
+    if new := [t for t, _, _ in group if t["id"] not in known]:
+        conn.execute(transcripts.insert(), new)
+    if old := [{**{k: v for k, v in t.items() if k != "id"}, "tid": t["id"]} for t, _, _ in group if t["id"] in known]:
+        conn.execute(_update_transcript, old)
+    earlier: dict[tuple, int] = {}
+    if known:  # only a chat stored before can have scorecards
+        c = scorecards.c
+        q = select(c.id, c.transcript_id, c.content_hash, c.versions_key, c.scenario).where(c.transcript_id.in_(known))
+        earlier = {tuple(r[1:]): r[0] for r in conn.execute(q)}
+        conn.execute(update(scorecards).where(c.transcript_id.in_(known)).values(current=False))
+    again, fresh = [], []
+    for row in group:
+        card = row[1]
+        sid = earlier.get((card["transcript_id"], card["content_hash"], card["versions_key"], card["scenario"]))
+        (again if sid is not None else fresh).append(sid if sid is not None else row)
+    if again:
+        conn.execute(_make_current, [{"sid": sid} for sid in again])
+    if not fresh:
+        return
+    inserted = conn.execute(scorecards.insert().returning(scorecards.c.id, sort_by_parameter_order=True),
+                            [{**card, "graded_at": stamp} for _, card, _ in fresh]).all()
+    items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows) in zip(inserted, fresh) for item in item_rows]
+    if items:
+        conn.execute(item_scores.insert(), items)
 
 
 def _chunks(items: list, size: int):

@@ -6,7 +6,6 @@ import pytest
 from bench.generate import generate
 from grader.batch import GradeSettings, Run
 from grader.dates import DayRange
-from grader.engines.save import save_graded
 from grader.store import Store, scorecards
 
 DAY = DayRange.from_args(day="2026-11-22")
@@ -69,18 +68,3 @@ def test_a_rerun_on_workers_reuses_what_is_graded(tmp_path, exports):
     assert store.count(scorecards) == first.graded
     assert (tmp_path / "again" / "scorecards.jsonl").read_text(encoding="utf-8") == \
         (tmp_path / "first" / "scorecards.jsonl").read_text(encoding="utf-8")
-
-
-def test_batch_save_matches_saving_one_by_one(tmp_path, exports):
-    """The same chat twice in a batch: the later card is current, the earlier one history."""
-    from grader.engines.work import Job, grade_part
-
-    store = Store(str(tmp_path / "g.db"))
-    job = Job(GradeSettings(), DAY, store.url, "unused", batch_size=5)
-    first = next(e for b in grade_part(str(exports / "export-00000.jsonl"), job) for e in b.entries
-                 if not isinstance(e, (str,)) and hasattr(e, "card_row"))
-    changed = type(first)(**{**first.__dict__, "card_row": {**first.card_row, "content_hash": "x" * 64}})
-    save_graded(store, [first, changed, first])
-    history = store.scorecard_history(first.transcript_id)
-    assert [h["current"] for h in history] == [True, False]
-    assert store.count(scorecards) == 2

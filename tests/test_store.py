@@ -41,3 +41,12 @@ def test_postgres_style_url_is_accepted_as_is(tmp_path):
     from grader.store import db_url
     assert db_url("postgresql+psycopg://u@localhost/grader") == "postgresql+psycopg://u@localhost/grader"
     assert db_url(str(tmp_path / "x.db")).startswith("sqlite:///")
+
+
+def test_the_same_chat_twice_in_one_batch_is_saved_in_input_order(tmp_path):
+    store, grader = Store(str(tmp_path / "g.db")), Grader()
+    first = _pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")
+    changed = _pair(grader, "c 10:00:00 在吗", "a 10:00:30 在")
+    store.save([first, changed, first])  # back to the first content: its scorecard is current again
+    assert [h["current"] for h in store.scorecard_history("t1")] == [True, False]
+    assert store.count(scorecards) == 2

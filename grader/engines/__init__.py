@@ -3,7 +3,7 @@
 The input is split into parts: one per file, and a large JSONL file into slices of about
 `SPLIT_BYTES` each (cut at line ends, so they are read independently with the right line
 numbers). Each part is read and graded where it runs (`work.grade_part`) and comes back as
-serialized batches, which the run stores in one transaction each (`save.save_graded`) and
+serialized batches, which the run stores in one transaction each (`Store.save_rows`) and
 writes to the scorecard files in input order.
 
 Qianniu text and CSV files are not split: a Qianniu chat may borrow the shop name from an

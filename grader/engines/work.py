@@ -22,7 +22,7 @@ from grader.dates import DayRange
 from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
-from grader.store import Store, content_hash, local_day, versions_key
+from grader.store import Store, content_hash, scorecard_rows, versions_key
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
 
@@ -43,9 +43,7 @@ class Graded:
     """One scorecard, serialized: the rows the writer stores and writes as they are."""
 
     transcript_id: str
-    transcript_row: dict  # the `transcripts` columns
-    card_row: dict  # the `scorecards` columns but graded_at
-    item_rows: list[dict]  # the `item_scores` columns but scorecard_id
+    rows: tuple[dict, dict, list[dict]]  # for Store.save_rows
     json: str  # the scorecard JSON, for the database and scorecards.jsonl
     csv: list  # the scorecards.csv row
     total: int
@@ -168,20 +166,7 @@ def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: 
     except Exception as exc:  # a bug on one chat must not stop the batch
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
-    started = card.started_at.isoformat() if card.started_at else None
-    day = local_day(card.started_at)
-    card_json = card.model_dump_json()
-    return Graded(
-        transcript_id=t.id,
-        transcript_row=dict(id=t.id, platform=t.platform, shop=t.shop, agent=card.agent, customer=t.customer,
-                            started_at=started, day=day, source_file=t.source_file, content_hash=chash,
-                            content=t.model_dump_json()),
-        card_row=dict(transcript_id=t.id, content_hash=chash, versions_key=grader.vkey, current=True,
-                      day=day, agent=card.agent, scenario=card.scenario, total=card.total, band=card.band,
-                      needs_review=card.needs_review, json=card_json),
-        item_rows=[dict(item_id=i.id, score=i.score, max=i.max, confidence=i.confidence,
-                        needs_review=i.needs_review) for i in card.items],
-        json=card_json, csv=csv_row(card, grader.rubric), total=card.total,
-        flagged=[i.label for i in card.items if i.needs_review],
-    )
+    rows = scorecard_rows(t, card, chash, grader.vkey)
+    return Graded(transcript_id=t.id, rows=rows, json=rows[1]["json"], csv=csv_row(card, grader.rubric),
+                  total=card.total, flagged=[i.label for i in card.items if i.needs_review])
 
