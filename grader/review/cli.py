@@ -23,9 +23,11 @@ def _store(args):
 def _cmd_review(args) -> int:
     import uvicorn
 
+    from grader.pipeline import Grader
     from grader.review.app import create_app
 
-    app = create_app(args.db)
+    # Scenario changes re-grade with the same rubric and lexicons the daily run uses.
+    app = create_app(args.db, Grader(args.rubric, args.lexicons) if args.rubric or args.lexicons else None)
     host = args.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -90,6 +92,8 @@ def cli_register(subparsers) -> None:
     r.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     r.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     r.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    r.add_argument("--rubric", help="rubric TOML for scenario re-grades (default: the standard rubric)")
+    r.add_argument("--lexicons", help="lexicon folder for scenario re-grades (default $GRADER_LEXICONS or ./lexicons)")
     r.set_defaults(func=_cmd_review)
 
     o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")
