@@ -16,7 +16,7 @@ class Grader:
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
                  options: dict | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
-        self.lexicons = lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)
+        self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = options or {}
         self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
         self.versions = Versions(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from grader.detectors.chat import Chat, evidence
-from grader.detectors.findings import Finding, Measurement
+from grader.detectors.findings import Finding, Measurement, new_finding
 from grader.detectors.lexicon import Lexicon, LexiconSet, Match
 from grader.transcript.model import Message
 
@@ -40,14 +40,14 @@ class Detector:
 
     def finding(self, item: str, kind: str, reason: str, message: Message, match: Match | None = None,
                 lexicon: Lexicon | None = None, positive: bool = True, **data) -> Finding:
-        return Finding.model_construct(  # built from checked parts: no validation on the hot path
-            detector=self.name, item=item, kind=kind, positive=positive, reason=reason,
-            evidence=[evidence(message, match)],
-            term=match.term.raw if match else None,
-            lexicon=lexicon.name if lexicon else None,
-            lexicon_version=lexicon.version_tag if lexicon else None,
-            data=data,
-        )
+        return new_finding({
+            "detector": self.name, "item": item, "kind": kind, "positive": positive,
+            "evidence": [evidence(message, match)], "reason": reason,
+            "term": match.term.raw if match else None,
+            "lexicon": lexicon.name if lexicon else None,
+            "lexicon_version": lexicon.version_tag if lexicon else None,
+            "data": data,
+        })
 
 
 class LexiconItemDetector(Detector):

@@ -10,8 +10,8 @@ with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
     warnings.simplefilter("ignore")
     import jieba
 
-from grader.detectors.findings import Evidence
-from grader.detectors.lexicon import Lexicon, Match
+from grader.detectors.findings import Evidence, new_evidence
+from grader.detectors.lexicon import Lexicon, LiteralIndex, Match
 from grader.transcript.model import Message, Transcript
 
 jieba.setLogLevel(logging.WARNING)
@@ -40,6 +40,8 @@ class Chat:
         self.messages: list[Message] = transcript.messages
         self._words: dict[int, list[tuple[str, int, int]]] = {}
         self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
+        self._scans: dict[int, tuple] = {}  # by id(literal index)
+        self._worth: dict[int, set[int] | range] = {}  # by id(lexicon)
 
     def words(self, index: int) -> list[tuple[str, int, int]]:
         if index not in self._words:
@@ -70,10 +72,10 @@ class Chat:
              include_excluded: bool = False) -> list[tuple[Message, Match]]:
         """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
         hits = []
-        messages = self.scope(lexicon) if messages is None else messages
-        # A few searches over the whole chat find the messages worth matching term by term.
-        for i in lexicon.texts_hit([m.text for m in messages]):
-            m = messages[i]
+        worth = self.worth_matching(lexicon)
+        for m in self.scope(lexicon) if messages is None else messages:
+            if m.index not in worth:
+                continue
             for match in self.matches(lexicon, m):
                 if include_excluded or match.excluded_by is None:
                     hits.append((m, match))
@@ -83,18 +85,40 @@ class Chat:
         """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
         key = (id(lexicon), message.index)
         if key not in self._matches:
-            # jieba only where a whole-word term could match this text
-            needs_words = any(t.word and t.regex.search(message.text) for t in lexicon.terms)
-            bounds = self.word_bounds(message.index) if needs_words else None
-            self._matches[key] = lexicon.find(message.text, bounds)
+            present = self._scan(lexicon.index)[0][message.index]
+            # jieba only when a whole-word term is met in this text
+            self._matches[key] = lexicon.find(message.text, lambda: self.word_bounds(message.index), present)
         return self._matches[key]
+
+    def worth_matching(self, lexicon: Lexicon) -> set[int] | range:
+        """Indexes of the messages the lexicon might match (from the literal scan)."""
+        key = id(lexicon)
+        if key not in self._worth:
+            if lexicon.always_tried:
+                self._worth[key] = range(len(self.messages))
+            else:
+                where = self._scan(lexicon.index)[1]
+                self._worth[key] = {i for literal in where if literal in lexicon.literals for i in where[literal]}
+        return self._worth[key]
+
+    def _scan(self, index: LiteralIndex) -> tuple[list[dict[str, list[int]]], dict[str, list[int]]]:
+        """Per message the plain strings of `index` it holds, and per string the messages holding
+        it: one pass per message, shared by all lexicons of a set."""
+        key = id(index)
+        if key not in self._scans:
+            present = [index.present(m.text) for m in self.messages]
+            where: dict[str, list[int]] = {}
+            for i, found in enumerate(present):
+                for literal in found:
+                    where.setdefault(literal, []).append(i)
+            self._scans[key] = (present, where)
+        return self._scans[key]
 
 
 def evidence(message: Message, match: Match | None = None) -> Evidence:
     """Evidence for a match, or for a whole message when there is no match."""
-    # model_construct: the values come from the message itself, nothing to validate
     if match is None:
-        return Evidence.model_construct(message_index=message.index, start=0, end=len(message.text),
-                                        quote=message.text)
-    return Evidence.model_construct(message_index=message.index, start=match.start, end=match.end,
-                                    quote=match.text)
+        return new_evidence({"message_index": message.index, "start": 0, "end": len(message.text),
+                             "quote": message.text})
+    return new_evidence({"message_index": message.index, "start": match.start, "end": match.end,
+                         "quote": match.text})

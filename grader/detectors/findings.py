@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from grader.construct import constructor
+
 
 class Evidence(BaseModel):
     """A span of one message: `text[start:end] == quote`."""
@@ -42,3 +44,10 @@ class Measurement(BaseModel):
     reason: str
     findings: list[Finding] = Field(default_factory=list)
     metrics: dict[str, float | int | None] = Field(default_factory=dict)
+
+
+# Detectors build findings from checked parts (message indexes, match spans): no validation needed.
+new_evidence = constructor(Evidence, {"message_index": 0, "start": 0, "end": 1, "quote": "x"})
+new_finding = constructor(Finding, {
+    "detector": "d", "item": "i", "kind": "k", "positive": True, "evidence": [], "reason": "r", "term": None,
+    "lexicon": None, "lexicon_version": None, "data": {}})

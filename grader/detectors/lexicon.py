@@ -15,17 +15,22 @@ File format (UTF-8 text, one term per line, `#` starts a comment)::
 A ` # ` after a term starts a comment (calibration notes its evidence there).
 Exclusion values are regular expressions separated by commas; they are looked for in the same
 clause as the term, at most `window` characters (default 8) before or after it.
+
+Speed: each term knows the plain strings one of which every match of it contains (read from its
+parsed pattern: 您推荐 for `(?:给|为)?您推荐`). One Aho-Corasick pass over a message finds which of
+those strings it holds, and only the terms they belong to are then matched as regexes.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-from bisect import bisect_right
 from re import _constants as sre, _parser as sre_parse  # to read the plain strings a pattern needs
-from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable, NamedTuple
+
+import ahocorasick
 
 from grader.errors import ConfigError
 
@@ -47,10 +52,11 @@ class Term:
     unless_after: re.Pattern | None = None
     window: int = DEFAULT_WINDOW
     tag: str | None = None
+    needs: frozenset[str] | None = None  # plain strings one of which every match contains (None: unknown)
+    literal: str | None = None  # the plain string the whole pattern is, if it is one
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a tuple: built hundreds of times per chat
     term: Term
     start: int
     end: int
@@ -69,76 +75,113 @@ class Lexicon:
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._prefilter = _literal_filter(self.terms) or _any_term(self.terms)
+        self._by_literal: dict[str, list[int]] = {}  # plain string -> terms (by position) that need it
+        self._always: list[int] = []  # terms with no such string: tried on every text
+        for i, term in enumerate(self.terms):
+            if term.needs is None:
+                self._always.append(i)
+            for literal in term.needs or ():
+                self._by_literal.setdefault(literal, []).append(i)
+        self.literals = frozenset(self._by_literal)
+        self.index = LiteralIndex(self.literals)  # LexiconSet.share_index swaps in a shared one
+
+    @property
+    def always_tried(self) -> bool:
+        """Some term has no plain string to look for first: every text must be matched."""
+        return bool(self._always)
+
+    def candidates(self, present: Iterable[str]) -> list[Term]:
+        """The terms that can match a text holding the plain strings `present` (in file order)."""
+        found = {i for literal in present for i in self._by_literal.get(literal, ())}
+        if not found:
+            return [self.terms[i] for i in self._always]
+        return [self.terms[i] for i in sorted(found.union(self._always))]
 
     def might_match(self, text: str) -> bool:
-        """A quick test that rules out most texts with one regex search instead of one per term."""
-        return self._prefilter is None or self._prefilter.search(text) is not None
-
-    def texts_hit(self, texts: list[str]) -> list[int]:
-        """Positions of the texts that might match, found by searching their join a few times."""
-        if self._prefilter is None:
-            return list(range(len(texts)))
-        joined = "\n".join(texts)
-        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
-        hits, pos = [], 0
-        while pos < len(joined) and (m := self._prefilter.search(joined, pos)):
-            i = bisect_right(starts, m.start()) - 1
-            hits.append(i)
-            pos = starts[i + 1]  # go on with the next text
-        return hits
+        return self.always_tried or not self.literals.isdisjoint(self.index.present(text))
 
     @property
     def version_tag(self) -> str:
         """Version plus a short content hash, so an edit without a version bump still shows."""
         return f"{self.version}+{self.digest[:8]}"
 
-    def find(self, text: str, word_bounds: frozenset[int] | None = None) -> list[Match]:
+    def find(self, text: str, word_bounds: WordBounds = None, present: Iterable[str] | None = None) -> list[Match]:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
 
         Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
         show them as evidence of what did *not* count. `word_bounds` are the jieba word boundaries
-        of `text`; terms marked `word` need them.
+        of `text` (or a function computing them, called only if a `word` term is met); terms
+        marked `word` need them. `present`: the plain strings `text` holds, if already known.
         """
+        if present is None:
+            present = self.index.present(text)
+        hits = []  # (start, -length, position in terms, term): sorted leftmost, then longest, then file order
+        for k, term in enumerate(self.candidates(present)):
+            if term.literal is not None:  # its occurrences are known from the scan: no regex
+                size, after = len(term.literal), 0
+                for last in present[term.literal]:
+                    start = last + 1 - size
+                    if start >= after:  # non-overlapping, like finditer
+                        hits.append((start, -size, k, term))
+                        after = last + 1
+            else:
+                for m in term.regex.finditer(text):
+                    if m.end() > m.start():
+                        hits.append((m.start(), m.start() - m.end(), k, term))
+        hits.sort()
         found: list[Match] = []
-        if not self.might_match(text):
-            return found
         taken_until = 0
-        for start, end, term in self._candidates(text):
+        for start, negative_length, _, term in hits:
+            end = start - negative_length
             if start < taken_until:
                 continue
             if term.word:
-                bounds = word_bounds if word_bounds is not None else frozenset()
-                if start not in bounds or end not in bounds:
+                if callable(word_bounds):
+                    word_bounds = word_bounds()
+                if word_bounds is None or start not in word_bounds or end not in word_bounds:
                     continue
             found.append(Match(term, start, end, text[start:end], _exclusion(term, text, start, end)))
             taken_until = end
         return found
 
-    def _candidates(self, text: str):
-        hits = []
-        for term in self.terms:
-            for m in term.regex.finditer(text):
-                if m.end() > m.start():
-                    hits.append((m.start(), -(m.end() - m.start()), m.end(), term))
-        hits.sort(key=lambda h: (h[0], h[1]))
-        return [(s, e, t) for s, _, e, t in hits]
+
+WordBounds = frozenset[int] | Callable[[], frozenset[int]] | None
 
 
-def _literal_filter(terms: list[Term]) -> re.Pattern | None:
-    """An alternation of plain strings such that every match of every term contains one of them
-    (e.g. 您推荐 for `(?:给|为)?您推荐`): far cheaper to search than the terms themselves. None
-    when some term has no such string."""
-    literals: set[str] = set()
-    for term in terms:
-        try:
-            required = _required(sre_parse.parse(term.regex.pattern))
-        except (re.error, TypeError, ValueError):
-            return None
-        if not required or any("\n" in lit for lit in required):
-            return None
-        literals |= required
-    return re.compile("|".join(re.escape(lit) for lit in sorted(literals, key=len, reverse=True)))
+class LiteralIndex:
+    """Which of many plain strings a text holds, found in one pass (an Aho-Corasick automaton)."""
+
+    def __init__(self, literals: Iterable[str]):
+        self._automaton = ahocorasick.Automaton()
+        for literal in literals:
+            self._automaton.add_word(literal, literal)
+        if len(self._automaton):
+            self._automaton.make_automaton()
+
+    def present(self, text: str) -> dict[str, list[int]]:
+        """The strings found in `text`, each with the positions of its last characters."""
+        found: dict[str, list[int]] = {}
+        if len(self._automaton):
+            for last, literal in self._automaton.iter(text):
+                if literal in found:
+                    found[literal].append(last)
+                else:
+                    found[literal] = [last]
+        return found
+
+
+def _needs(regex: re.Pattern) -> tuple[frozenset[str] | None, str | None]:
+    """The plain strings one of which every match of `regex` contains, and the plain string the
+    whole pattern is (if it is one)."""
+    try:
+        parsed = sre_parse.parse(regex.pattern)
+    except (re.error, TypeError, ValueError):
+        return None, None
+    if parsed.state.flags & re.IGNORECASE:
+        return None, None
+    required = _required(parsed)
+    whole = "".join(chr(av) for op, av in parsed) if all(op is sre.LITERAL for op, _ in parsed) else None
+    return (frozenset(required) if required else None), whole or None
 
 
 def _required(sequence) -> set[str] | None:
@@ -160,7 +203,8 @@ def _required(sequence) -> set[str] | None:
             consider({"".join(run)})
             run = []
         if op is sre.SUBPATTERN:
-            consider(_required(av[3]))
+            if not av[1] & re.IGNORECASE:  # (?i:...) matches strings other than its literals
+                consider(_required(av[3]))
         elif op is sre.BRANCH:
             branches = [_required(b) for b in av[1]]
             if all(branches):
@@ -172,20 +216,6 @@ def _required(sequence) -> set[str] | None:
     if run:
         consider({"".join(run)})
     return best
-
-
-def _any_term(terms: list[Term]) -> re.Pattern | None:
-    """One alternation of every term, or None where joining could change a term's meaning
-    (numbered or named back-references, groups named twice, inline flags). MULTILINE, so that
-    texts joined by newlines are searched at once: ^ and $ still match at each text's ends, and
-    the join can only add matches, never lose one (it is a filter before the real match)."""
-    patterns = [t.regex.pattern for t in terms]
-    if not patterns or any(re.search(r"\\[1-9]|\(\?P[=<]|\(\?[aiLmsux]", p) for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns), re.MULTILINE)
-    except re.error:
-        return None
 
 
 def _clause_window(text: str, start: int, end: int, window: int) -> tuple[str, str]:
@@ -264,7 +294,8 @@ def _parse_term(line: str, no: int, where: str) -> Term:
                 f"{where}:{no}: unknown option {opt!r}; use word, unless_before=a,b, "
                 "unless_after=a,b, window=N or tag=NAME, separated by ' ; '"
             )
-    return Term(raw=head, regex=regex, line=no, **kwargs)
+    needs, literal = _needs(regex)
+    return Term(raw=head, regex=regex, line=no, needs=needs, literal=literal, **kwargs)
 
 
 def load_lexicon(path: str | Path) -> Lexicon:
@@ -298,6 +329,13 @@ class LexiconSet(dict):
         if name not in self:
             raise ConfigError(f"lexicon {name!r} not found; expected a file with '# name: {name}' in the lexicon folder")
         return self[name]
+
+    def share_index(self) -> "LexiconSet":
+        """Give all lexicons one literal index, so a message is scanned once for all of them."""
+        shared = LiteralIndex(frozenset().union(*(lex.literals for lex in self.values())))
+        for lex in self.values():
+            lex.index = shared
+        return self
 
     def versions(self) -> dict[str, str]:
         return {name: lex.version_tag for name, lex in sorted(self.items())}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 
+from grader.construct import constructor
 from grader.errors import ConfigError
 from grader.transcript.model import SHANGHAI, Message
 
@@ -191,39 +192,6 @@ def message(*, time: datetime | None, sender: str, role: str, text: str, auto_re
         "source_line": source_line})
 
 
-_FIELDS = frozenset(Message.model_fields)
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _fast_construct(values: dict) -> Message:
-    """What Message.model_construct does for a complete dict of fields, minus its generic loop
-    (the reader builds millions of messages). Checked against model_construct at import."""
-    m = _new(Message)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", set(_FIELDS))
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
-    return m
-
-
-def _slow_construct(values: dict) -> Message:
-    return Message.model_construct(**values)
-
-
-def _pick_construct():
-    sample = {"index": 0, "time": None, "sender": "s", "role": "agent", "text": "t", "auto_reply": False,
-              "kind": "text", "source_file": None, "source_line": None}
-    try:
-        fast, slow = _fast_construct(dict(sample)), _slow_construct(dict(sample))
-        fast.index = 1  # pydantic's __setattr__ must work on it
-        slow.index = 1
-        if (set(fast.__dict__) == _FIELDS and fast == slow and fast.model_dump() == slow.model_dump()
-                and fast.model_fields_set == slow.model_fields_set):
-            return _fast_construct
-    except Exception:  # noqa: BLE001 — pydantic internals changed: use the public API
-        pass
-    return _slow_construct
-
-
-_construct = _pick_construct()
+_construct = constructor(Message, {
+    "index": 0, "time": None, "sender": "s", "role": "agent", "text": "t", "auto_reply": False, "kind": "text",
+    "source_file": None, "source_line": None})

@@ -22,16 +22,33 @@ def test_required_strings(pattern, required):
     assert _required(sre_parse.parse(pattern)) == required
 
 
-def test_a_pattern_with_no_required_string_falls_back_to_the_joined_terms():
+def test_a_pattern_with_no_required_string_is_tried_on_every_text():
     lex = parse_lexicon(HEADER + "re:\\d{3}\n优惠\n")
-    assert lex.might_match("编号123") and lex.might_match("有优惠") and not lex.might_match("你好")
+    assert lex.always_tried and lex.might_match("你好")
+    assert [m.text for m in lex.find("编号123有优惠")] == ["123", "优惠"]
+
+
+def test_without_such_patterns_texts_lacking_every_required_string_are_skipped():
+    lex = parse_lexicon(HEADER + "re:满\\d+减\\d+\n优惠\n")
+    assert lex.might_match("满300减30") and lex.might_match("有优惠") and not lex.might_match("你好，减价")
+
+
+@pytest.mark.parametrize("text, found", [
+    ("哈哈哈", ["哈哈"]),                       # repeats do not overlap, as with re.finditer
+    ("好的好的", ["好的", "好的"]),
+    ("您好，请问", ["您好", "请问"]),             # the longest term at a position wins (您好 over 您)
+])
+def test_plain_terms_found_from_the_scan_match_like_regexes(text, found):
+    lex = parse_lexicon(HEADER + "哈哈\n好的\n您\n您好\n请问\n")
+    assert all(t.literal for t in lex.terms)
+    assert [m.text for m in lex.find(text)] == found
 
 
 @pytest.mark.parametrize("text", ["满300减30", "现在满199减20哦", "这款没有优惠", "领券下单", "请问"])
 def test_the_filter_never_hides_a_match(text):
     lex = parse_lexicon(HEADER + "re:满\\d+减\\d+\n优惠 ; unless_before=没有\n领券\n请 ; word\n")
     assert lex.find(text, frozenset(range(len(text) + 1)))
-    assert lex.texts_hit(["你好", text, "再见"]) == [1]
+    assert lex.might_match(text) and not lex.might_match("你好")
 
 
 @pytest.mark.parametrize("line, message", [
