@@ -92,10 +92,15 @@ class Lexicon:
 
     def candidates(self, present: Iterable[str]) -> list[Term]:
         """The terms that can match a text holding the plain strings `present` (in file order)."""
-        found = {i for literal in present for i in self._by_literal.get(literal, ())}
-        if not found:
+        held = self.literals.intersection(present)
+        if not held:
             return [self.terms[i] for i in self._always]
-        return [self.terms[i] for i in sorted(found.union(self._always))]
+        if len(held) == 1 and not self._always:
+            return [self.terms[i] for i in self._by_literal[next(iter(held))]]
+        found = set(self._always)
+        for literal in held:
+            found.update(self._by_literal[literal])
+        return [self.terms[i] for i in sorted(found)]
 
     def might_match(self, text: str) -> bool:
         return self.always_tried or not self.literals.isdisjoint(self.index.present(text))
