@@ -6,7 +6,7 @@ from pathlib import Path
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.scoring import collect_metrics, score_items
-from grader.scorecard.model import Scorecard, Versions
+from grader.scorecard.model import Scorecard, Versions, new_scorecard
 from grader.transcript.model import Transcript
 
 
@@ -47,15 +47,15 @@ class Grader:
         notes = list(transcript.notes)
         if detected and scenario == ("aftersale" if detected.value == 1 else "presale"):
             notes.append(f"场景判断：{detected.reason}")
-        return Scorecard(
-            transcript_id=transcript.id, platform=transcript.platform, shop=transcript.shop,
-            agent=transcript.agent, customer=transcript.customer, started_at=transcript.started_at,
-            scenario=scenario, scenario_label=SCENARIO_LABELS[scenario],
-            scenario_confidence=round(confidence, 2), total=total, band=self.rubric.band(total),
-            needs_review=any(i.needs_review for i in items) or confidence < 0.6,
-            items=items, metrics=collect_metrics(measured), versions=self.versions,
-            notes=notes, source_file=transcript.source_file,
-        )
+        return new_scorecard({  # every part is already validated: the transcript, measurements, rubric
+            "transcript_id": transcript.id, "platform": transcript.platform, "shop": transcript.shop,
+            "agent": transcript.agent, "customer": transcript.customer, "started_at": transcript.started_at,
+            "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
+            "scenario_confidence": round(confidence, 2), "total": total, "band": self.rubric.band(total),
+            "needs_review": any(i.needs_review for i in items) or confidence < 0.6,
+            "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
+            "notes": notes, "source_file": transcript.source_file,
+        })
 
 
 _default: Grader | None = None

@@ -73,6 +73,8 @@ class Chat:
         """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
         hits = []
         worth = self.worth_matching(lexicon)
+        if not worth:
+            return hits
         for m in self.scope(lexicon) if messages is None else messages:
             if m.index not in worth:
                 continue
@@ -98,7 +100,7 @@ class Chat:
                 self._worth[key] = range(len(self.messages))
             else:
                 where = self._scan(lexicon.index)[1]
-                self._worth[key] = {i for literal in where if literal in lexicon.literals for i in where[literal]}
+                self._worth[key] = {i for literal in lexicon.literals.intersection(where) for i in where[literal]}
         return self._worth[key]
 
     def _scan(self, index: LiteralIndex) -> tuple[list[dict[str, list[int]]], dict[str, list[int]]]:

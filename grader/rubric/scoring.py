@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from grader.detectors.findings import Measurement
 from grader.rubric.rubric import Item, Rubric, load_rubric
-from grader.scorecard.model import ItemScore
+from grader.scorecard.model import ItemScore, new_item_score
 
 # Below this confidence a suggestion is flagged for the supervisor.
 REVIEW_BELOW = 0.6
@@ -39,10 +39,10 @@ def score_item(item: Item, measurement: Measurement | None) -> ItemScore:
     evidence = [e for f in measurement.findings if f.positive == wanted for e in f.evidence]
     if not evidence:
         evidence = [e for f in measurement.findings for e in f.evidence]
-    return ItemScore(
-        id=item.id, label=item.label, max=item.max, levels=item.levels, score=score,
-        confidence=round(measurement.confidence, 2), needs_review=needs_review,
-        evidence=evidence, reason=reason, value=measurement.value, findings=measurement.findings)
+    return new_item_score({
+        "id": item.id, "label": item.label, "max": item.max, "levels": item.levels, "score": score,
+        "confidence": round(measurement.confidence, 2), "needs_review": needs_review,
+        "evidence": evidence, "reason": reason, "value": measurement.value, "findings": measurement.findings})
 
 
 def score_items(rubric: Rubric, scenario: str, measurements: dict[str, Measurement]) -> list[ItemScore]:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from grader.construct import constructor
 from grader.detectors.findings import Evidence, Finding
 
 
@@ -58,3 +59,14 @@ class Scorecard(BaseModel):
             if i.id == item_id:
                 return i
         raise KeyError(item_id)
+
+
+# The grader builds these from validated measurements and the rubric: no second validation needed.
+new_item_score = constructor(ItemScore, {
+    "id": "i", "label": "l", "max": 5, "levels": [5, 0], "score": 5, "confidence": 0.9, "needs_review": False,
+    "evidence": [], "reason": "r", "value": 1.0, "findings": []})
+new_scorecard = constructor(Scorecard, {
+    "transcript_id": "t", "platform": "other", "shop": None, "agent": None, "customer": None, "started_at": None,
+    "scenario": "presale", "scenario_label": "售前", "scenario_confidence": 1.0, "total": 0, "band": "b",
+    "needs_review": False, "items": [], "metrics": {}, "versions": Versions(rubric="r", detectors={}, lexicons={}),
+    "notes": [], "source_file": None})
