@@ -3,8 +3,9 @@ from re import _parser as sre_parse
 
 import pytest
 
-from grader.detectors.lexicon import _required, parse_lexicon
+from grader.detectors.lexicon import LexiconSet, _required, parse_lexicon
 from grader.errors import ConfigError
+from tests.builders import chat
 
 HEADER = "# name: t\n# version: 1\n# role: agent\n"
 
@@ -49,6 +50,32 @@ def test_the_filter_never_hides_a_match(text):
     lex = parse_lexicon(HEADER + "re:满\\d+减\\d+\n优惠 ; unless_before=没有\n领券\n请 ; word\n")
     assert lex.find(text, frozenset(range(len(text) + 1)))
     assert lex.might_match(text) and not lex.might_match("你好")
+
+
+@pytest.mark.parametrize("text", ["哈哈哈哈哈", "哈，哈哈", "好的哈哈好的", "没有哈"])
+def test_plain_terms_and_regex_terms_find_the_same_spans(text):
+    plain = parse_lexicon(HEADER + "哈哈\n好的\n")
+    regex = parse_lexicon(HEADER + "re:(哈)哈\nre:(好)的\n")  # not a plain string: matched by regex
+    assert plain.terms[0].literal == "哈哈" and regex.terms[0].literal is None
+    assert [m[1:] for m in plain.find(text)] == [m[1:] for m in regex.find(text)]
+
+
+def test_case_insensitive_patterns_are_tried_on_every_text():
+    lex = parse_lexicon(HEADER + "re:(?i)vip\n")
+    assert lex.always_tried and [m.text for m in lex.find("升级VIP会员")] == ["VIP"]
+
+
+def test_a_shared_literal_index_finds_what_each_lexicon_finds_alone():
+    texts = ("c 10:00:00 有满减吗", "a 10:00:05 您好，满300减30，记得领券", "a 10:00:09 亲，谢谢您")
+    alone = LexiconSet({"promotion": parse_lexicon(HEADER.replace("t\n", "promotion\n", 1)
+                                                   + "re:满\\d+减\\d+\n领券\n"),
+                        "polite": parse_lexicon(HEADER.replace("t\n", "polite\n", 1) + "谢谢\n您好\n亲\n")})
+    separate = {name: [(m.index, x.text) for m, x in chat(*texts).find(lex)] for name, lex in alone.items()}
+    alone.share_index()
+    assert len({id(lex.index) for lex in alone.values()}) == 1
+    shared = {name: [(m.index, x.text) for m, x in chat(*texts).find(lex)] for name, lex in alone.items()}
+    assert shared == separate == {"promotion": [(1, "满300减30"), (1, "领券")],
+                                  "polite": [(1, "您好"), (2, "亲"), (2, "谢谢")]}
 
 
 @pytest.mark.parametrize("line, message", [
