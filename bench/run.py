@@ -29,7 +29,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.generate import DAY, generate
+from bench.generate import DAY, GENERATOR_VERSION, generate
 
 ROOT = Path(__file__).resolve().parent
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -95,7 +95,8 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
 def data_dir(chats: int, seed: int, base: Path) -> Path:
     folder = base / f"{chats}-s{seed}"
     manifest = folder / ".manifest.json"
-    if not manifest.is_file() or json.loads(manifest.read_text())["chats"] != chats:
+    made = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if made.get("chats") != chats or made.get("generator") != GENERATOR_VERSION:
         shutil.rmtree(folder, ignore_errors=True)
         t = time.perf_counter()
         generate(chats, folder, seed)
