@@ -110,13 +110,14 @@ class Lexicon:
         """Version plus a short content hash, so an edit without a version bump still shows."""
         return f"{self.version}+{self.digest[:8]}"
 
-    def find(self, text: str, word_bounds: WordBounds = None, present: Iterable[str] | None = None) -> list[Match]:
+    def find(self, text: str, word_bounds: WordBounds = None,
+             present: dict[str, list[int]] | None = None) -> list[Match]:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
 
         Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
         show them as evidence of what did *not* count. `word_bounds` are the jieba word boundaries
         of `text` (or a function computing them, called only if a `word` term is met); terms
-        marked `word` need them. `present`: the plain strings `text` holds, if already known.
+        marked `word` need them. `present`: what `self.index.present(text)` gives, if already known.
         """
         if present is None:
             present = self.index.present(text)
