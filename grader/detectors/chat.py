@@ -1,4 +1,5 @@
-"""A transcript prepared for detectors: jieba words computed once per message, on demand."""
+"""A transcript prepared for detectors: lexicon matches and jieba word boundaries, computed once
+per chat and only where needed."""
 from __future__ import annotations
 
 import logging
@@ -22,6 +23,9 @@ PLACEHOLDER = re.compile(
     r"|\[订单编号:[^\]]*\]+|https?://\S+|#E-\w+\d*|\[[^\[\]]{1,8}x\]"
 )
 WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+# jieba segments each run of these characters on its own and makes every other character a word
+# by itself (but "\r\n"), so the word boundaries around a span need only the runs it touches.
+SEGMENTED_RUN = jieba.re_han_default
 
 
 def words(text: str) -> list[tuple[str, int, int]]:
@@ -38,19 +42,30 @@ class Chat:
     def __init__(self, transcript: Transcript):
         self.transcript = transcript
         self.messages: list[Message] = transcript.messages
-        self._words: dict[int, list[tuple[str, int, int]]] = {}
+        self._runs: dict[int, list[tuple[int, int]]] = {}  # message index -> (start, end) of its runs
+        self._run_bounds: dict[tuple[int, int], frozenset[int]] = {}  # (message index, run start)
         self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
         self._scans: dict[int, tuple] = {}  # by id(literal index)
         self._worth: dict[int, set[int] | range] = {}  # by id(lexicon)
 
-    def words(self, index: int) -> list[tuple[str, int, int]]:
-        if index not in self._words:
-            self._words[index] = words(self.messages[index].text)
-        return self._words[index]
+    def is_words(self, index: int, start: int, end: int) -> bool:
+        """Whether `start` and `end` in message `index` are jieba word boundaries: the same answer
+        as segmenting the whole message, from segmenting only the runs around them."""
+        return self._boundary(index, start) and self._boundary(index, end)
 
-    def word_bounds(self, index: int) -> frozenset[int]:
-        ws = self.words(index)
-        return frozenset([s for _, s, _ in ws] + [e for _, _, e in ws])
+    def _boundary(self, index: int, pos: int) -> bool:
+        if index not in self._runs:
+            self._runs[index] = [m.span() for m in SEGMENTED_RUN.finditer(self.messages[index].text)]
+        for run_start, run_end in self._runs[index]:
+            if run_start < pos < run_end:
+                key = (index, run_start)
+                if key not in self._run_bounds:
+                    run = self.messages[index].text[run_start:run_end]
+                    self._run_bounds[key] = frozenset(run_start + e for _, _, e in jieba.tokenize(run))
+                return pos in self._run_bounds[key]
+            if run_start >= pos:
+                break
+        return pos == 0 or self.messages[index].text[pos - 1:pos + 1] != "\r\n"
 
     @cached_property
     def human_agent(self) -> list[Message]:
@@ -88,8 +103,8 @@ class Chat:
         key = (id(lexicon), message.index)
         if key not in self._matches:
             present = self._scan(lexicon.index)[0][message.index]
-            # jieba only when a whole-word term is met in this text
-            self._matches[key] = lexicon.find(message.text, lambda: self.word_bounds(message.index), present)
+            self._matches[key] = lexicon.find(
+                message.text, lambda start, end: self.is_words(message.index, start, end), present)
         return self._matches[key]
 
     def worth_matching(self, lexicon: Lexicon) -> set[int] | range:

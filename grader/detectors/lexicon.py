@@ -110,14 +110,13 @@ class Lexicon:
         """Version plus a short content hash, so an edit without a version bump still shows."""
         return f"{self.version}+{self.digest[:8]}"
 
-    def find(self, text: str, word_bounds: WordBounds = None,
-             present: dict[str, list[int]] | None = None) -> list[Match]:
+    def find(self, text: str, words: Words = None, present: dict[str, list[int]] | None = None) -> list[Match]:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
 
         Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
-        show them as evidence of what did *not* count. `word_bounds` are the jieba word boundaries
-        of `text` (or a function computing them, called only if a `word` term is met); terms
-        marked `word` need them. `present`: what `self.index.present(text)` gives, if already known.
+        show them as evidence of what did *not* count. `words` tells terms marked `word` whether a
+        span is whole jieba words: the set of word boundaries of `text`, or a function of (start,
+        end). `present`: what `self.index.present(text)` gives, if already known.
         """
         if present is None:
             present = self.index.present(text)
@@ -141,17 +140,22 @@ class Lexicon:
             end = start - negative_length
             if start < taken_until:
                 continue
-            if term.word:
-                if callable(word_bounds):
-                    word_bounds = word_bounds()
-                if word_bounds is None or start not in word_bounds or end not in word_bounds:
-                    continue
+            if term.word and not _whole_words(words, start, end):
+                continue
             found.append(Match(term, start, end, text[start:end], _exclusion(term, text, start, end)))
             taken_until = end
         return found
 
 
-WordBounds = frozenset[int] | Callable[[], frozenset[int]] | None
+Words = frozenset[int] | Callable[[int, int], bool] | None
+
+
+def _whole_words(words: Words, start: int, end: int) -> bool:
+    if words is None:
+        return False
+    if callable(words):
+        return words(start, end)
+    return start in words and end in words
 
 
 class LiteralIndex:
