@@ -115,7 +115,7 @@ class Chat:
                 self._worth[key] = range(len(self.messages))
             else:
                 where = self._scan(lexicon.index)[1]
-                self._worth[key] = {i for literal in lexicon.literals.intersection(where) for i in where[literal]}
+                self._worth[key] = set().union(*(where[literal] for literal in lexicon.literals.intersection(where)))
         return self._worth[key]
 
     def _scan(self, index: LiteralIndex) -> tuple[list[dict[str, list[int]]], dict[str, list[int]]]:

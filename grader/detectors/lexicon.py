@@ -83,6 +83,7 @@ class Lexicon:
             for literal in term.needs or ():
                 self._by_literal.setdefault(literal, []).append(i)
         self.literals = frozenset(self._by_literal)
+        self._candidates: dict[frozenset[str], list[Term]] = {}  # by the strings held: texts repeat them
         self.index = LiteralIndex(self.literals)  # LexiconSet.share_index swaps in a shared one
 
     @property
@@ -93,14 +94,14 @@ class Lexicon:
     def candidates(self, present: Iterable[str]) -> list[Term]:
         """The terms that can match a text holding the plain strings `present` (in file order)."""
         held = self.literals.intersection(present)
-        if not held:
-            return [self.terms[i] for i in self._always]
-        if len(held) == 1 and not self._always:
-            return [self.terms[i] for i in self._by_literal[next(iter(held))]]
-        found = set(self._always)
-        for literal in held:
-            found.update(self._by_literal[literal])
-        return [self.terms[i] for i in sorted(found)]
+        terms = self._candidates.get(held)
+        if terms is None:
+            found = set(self._always).union(*(self._by_literal[literal] for literal in held))
+            terms = [self.terms[i] for i in sorted(found)]
+            if len(self._candidates) > 10_000:  # a bound for pathological lexicons; real ones stay far below
+                self._candidates.clear()
+            self._candidates[held] = terms
+        return terms
 
     def might_match(self, text: str) -> bool:
         return self.always_tried or not self.literals.isdisjoint(self.index.present(text))
