@@ -16,15 +16,19 @@ A ` # ` after a term starts a comment (calibration notes its evidence there).
 Exclusion values are regular expressions separated by commas; they are looked for in the same
 clause as the term, at most `window` characters (default 8) before or after it.
 
-Speed: each term knows the plain strings one of which every match of it contains (read from its
-parsed pattern: 您推荐 for `(?:给|为)?您推荐`). One Aho-Corasick pass over a message finds which of
-those strings it holds, and only the terms they belong to are then matched as regexes.
+Speed: each term knows groups of plain strings such that every match of it contains one string of
+each group (read from its parsed pattern: {您推荐} for `(?:给|为)?您推荐`, {有, 还有} and {货} for
+`(?:有|还有)货`). One Aho-Corasick pass over a message finds which of those strings it holds, and
+only the terms with a string of each group held are then matched as regexes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import os
 import re
+import string
 from re import _constants as sre, _parser as sre_parse  # to read the plain strings a pattern needs
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +56,8 @@ class Term:
     unless_after: re.Pattern | None = None
     window: int = DEFAULT_WINDOW
     tag: str | None = None
-    needs: frozenset[str] | None = None  # plain strings one of which every match contains (None: unknown)
+    # Groups of plain strings: every match contains one string of each group (None: unknown).
+    needs: tuple[frozenset[str], ...] | None = None
     literal: str | None = None  # the plain string the whole pattern is, if it is one
 
 
@@ -75,14 +80,22 @@ class Lexicon:
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._by_literal: dict[str, list[int]] = {}  # plain string -> terms (by position) that need it
+        # plain string -> (term position, group number) of the groups it belongs to
+        self._by_literal: dict[str, list[tuple[int, int]]] = {}
         self._always: list[int] = []  # terms with no such string: tried on every text
+        primary: set[str] = set()
         for i, term in enumerate(self.terms):
             if term.needs is None:
                 self._always.append(i)
-            for literal in term.needs or ():
-                self._by_literal.setdefault(literal, []).append(i)
+                continue
+            for g, group in enumerate(term.needs):
+                for literal in group:
+                    self._by_literal.setdefault(literal, []).append((i, g))
+            primary.update(max(term.needs, key=lambda group: min(map(len, group))))
         self.literals = frozenset(self._by_literal)
+        # A text without any of these (each term's most selective group) cannot match: a quick first
+        # filter over a chat's messages; `candidates` then checks every group.
+        self.primary_literals = frozenset(primary)
         self._candidates: dict[frozenset[str], list[Term]] = {}  # by the strings held: texts repeat them
         self.index = LiteralIndex(self.literals)  # LexiconSet.share_index swaps in a shared one
 
@@ -96,7 +109,11 @@ class Lexicon:
         held = self.literals.intersection(present)
         terms = self._candidates.get(held)
         if terms is None:
-            found = set(self._always).union(*(self._by_literal[literal] for literal in held))
+            satisfied: dict[int, set[int]] = {}  # term position -> its groups with a string held
+            for literal in held:
+                for i, g in self._by_literal[literal]:
+                    satisfied.setdefault(i, set()).add(g)
+            found = set(self._always).union(i for i, gs in satisfied.items() if len(gs) == len(self.terms[i].needs))
             terms = [self.terms[i] for i in sorted(found)]
             if len(self._candidates) > 10_000:  # a bound for pathological lexicons; real ones stay far below
                 self._candidates.clear()
@@ -104,7 +121,7 @@ class Lexicon:
         return terms
 
     def might_match(self, text: str) -> bool:
-        return self.always_tried or not self.literals.isdisjoint(self.index.present(text))
+        return bool(self.candidates(self.index.present(text)))
 
     @property
     def version_tag(self) -> str:
@@ -181,52 +198,92 @@ class LiteralIndex:
         return found
 
 
-def _needs(regex: re.Pattern) -> tuple[frozenset[str] | None, str | None]:
-    """The plain strings one of which every match of `regex` contains, and the plain string the
-    whole pattern is (if it is one)."""
+def _needs(regex: re.Pattern) -> tuple[tuple[frozenset[str], ...] | None, str | None]:
+    """Groups of plain strings such that every match of `regex` contains a string of each group,
+    and the plain string the whole pattern is (if it is one)."""
     try:
         parsed = sre_parse.parse(regex.pattern)
     except (re.error, TypeError, ValueError):
         return None, None
     if parsed.state.flags & re.IGNORECASE:
-        return None, None
-    required = _required(parsed)
+        groups = [_case_variants(g) for g in _required_groups(parsed, ignore_case=True)]
+        return tuple(frozenset(g) for g in groups if g) or None, None
+    groups = tuple(dict.fromkeys(frozenset(g) for g in _required_groups(parsed)))
     whole = "".join(chr(av) for op, av in parsed) if all(op is sre.LITERAL for op, _ in parsed) else None
-    return (frozenset(required) if required else None), whole or None
+    return groups or None, whole or None
 
 
-def _required(sequence) -> set[str] | None:
-    """Strings of which every match of a parsed pattern contains at least one (the most selective
-    such set found), or None."""
-    best: set[str] | None = None
-
-    def consider(candidates: set[str] | None) -> None:
-        nonlocal best
-        if candidates and (best is None or min(map(len, candidates)) > min(map(len, best))):
-            best = candidates
-
+def _required_groups(sequence, ignore_case: bool = False) -> list[set[str]]:
+    """Every group of strings of which each match of a parsed pattern contains one: its plain runs,
+    required parts and character classes (`满\\d+减` gives {满} and {减}). Under `ignore_case` the
+    strings are as written; `_case_variants` spells them out."""
+    groups: list[set[str]] = []
     run: list[str] = []
     for op, av in sequence:
         if op is sre.LITERAL:
             run.append(chr(av))
             continue
         if run:
-            consider({"".join(run)})
+            groups.append({"".join(run)})
             run = []
         if op is sre.SUBPATTERN:
-            if not av[1] & re.IGNORECASE:  # (?i:...) matches strings other than its literals
-                consider(_required(av[3]))
+            if ignore_case or not av[1] & re.IGNORECASE:
+                groups.extend(_required_groups(av[3], ignore_case))
+            else:  # (?i:ok): every spelling of its strings
+                groups.extend(_case_variants(g) for g in _required_groups(av[3], ignore_case=True))
         elif op is sre.BRANCH:
-            branches = [_required(b) for b in av[1]]
+            branches = [_required(b, ignore_case) for b in av[1]]
             if all(branches):
-                consider(set().union(*branches))
+                groups.append(set().union(*branches))
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            consider(_required(av[2]))
+            groups.extend(_required_groups(av[2], ignore_case))
         elif op is sre.IN and 0 < len(av) <= 8 and all(o is sre.LITERAL for o, _ in av):
-            consider({chr(a) for _, a in av})
+            groups.append({chr(a) for _, a in av})
     if run:
-        consider({"".join(run)})
-    return best
+        groups.append({"".join(run)})
+    return [g for g in groups if g]
+
+
+def _required(sequence, ignore_case: bool = False) -> set[str] | None:
+    """The most selective of those groups (longest shortest string), or None."""
+    groups = _required_groups(sequence, ignore_case)
+    return max(groups, key=lambda g: min(map(len, g))) if groups else None
+
+
+MAX_CASE_VARIANTS = 64
+
+
+def _case_variants(group: set[str]) -> set[str]:
+    """Every string a case-insensitive pattern matches for the strings of `group` (ok: ok, OK, Ok,
+    oK and the Kelvin sign K), or an empty set when there are too many or a character's case
+    partners are not known (then the group filters nothing)."""
+    partners = _case_partners()
+    variants: set[str] = set()
+    for text in group:
+        spellings = [""]
+        for char in text:
+            if char in partners:
+                choices = partners[char]
+            elif char.isascii() or "\u4e00" <= char <= "\u9fff":  # no case
+                choices = char
+            else:
+                return set()
+            spellings = [s + c for s in spellings for c in choices]
+            if len(variants) + len(spellings) > MAX_CASE_VARIANTS:
+                return set()
+        variants.update(spellings)
+    return variants
+
+
+@functools.cache
+def _case_partners() -> dict[str, str]:
+    """For each ASCII letter, every character it matches when case is ignored (re's own answer)."""
+    every = "".join(map(chr, itertools.chain(range(0xD800), range(0xE000, 0x110000))))
+    cased = set(re.findall("(?i)[a-z]", every))
+    partners = {}
+    for letter in string.ascii_letters:
+        partners[letter] = "".join(sorted(c for c in cased if re.fullmatch(letter, c, re.IGNORECASE)))
+    return partners
 
 
 def _clause_window(text: str, start: int, end: int, window: int) -> tuple[str, str]:

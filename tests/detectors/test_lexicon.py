@@ -3,7 +3,7 @@ from re import _parser as sre_parse
 
 import pytest
 
-from grader.detectors.lexicon import LexiconSet, _required, parse_lexicon
+from grader.detectors.lexicon import LexiconSet, _required, _required_groups, parse_lexicon
 from grader.errors import ConfigError
 from tests.builders import chat
 
@@ -18,9 +18,31 @@ HEADER = "# name: t\n# version: 1\n# role: agent\n"
     ("(?<!不)包邮", {"包邮"}),                       # look-behinds need nothing
     ("(?:a|)b", {"b"}),                              # an empty branch makes the group need nothing
     (r"\d+折", {"折"}),
+    ("(?:有|还有)货", {"有", "还有"}),             # both groups are needed; this one is the most selective
 ])
 def test_required_strings(pattern, required):
     assert _required(sre_parse.parse(pattern)) == required
+
+
+@pytest.mark.parametrize("pattern, groups", [
+    ("(?:有|还有)货", [{"有", "还有"}, {"货"}]),
+    (r"满\d+减\d+", [{"满"}, {"减"}]),
+    ("(?:我|小妹)?(?:帮|给)(?:您|你)(?:申请|补发)", [{"帮", "给"}, {"您", "你"}, {"申请", "补发"}]),
+    ("(?:a|)b", [{"b"}]),
+    ("(?:退|换)+货", [{"退", "换"}, {"货"}]),
+])
+def test_required_groups(pattern, groups):
+    assert _required_groups(sre_parse.parse(pattern)) == groups
+
+
+@pytest.mark.parametrize("text, tried", [
+    ("还有货吗", True),
+    ("有的，亲", False),     # 有 without 货: the term cannot match, not even tried
+    ("货到了", False),
+])
+def test_a_term_is_tried_only_on_texts_holding_a_string_of_each_group(text, tried):
+    lex = parse_lexicon(HEADER + "re:(?:有|还有)货\n")
+    assert bool(lex.candidates(lex.index.present(text))) == tried == bool(lex.find(text))
 
 
 def test_a_pattern_with_no_required_string_is_tried_on_every_text():
@@ -60,9 +82,18 @@ def test_plain_terms_and_regex_terms_find_the_same_spans(text):
     assert [m[1:] for m in plain.find(text)] == [m[1:] for m in regex.find(text)]
 
 
-def test_case_insensitive_patterns_are_tried_on_every_text():
-    lex = parse_lexicon(HEADER + "re:(?i)vip\n")
-    assert lex.always_tried and [m.text for m in lex.find("升级VIP会员")] == ["VIP"]
+@pytest.mark.parametrize("pattern", ["re:(?i)vip", "re:(?i:vip)", "re:(?i:v)ip"])
+@pytest.mark.parametrize("text", ["升级VIP会员", "升级vip", "Vip", "vİp"])  # İ: re matches it for i
+def test_case_insensitive_patterns_are_found_in_every_spelling(pattern, text):
+    lex = parse_lexicon(HEADER + pattern + "\n")
+    expected = [m.group(0) for m in lex.terms[0].regex.finditer(text)]
+    assert [m.text for m in lex.find(text)] == expected and (lex.might_match(text) or not expected)
+    assert not lex.always_tried and not lex.might_match("升级会员")
+
+
+def test_too_many_spellings_filter_nothing():
+    lex = parse_lexicon(HEADER + "re:(?i)abcdefghij\n")  # 2**10 spellings
+    assert lex.always_tried and [m.text for m in lex.find("xAbCdEfGhIj")] == ["AbCdEfGhIj"]
 
 
 def test_a_shared_literal_index_finds_what_each_lexicon_finds_alone():
