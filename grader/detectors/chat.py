@@ -33,6 +33,21 @@ def words(text: str) -> list[tuple[str, int, int]]:
     return list(jieba.tokenize(text))
 
 
+_WORD_ENDS: dict[str, tuple[int, ...]] = {}
+WORD_ENDS_KEPT = 50_000  # runs remembered per process (under 20 MB)
+
+
+def _word_ends(run: str) -> tuple[int, ...]:
+    """Where jieba's words of `run` end. Runs repeat across chats (您好, 亲, 请稍等, quick replies)
+    and jieba's answer depends on the run alone, so it is remembered."""
+    ends = _WORD_ENDS.get(run)
+    if ends is None:
+        if len(_WORD_ENDS) >= WORD_ENDS_KEPT:
+            _WORD_ENDS.clear()
+        ends = _WORD_ENDS[run] = tuple(end for _, _, end in jieba.tokenize(run))
+    return ends
+
+
 def has_words(text: str) -> bool:
     """False for a bare link, an image or card placeholder, emoji codes or digits only."""
     return bool(WORD_CHAR.search(PLACEHOLDER.sub("", text)))
@@ -43,7 +58,6 @@ class Chat:
         self.transcript = transcript
         self.messages: list[Message] = transcript.messages
         self._runs: dict[int, list[tuple[int, int]]] = {}  # message index -> (start, end) of its runs
-        self._run_bounds: dict[tuple[int, int], frozenset[int]] = {}  # (message index, run start)
         self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
         self._scans: dict[int, tuple] = {}  # by id(literal index)
         self._worth: dict[int, set[int] | range] = {}  # by id(lexicon)
@@ -58,11 +72,7 @@ class Chat:
             self._runs[index] = [m.span() for m in SEGMENTED_RUN.finditer(self.messages[index].text)]
         for run_start, run_end in self._runs[index]:
             if run_start < pos < run_end:
-                key = (index, run_start)
-                if key not in self._run_bounds:
-                    run = self.messages[index].text[run_start:run_end]
-                    self._run_bounds[key] = frozenset(run_start + e for _, _, e in jieba.tokenize(run))
-                return pos in self._run_bounds[key]
+                return pos - run_start in _word_ends(self.messages[index].text[run_start:run_end])
             if run_start >= pos:
                 break
         return pos == 0 or self.messages[index].text[pos - 1:pos + 1] != "\r\n"
@@ -70,6 +80,11 @@ class Chat:
     @cached_property
     def human_agent(self) -> list[Message]:
         return [m for m in self.messages if m.is_human_agent]
+
+    @cached_property
+    def human_agent_words(self) -> list[Message]:
+        """Human agent messages with words (not a bare link, image, card or emoji codes)."""
+        return [m for m in self.human_agent if has_words(m.text)]
 
     @cached_property
     def customer(self) -> list[Message]:
@@ -115,7 +130,8 @@ class Chat:
                 self._worth[key] = range(len(self.messages))
             else:
                 where = self._scan(lexicon.index)[1]
-                self._worth[key] = set().union(*(where[literal] for literal in lexicon.literals.intersection(where)))
+                held = lexicon.primary_literals.intersection(where)
+                self._worth[key] = set().union(*(where[literal] for literal in held))
         return self._worth[key]
 
     def _scan(self, index: LiteralIndex) -> tuple[list[dict[str, list[int]]], dict[str, list[int]]]:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat, has_words
+from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "polite_language"
@@ -29,7 +29,7 @@ class PoliteLanguageDetector(Detector):
     def detect(self, chat: Chat) -> list[Measurement]:
         polite_lex, you_lex = self.lex["polite"], self.lex["impolite_address"]
         humans = chat.human_agent
-        countable = [m for m in humans if has_words(m.text)]
+        countable = chat.human_agent_words
         excluded = len(humans) - len(countable)
         metrics: dict[str, float | int | None] = {
             "polite_coverage": None, "polite_messages": 0, "countable_messages": len(countable),

@@ -22,7 +22,7 @@ import re
 
 from grader.detectors._cues import is_question
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat, has_words
+from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "product_expertise"
@@ -48,7 +48,7 @@ class ProductExpertiseDetector(Detector):
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["expertise"]
-        humans = [m for m in chat.human_agent if has_words(m.text)]
+        humans = chat.human_agent_words
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价产品专业性")]

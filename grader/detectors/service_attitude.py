@@ -40,7 +40,7 @@ import re
 
 from grader.detectors._cues import clause_text, is_question, situation_question
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat, has_words
+from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "service_attitude"
@@ -67,7 +67,7 @@ class ServiceAttitudeDetector(Detector):
                 "delivery_notes", "promise", "soothe", "clarify", "resolution")
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        humans = [m for m in chat.human_agent if has_words(m.text)]
+        humans = chat.human_agent_words
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价服务态度")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat, has_words
+from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "aftersale.warm_greeting"
@@ -29,7 +29,7 @@ class WarmGreetingDetector(Detector):
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["greeting"]
-        opening = [m for m in chat.human_agent if has_words(m.text)][:OPENING]
+        opening = chat.human_agent_words[:OPENING]
         if not opening:
             return [Measurement(item=ITEM, value=0, confidence=0.6, needs_review=True,
                                 reason="客服没有人工回复，无法评价接待")]
