@@ -12,7 +12,7 @@ with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
     import jieba
 
 from grader.detectors.findings import Evidence, new_evidence
-from grader.detectors.lexicon import Lexicon, LiteralIndex, Match
+from grader.detectors.lexicon import Lexicon, LiteralIndex, Match, Term
 from grader.transcript.model import Message, Transcript
 
 jieba.setLogLevel(logging.WARNING)
@@ -60,7 +60,7 @@ class Chat:
         self._runs: dict[int, list[tuple[int, int]]] = {}  # message index -> (start, end) of its runs
         self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
         self._scans: dict[int, tuple] = {}  # by id(literal index)
-        self._worth: dict[int, set[int] | range] = {}  # by id(lexicon)
+        self._worth: dict[int, dict[int, list[Term]]] = {}  # by id(lexicon)
 
     def is_words(self, index: int, start: int, end: int) -> bool:
         """Whether `start` and `end` in message `index` are jieba word boundaries: the same answer
@@ -117,34 +117,36 @@ class Chat:
         """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
         key = (id(lexicon), message.index)
         if key not in self._matches:
-            present = self._scan(lexicon.index)[0][message.index]
+            terms = self.worth_matching(lexicon).get(message.index)
             self._matches[key] = lexicon.find(
-                message.text, lambda start, end: self.is_words(message.index, start, end), present)
+                message.text, lambda start, end: self.is_words(message.index, start, end),
+                self._scan(lexicon.index)[0][message.index][0], terms) if terms else []
         return self._matches[key]
 
-    def worth_matching(self, lexicon: Lexicon) -> set[int] | range:
-        """Indexes of the messages the lexicon might match (from the literal scan)."""
+    def worth_matching(self, lexicon: Lexicon) -> dict[int, list[Term]]:
+        """The messages the lexicon might match (from the literal scan), each with the terms to try."""
         key = id(lexicon)
         if key not in self._worth:
+            scans, held = self._scan(lexicon.index)
             if lexicon.always_tried:
-                self._worth[key] = range(len(self.messages))
+                masks = ((i, scan[1].get(lexicon.name, 0)) for i, scan in enumerate(scans))
             else:
-                where = self._scan(lexicon.index)[1]
-                held = lexicon.primary_literals.intersection(where)
-                self._worth[key] = set().union(*(where[literal] for literal in held))
+                masks = held.get(lexicon.name, ())
+            self._worth[key] = {i: terms for i, mask in masks if (terms := lexicon.candidates(mask))}
         return self._worth[key]
 
-    def _scan(self, index: LiteralIndex) -> tuple[list[dict[str, list[int]]], dict[str, list[int]]]:
-        """Per message the plain strings of `index` it holds, and per string the messages holding
-        it: one pass per message, shared by all lexicons of a set."""
+    def _scan(self, index: LiteralIndex) -> tuple[list[tuple[dict, dict]], dict[str, list[tuple[int, int]]]]:
+        """Per message what `index.scan` finds in it, and per lexicon the (message index, mask of
+        strings held) of the messages holding any of its strings: one pass per message, shared by
+        all lexicons of a set."""
         key = id(index)
         if key not in self._scans:
-            present = [index.present(m.text) for m in self.messages]
-            where: dict[str, list[int]] = {}
-            for i, found in enumerate(present):
-                for literal in found:
-                    where.setdefault(literal, []).append(i)
-            self._scans[key] = (present, where)
+            scans = [index.scan(m.text) for m in self.messages]
+            held: dict[str, list[tuple[int, int]]] = {}
+            for i, (_, masks) in enumerate(scans):
+                for name, mask in masks.items():
+                    held.setdefault(name, []).append((i, mask))
+            self._scans[key] = (scans, held)
         return self._scans[key]
 
 

@@ -18,8 +18,8 @@ clause as the term, at most `window` characters (default 8) before or after it.
 
 Speed: each term knows groups of plain strings such that every match of it contains one string of
 each group (read from its parsed pattern: {您推荐} for `(?:给|为)?您推荐`, {有, 还有} and {货} for
-`(?:有|还有)货`). One Aho-Corasick pass over a message finds which of those strings it holds, and
-only the terms with a string of each group held are then matched as regexes.
+`(?:有|还有)货`). One Aho-Corasick pass over a message finds which of those strings it holds (as a
+bit mask per lexicon), and only the terms with a string of each group held are then matched.
 """
 from __future__ import annotations
 
@@ -80,66 +80,57 @@ class Lexicon:
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # plain string -> (term position, group number) of the groups it belongs to
-        self._by_literal: dict[str, list[tuple[int, int]]] = {}
-        self._always: list[int] = []  # terms with no such string: tried on every text
-        primary: set[str] = set()
-        for i, term in enumerate(self.terms):
-            if term.needs is None:
-                self._always.append(i)
-                continue
-            for g, group in enumerate(term.needs):
-                for literal in group:
-                    self._by_literal.setdefault(literal, []).append((i, g))
-            primary.update(max(term.needs, key=lambda group: min(map(len, group))))
-        self.literals = frozenset(self._by_literal)
-        # A text without any of these (each term's most selective group) cannot match: a quick first
-        # filter over a chat's messages; `candidates` then checks every group.
-        self.primary_literals = frozenset(primary)
-        self._candidates: dict[frozenset[str], list[Term]] = {}  # by the strings held: texts repeat them
-        self.index = LiteralIndex(self.literals)  # LexiconSet.share_index swaps in a shared one
+        self._bits: dict[str, int] = {}  # plain string -> its bit in a text's mask of held strings
+        self._groups: list[tuple[Term, tuple[int, ...] | None]] = []  # per term, a mask per group
+        for term in self.terms:
+            masks = None
+            if term.needs is not None:
+                masks = tuple(sum(self._bits.setdefault(s, 1 << len(self._bits)) for s in sorted(group))
+                              for group in term.needs)
+            self._groups.append((term, masks))
+        self.literals = frozenset(self._bits)
+        self._candidates: dict[int, list[Term]] = {}  # by the mask of strings held: texts repeat them
+        self.index = LiteralIndex([self])  # LexiconSet.share_index swaps in a shared one
 
     @property
     def always_tried(self) -> bool:
         """Some term has no plain string to look for first: every text must be matched."""
-        return bool(self._always)
+        return any(masks is None for _, masks in self._groups)
 
-    def candidates(self, present: Iterable[str]) -> list[Term]:
-        """The terms that can match a text holding the plain strings `present` (in file order)."""
-        held = self.literals.intersection(present)
+    def candidates(self, held: int) -> list[Term]:
+        """The terms that can match a text holding the plain strings of mask `held` (the
+        `LiteralIndex.scan` of the text gives it), in file order."""
         terms = self._candidates.get(held)
         if terms is None:
-            satisfied: dict[int, set[int]] = {}  # term position -> its groups with a string held
-            for literal in held:
-                for i, g in self._by_literal[literal]:
-                    satisfied.setdefault(i, set()).add(g)
-            found = set(self._always).union(i for i, gs in satisfied.items() if len(gs) == len(self.terms[i].needs))
-            terms = [self.terms[i] for i in sorted(found)]
+            terms = [term for term, masks in self._groups if masks is None or all(held & m for m in masks)]
             if len(self._candidates) > 10_000:  # a bound for pathological lexicons; real ones stay far below
                 self._candidates.clear()
             self._candidates[held] = terms
         return terms
 
     def might_match(self, text: str) -> bool:
-        return bool(self.candidates(self.index.present(text)))
+        return bool(self.candidates(self.index.scan(text)[1].get(self.name, 0)))
 
-    @property
+    @functools.cached_property
     def version_tag(self) -> str:
         """Version plus a short content hash, so an edit without a version bump still shows."""
         return f"{self.version}+{self.digest[:8]}"
 
-    def find(self, text: str, words: Words = None, present: dict[str, list[int]] | None = None) -> list[Match]:
+    def find(self, text: str, words: Words = None, present: dict[str, list[int]] | None = None,
+             terms: list[Term] | None = None) -> list[Match]:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
 
         Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
         show them as evidence of what did *not* count. `words` tells terms marked `word` whether a
         span is whole jieba words: the set of word boundaries of `text`, or a function of (start,
-        end). `present`: what `self.index.present(text)` gives, if already known.
+        end). `present`, `terms`: the strings `self.index.scan(text)` finds and the candidate terms
+        for them, if already known.
         """
-        if present is None:
-            present = self.index.present(text)
+        if present is None or terms is None:
+            present, held = self.index.scan(text)
+            terms = self.candidates(held.get(self.name, 0))
         hits = []  # (start, -length, position in terms, term): sorted leftmost, then longest, then file order
-        for k, term in enumerate(self.candidates(present)):
+        for k, term in enumerate(terms):
             if term.literal is not None:  # its occurrences are known from the scan: no regex
                 size, after = len(term.literal), 0
                 for last in present[term.literal]:
@@ -149,9 +140,11 @@ class Lexicon:
                         after = last + 1
             else:
                 for m in term.regex.finditer(text):
-                    if m.end() > m.start():
-                        hits.append((m.start(), m.start() - m.end(), k, term))
-        hits.sort()
+                    start, end = m.span()
+                    if end > start:
+                        hits.append((start, start - end, k, term))
+        if len(hits) > 1:
+            hits.sort()
         found: list[Match] = []
         taken_until = 0
         for start, negative_length, _, term in hits:
@@ -160,7 +153,8 @@ class Lexicon:
                 continue
             if term.word and not _whole_words(words, start, end):
                 continue
-            found.append(Match(term, start, end, text[start:end], _exclusion(term, text, start, end)))
+            excluded = _exclusion(term, text, start, end) if term.unless_before or term.unless_after else None
+            found.append(Match(term, start, end, text[start:end], excluded))
             taken_until = end
         return found
 
@@ -177,25 +171,34 @@ def _whole_words(words: Words, start: int, end: int) -> bool:
 
 
 class LiteralIndex:
-    """Which of many plain strings a text holds, found in one pass (an Aho-Corasick automaton)."""
+    """Which plain strings of some lexicons a text holds, found in one pass (an Aho-Corasick
+    automaton), with a mask per lexicon of the strings held."""
 
-    def __init__(self, literals: Iterable[str]):
+    def __init__(self, lexicons: Iterable[Lexicon]):
+        owners: dict[str, list[tuple[str, int]]] = {}
+        for lex in lexicons:
+            for literal, bit in lex._bits.items():
+                owners.setdefault(literal, []).append((lex.name, bit))
         self._automaton = ahocorasick.Automaton()
-        for literal in literals:
-            self._automaton.add_word(literal, literal)
+        for literal, where in owners.items():
+            self._automaton.add_word(literal, (literal, tuple(where)))
         if len(self._automaton):
             self._automaton.make_automaton()
 
-    def present(self, text: str) -> dict[str, list[int]]:
-        """The strings found in `text`, each with the positions of its last characters."""
+    def scan(self, text: str) -> tuple[dict[str, list[int]], dict[str, int]]:
+        """The strings found in `text`, each with the positions of its last characters, and by
+        lexicon name the mask of its strings found."""
         found: dict[str, list[int]] = {}
+        held: dict[str, int] = {}
         if len(self._automaton):
-            for last, literal in self._automaton.iter(text):
+            for last, (literal, where) in self._automaton.iter(text):
                 if literal in found:
                     found[literal].append(last)
-                else:
-                    found[literal] = [last]
-        return found
+                    continue
+                found[literal] = [last]
+                for name, bit in where:
+                    held[name] = held.get(name, 0) | bit
+        return found, held
 
 
 def _needs(regex: re.Pattern) -> tuple[tuple[frozenset[str], ...] | None, str | None]:
@@ -299,8 +302,6 @@ def _clause_window(text: str, start: int, end: int, window: int) -> tuple[str, s
 
 
 def _exclusion(term: Term, text: str, start: int, end: int) -> str | None:
-    if not (term.unless_before or term.unless_after):
-        return None
     before, after = _clause_window(text, start, end, term.window)
     if term.unless_before and (m := term.unless_before.search(before)):
         return m.group(0)
@@ -400,7 +401,7 @@ class LexiconSet(dict):
 
     def share_index(self) -> "LexiconSet":
         """Give all lexicons one literal index, so a message is scanned once for all of them."""
-        shared = LiteralIndex(frozenset().union(*(lex.literals for lex in self.values())))
+        shared = LiteralIndex(self.values())
         for lex in self.values():
             lex.index = shared
         return self
