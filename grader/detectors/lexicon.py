@@ -89,13 +89,10 @@ class Lexicon:
                               for group in term.needs)
             self._groups.append((term, masks))
         self.literals = frozenset(self._bits)
+        # Some term has no plain string to look for first: every text must be matched.
+        self.always_tried = any(masks is None for _, masks in self._groups)
         self._candidates: dict[int, list[Term]] = {}  # by the mask of strings held: texts repeat them
         self.index = LiteralIndex([self])  # LexiconSet.share_index swaps in a shared one
-
-    @property
-    def always_tried(self) -> bool:
-        """Some term has no plain string to look for first: every text must be matched."""
-        return any(masks is None for _, masks in self._groups)
 
     def candidates(self, held: int) -> list[Term]:
         """The terms that can match a text holding the plain strings of mask `held` (the
