@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from functools import cached_property
+from functools import cached_property, partial
 
 with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
     warnings.simplefilter("ignore")
@@ -58,7 +58,7 @@ class Chat:
         self.transcript = transcript
         self.messages: list[Message] = transcript.messages
         self._runs: dict[int, list[tuple[int, int]]] = {}  # message index -> (start, end) of its runs
-        self._matches: dict[tuple[int, int], list[Match]] = {}  # (id(lexicon), message index)
+        self._matches: dict[int, dict[int, list[Match]]] = {}  # id(lexicon) -> message index -> matches
         self._scans: dict[int, tuple] = {}  # by id(literal index)
         self._worth: dict[int, dict[int, list[Term]]] = {}  # by id(lexicon)
 
@@ -100,28 +100,25 @@ class Chat:
 
     def find(self, lexicon: Lexicon, messages: list[Message] | None = None,
              include_excluded: bool = False) -> list[tuple[Message, Match]]:
-        """Lexicon matches in the lexicon's scope (or the given messages), in message order."""
+        """Lexicon matches in the lexicon's scope (or the given messages), in message order.
+        Each message is matched once per chat, however many detectors ask."""
         hits = []
         worth = self.worth_matching(lexicon)
         if not worth:
             return hits
+        done = self._matches.setdefault(id(lexicon), {})
         for m in self.scope(lexicon) if messages is None else messages:
-            if m.index not in worth:
+            terms = worth.get(m.index)
+            if terms is None:
                 continue
-            for match in self.matches(lexicon, m):
+            found = done.get(m.index)
+            if found is None:
+                scanned = self._scan(lexicon.index)[0][m.index][0]
+                found = done[m.index] = lexicon.find(m.text, partial(self.is_words, m.index), scanned, terms)
+            for match in found:
                 if include_excluded or match.excluded_by is None:
                     hits.append((m, match))
         return hits
-
-    def matches(self, lexicon: Lexicon, message: Message) -> list[Match]:
-        """All matches of a lexicon in one message (excluded ones too), computed once per chat."""
-        key = (id(lexicon), message.index)
-        if key not in self._matches:
-            terms = self.worth_matching(lexicon).get(message.index)
-            self._matches[key] = lexicon.find(
-                message.text, lambda start, end: self.is_words(message.index, start, end),
-                self._scan(lexicon.index)[0][message.index][0], terms) if terms else []
-        return self._matches[key]
 
     def worth_matching(self, lexicon: Lexicon) -> dict[int, list[Term]]:
         """The messages the lexicon might match (from the literal scan), each with the terms to try."""
