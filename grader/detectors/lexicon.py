@@ -80,15 +80,14 @@ class Lexicon:
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._bits: dict[str, int] = {}  # plain string -> its bit in a text's mask of held strings
+        self.bits: dict[str, int] = {}  # plain string -> its bit in a text's mask of held strings
         self._groups: list[tuple[Term, tuple[int, ...] | None]] = []  # per term, a mask per group
         for term in self.terms:
             masks = None
             if term.needs is not None:
-                masks = tuple(sum(self._bits.setdefault(s, 1 << len(self._bits)) for s in sorted(group))
+                masks = tuple(sum(self.bits.setdefault(s, 1 << len(self.bits)) for s in sorted(group))
                               for group in term.needs)
             self._groups.append((term, masks))
-        self.literals = frozenset(self._bits)
         # Some term has no plain string to look for first: every text must be matched.
         self.always_tried = any(masks is None for _, masks in self._groups)
         self._candidates: dict[int, list[Term]] = {}  # by the mask of strings held: texts repeat them
@@ -174,7 +173,7 @@ class LiteralIndex:
     def __init__(self, lexicons: Iterable[Lexicon]):
         owners: dict[str, list[tuple[str, int]]] = {}
         for lex in lexicons:
-            for literal, bit in lex._bits.items():
+            for literal, bit in lex.bits.items():
                 owners.setdefault(literal, []).append((lex.name, bit))
         self._automaton = ahocorasick.Automaton()
         for literal, where in owners.items():
