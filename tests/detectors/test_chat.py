@@ -38,3 +38,13 @@ def test_run_by_run_boundaries_equal_whole_message_segmentation(text):
 ])
 def test_named_cases(text, span, whole_words):
     assert chat_of(text).is_words(0, *span) is whole_words
+
+
+def test_remembered_runs_are_bounded_and_answers_unchanged(monkeypatch):
+    from grader.detectors import chat as chat_module
+    monkeypatch.setattr(chat_module, "_WORD_ENDS", {})
+    monkeypatch.setattr(chat_module, "WORD_ENDS_KEPT", 2)
+    for _ in range(2):  # the second pass answers from what was remembered (or recomputed after a clear)
+        test_run_by_run_boundaries_equal_whole_message_segmentation(TEXTS[0])
+        test_run_by_run_boundaries_equal_whole_message_segmentation(TEXTS[1])
+        assert len(chat_module._WORD_ENDS) <= 2
