@@ -107,14 +107,15 @@ class Chat:
         if not worth:
             return hits
         done = self._matches.setdefault(id(lexicon), {})
+        scans = self._scan(lexicon.index)[0]
         for m in self.scope(lexicon) if messages is None else messages:
             terms = worth.get(m.index)
             if terms is None:
                 continue
             found = done.get(m.index)
             if found is None:
-                scanned = self._scan(lexicon.index)[0][m.index][0]
-                found = done[m.index] = lexicon.find(m.text, partial(self.is_words, m.index), scanned, terms)
+                strings_found = scans[m.index][0]
+                found = done[m.index] = lexicon.find(m.text, partial(self.is_words, m.index), strings_found, terms)
             for match in found:
                 if include_excluded or match.excluded_by is None:
                     hits.append((m, match))

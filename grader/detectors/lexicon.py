@@ -204,32 +204,36 @@ def _needs(regex: re.Pattern) -> tuple[tuple[frozenset[str], ...] | None, str | 
         parsed = sre_parse.parse(regex.pattern)
     except (re.error, TypeError, ValueError):
         return None, None
-    if parsed.state.flags & re.IGNORECASE:
-        groups = [_case_variants(g) for g in _required_groups(parsed, ignore_case=True)]
-        return tuple(frozenset(g) for g in groups if g) or None, None
-    groups = tuple(dict.fromkeys(frozenset(g) for g in _required_groups(parsed)))
-    whole = "".join(chr(av) for op, av in parsed) if all(op is sre.LITERAL for op, _ in parsed) else None
-    return groups or None, whole or None
+    ignore_case = bool(parsed.state.flags & re.IGNORECASE)
+    groups = tuple(dict.fromkeys(frozenset(g) for g in _required_groups(parsed, ignore_case)))
+    whole = None
+    if not ignore_case and all(op is sre.LITERAL for op, _ in parsed):
+        whole = "".join(chr(av) for _, av in parsed) or None
+    return groups or None, whole
 
 
 def _required_groups(sequence, ignore_case: bool = False) -> list[set[str]]:
     """Every group of strings of which each match of a parsed pattern contains one: its plain runs,
-    required parts and character classes (`满\\d+减` gives {满} and {减}). Under `ignore_case` the
-    strings are as written; `_case_variants` spells them out."""
+    required parts and character classes (`满\\d+减` gives {满} and {减}). Under `ignore_case`,
+    every spelling of those strings (`_case_variants`)."""
     groups: list[set[str]] = []
+
+    def add(group: set[str]) -> None:
+        if ignore_case:
+            group = _case_variants(group)
+        if group:
+            groups.append(group)
+
     run: list[str] = []
     for op, av in sequence:
         if op is sre.LITERAL:
             run.append(chr(av))
             continue
         if run:
-            groups.append({"".join(run)})
+            add({"".join(run)})
             run = []
-        if op is sre.SUBPATTERN:
-            if ignore_case or not av[1] & re.IGNORECASE:
-                groups.extend(_required_groups(av[3], ignore_case))
-            else:  # (?i:ok): every spelling of its strings
-                groups.extend(_case_variants(g) for g in _required_groups(av[3], ignore_case=True))
+        if op is sre.SUBPATTERN:  # (?i:ok) spells out ok, OK, Ok, oK …
+            groups.extend(_required_groups(av[3], ignore_case or bool(av[1] & re.IGNORECASE)))
         elif op is sre.BRANCH:
             branches = [_required(b, ignore_case) for b in av[1]]
             if all(branches):
@@ -237,10 +241,10 @@ def _required_groups(sequence, ignore_case: bool = False) -> list[set[str]]:
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
             groups.extend(_required_groups(av[2], ignore_case))
         elif op is sre.IN and 0 < len(av) <= 8 and all(o is sre.LITERAL for o, _ in av):
-            groups.append({chr(a) for _, a in av})
+            add({chr(a) for _, a in av})
     if run:
-        groups.append({"".join(run)})
-    return [g for g in groups if g]
+        add({"".join(run)})
+    return groups
 
 
 def _required(sequence, ignore_case: bool = False) -> set[str] | None:
