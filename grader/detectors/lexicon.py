@@ -117,10 +117,9 @@ class Lexicon:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
 
         Matches cancelled by an exclusion are returned with `excluded_by` set, so a detector can
-        show them as evidence of what did *not* count. `words` tells terms marked `word` whether a
-        span is whole jieba words: the set of word boundaries of `text`, or a function of (start,
-        end). `present`, `terms`: the strings `self.index.scan(text)` finds and the candidate terms
-        for them, if already known.
+        show them as evidence of what did *not* count. `words(start, end)` tells terms marked `word`
+        whether a span is whole jieba words (without it they never match). `present`, `terms`: the
+        strings `self.index.scan(text)` finds and the candidate terms for them, if already known.
         """
         if present is None or terms is None:
             present, held = self.index.scan(text)
@@ -147,7 +146,7 @@ class Lexicon:
             end = start - negative_length
             if start < taken_until:
                 continue
-            if term.word and not _whole_words(words, start, end):
+            if term.word and not (words is not None and words(start, end)):
                 continue
             excluded = _exclusion(term, text, start, end) if term.unless_before or term.unless_after else None
             found.append(Match(term, start, end, text[start:end], excluded))
@@ -155,15 +154,7 @@ class Lexicon:
         return found
 
 
-Words = frozenset[int] | Callable[[int, int], bool] | None
-
-
-def _whole_words(words: Words, start: int, end: int) -> bool:
-    if words is None:
-        return False
-    if callable(words):
-        return words(start, end)
-    return start in words and end in words
+Words = Callable[[int, int], bool] | None  # whether text[start:end] is whole jieba words
 
 
 class LiteralIndex:
