@@ -42,7 +42,8 @@ def score_item(item: Item, measurement: Measurement | None) -> ItemScore:
     return new_item_score({
         "id": item.id, "label": item.label, "max": item.max, "levels": item.levels, "score": score,
         "confidence": round(measurement.confidence, 2), "needs_review": needs_review,
-        "evidence": evidence, "reason": reason, "value": measurement.value, "findings": measurement.findings})
+        "evidence": evidence, "reason": reason, "value": measurement.value, "findings": measurement.findings,
+        "not_applicable": False})
 
 
 def score_items(rubric: Rubric, scenario: str, measurements: dict[str, Measurement]) -> list[ItemScore]:
