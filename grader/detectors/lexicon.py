@@ -308,7 +308,7 @@ def parse_lexicon(text: str, path: str | None = None) -> Lexicon:
     for no, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("#"):
-            m = re.match(r"#\s*(name|version|role|item|description)\s*:\s*(.+)", stripped)
+            m = re.match(r"#\s*([a-z_]+)\s*:\s*(.+)", stripped)  # name, version, role, item, description, switches
             if m and not terms:
                 headers[m.group(1)] = m.group(2).strip()
             continue
