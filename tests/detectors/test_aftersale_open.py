@@ -12,14 +12,30 @@ def lexicons():
     return LexiconSet.load()
 
 
+# The agent's first human reply (bubbles before the customer speaks again) greets, by the convention.
 @pytest.mark.parametrize("name, lines, greeted, waited", [
     ("您好 first", ["c 10:00:00 衣服坏了", "a 10:00:05 您好，很高兴为您服务"], True, False),
-    ("an image does not use up the opening", ["c 10:00:00 在吗", "a 10:00:05 [图片]", "a 10:00:06 稍等", "a 10:00:07 亲，在的呢"], True, False),
-    ("亲 in the second worded message", ["c 10:00:00 在吗", "a 10:00:05 稍等", "a 10:00:06 亲，在的呢"], True, False),
-    ("auto-reply greeting doesn't count", ["c 10:00:00 在吗", "auto 10:00:01 您好，欢迎光临", "a 10:00:30 查到了，已经发货"], False, False),
-    ("greeting after complaint still counts", ["c 10:00:00 在吗", "c 10:02:00 人呢", "a 10:03:00 您好，让您久等了"], True, True),
-    ("亲自 is not 亲", ["c 10:00:00 能寄回吗", "a 10:00:05 需要您亲自寄回"], False, False),
-    ("late greeting only", ["c 10:00:00 坏了", "a 10:00:05 订单号", "a 10:00:06 稍等", "a 10:00:09 您好"], False, False),
+    ("self-introduction", ["c 10:00:00 发票开错了", "a 10:00:05 我是售后小林，这就帮您看"], True, False),
+    ("sorry to keep you waiting", ["c 10:00:00 快递呢", "a 10:00:05 让您久等了，查到了"], True, False),
+    ("在的 answering 在吗", ["c 10:00:00 在吗", "a 10:00:05 在的呢"], True, False),
+    ("在哒 after a generic opener, answering 在吗", ["c 10:00:00 在吗",
+                                                "a 10:00:05 有什么问题我可以帮您处理或解决呢? 在哒"], True, False),
+    ("two bubbles of one reply", ["c 10:00:00 在吗", "a 10:00:05 [图片]", "a 10:00:06 稍等", "a 10:00:07 亲，在的呢"],
+     True, False),
+    ("greeting after complaint still counts", ["c 10:00:00 在吗", "c 10:02:00 人呢", "a 10:03:00 您好，让您久等了"],
+     True, True),
+    # not greetings
+    ("generic offer of help alone (tricky)", ["c 10:00:00 在吗", "a 10:00:05 有什么问题我可以帮您处理或解决呢?"],
+     False, False),
+    ("请问有什么可以帮您 alone", ["c 10:00:00 退款", "a 10:00:05 请问有什么可以帮您"], False, False),
+    ("亲 alone is no greeting", ["c 10:00:00 坏了", "a 10:00:05 亲，拍下照片"], False, False),
+    ("亲爱的 plus a holding line", ["c 10:00:00 没收到", "a 10:00:05 亲爱的，请您稍等，这边帮您查询"], False, False),
+    ("holding line", ["c 10:00:00 没收到", "a 10:00:05 正在为您查询，请稍等"], False, False),
+    ("在的 that answers no 在吗", ["c 10:00:00 衣服坏了", "a 10:00:05 在的，发个照片"], False, False),
+    ("auto-reply greeting doesn't count", ["c 10:00:00 在吗", "auto 10:00:01 您好，欢迎光临", "a 10:00:30 查到了，已经发货"],
+     False, False),
+    ("greeting only in a later reply", ["c 10:00:00 坏了", "a 10:00:05 订单号", "c 10:00:20 123",
+                                        "a 10:00:29 您好"], False, False),
 ])
 def test_warm_greeting(lexicons, name, lines, greeted, waited):
     (m,) = WarmGreetingDetector(lexicons).detect(chat(*lines))
