@@ -54,6 +54,17 @@ def test_warm_greeting(lexicons, name, lines, greeted, waited):
     ("telling an order number is not asking", ["c 10:00:00 发货没", "a 10:00:05 您的订单号123已发货"], 0),
     ("customer sending photos", ["c 10:00:00 我发照片给你", "a 10:00:05 好的"], 0),
     ("two asks in one message count once", ["c 10:00:00 坏了", "a 10:00:05 麻烦发一下订单号和照片"], 1),
+    ("confirming the order", ["c 10:00:00 退款到哪了", "a 10:00:05 请问是这个订单吗?"], 1),
+    ("confirming the item", ["c 10:00:00 被子有问题", "a 10:00:05 这件商品吗?"], 1),
+    ("asking how they paid", ["c 10:00:00 退款没到", "a 10:00:05 您是什么支付方式呢"], 1),
+    ("asking which phone model is about the case", ["c 10:00:00 发票打不开", "a 10:00:05 请问您是苹果手机吗"], 1),
+    ("asking to check the item", ["c 10:00:00 退两包", "a 10:00:05 请您核对一下商品哦。"], 1),
+    # questions that do not find out the problem
+    ("phone number to call back (tricky)", ["c 10:00:00 没收到", "a 10:00:05 请问您的联系电话是多少？"], 0),
+    ("e-mail to send the invoice", ["c 10:00:00 发票", "a 10:00:05 您的邮箱是什么呢？"], 0),
+    ("permission for the agent's own step", ["c 10:00:00 没收到", "a 10:00:05 这边为您升级专员回电可以吗"], 0),
+    ("routing question", ["c 10:00:00 你好", "a 10:00:05 请问您是咨询之前的问题还是有其他的问题需要处理呢?"], 0),
+    ("closing question", ["c 10:00:00 好的", "a 10:00:05 请问还有其他可以帮到您的吗?"], 0),
 ])
 def test_clarify_issue(lexicons, name, lines, count):
     (m,) = ClarifyIssueDetector(lexicons).detect(chat(*lines))
