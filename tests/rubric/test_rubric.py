@@ -40,7 +40,7 @@ def test_each_scenario_adds_up_to_100(rubric, scenario):
     ("product_expertise", 3, 20), ("product_expertise", 2, 12), ("product_expertise", 1, 6),
     ("product_expertise", 0, 0), ("product_expertise", None, 6),
     ("service_attitude", 0, 0), ("service_attitude", 3, 20),
-    ("aftersale.same_day_resolution", 2, 10), ("aftersale.same_day_resolution", 1, 5),
+    ("aftersale.same_day_resolution", 2, 10), ("aftersale.same_day_resolution", 1, 0),
     ("aftersale.same_day_resolution", 0, 0),
 ])
 def test_bands_upper_bounds_inclusive(item, value, score):
