@@ -16,8 +16,8 @@ Each promise gets a deadline:
 Verdicts: kept – a human agent message after the promise, at or before the deadline; broken – no
 such message and the transcript goes on past the deadline; unknown – the deadline lies beyond the
 end of the transcript (or there are no timestamps). value: 0 if any promise is broken, else None
-if any is unknown, else 1. No promise at all → 1 with needs_review and confidence 0.5 (the rubric's
-"none was needed"); whether the problem was left open is judged by same_day_resolution.
+if any is unknown, else 1. No timed promise at all → not applicable (不适用: scored by the rubric's
+N/A policy, 0 by default); whether the problem was left open is judged by same_day_resolution.
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _fmt(seconds: float) -> str:
 @register
 class PromisedContactDetector(Detector):
     name = "promised_contact"
-    version = "1"
+    version = "2"
     items = (ITEM,)
     lexicons = ("promise",)
 
@@ -128,8 +128,8 @@ class PromisedContactDetector(Detector):
             seen.add(msg.index)
             promises.append((msg, match))
         if not promises:
-            return [Measurement(item=ITEM, value=1, confidence=0.5, needs_review=True,
-                                reason="本次会话没有作出回复承诺")]
+            return [Measurement(item=ITEM, value=0, confidence=0.8, not_applicable=True,
+                                reason="客服没有作出限时联系的承诺")]
 
         msgs = chat.messages
         last_time = max((m.time for m in msgs if m.time is not None), default=None)
