@@ -16,7 +16,8 @@ value 0 – left open: the customer's last message has no human reply; the custo
 Resolution is judged from the agent's actions and the end of the chat: a customer's 收到了 early in
 a complaint ("收到了，但是水箱裂了") is not "solved" when the complaint follows it.
 
-Vocabulary: ``resolution.txt`` (agent: done / pending / deflect), ``resolution_customer.txt``
+Vocabulary: ``resolution.txt`` (agent: done / not_done / pending), ``deflection.txt`` (shared with
+service_attitude: refusals and dismissals of the complaint), ``resolution_customer.txt``
 (customer: solved / confirm / protest / self), ``promise.txt`` (shared with promised_contact),
 ``clarify.txt`` (what counts as asking the customer for something). The day is the calendar date of
 the customer's first message in the chat's time zone; without timestamps it cannot be checked.
@@ -50,10 +51,10 @@ class SameDayResolutionDetector(Detector):
     name = "same_day_resolution"
     version = "2"
     items = (ITEM,)
-    lexicons = ("resolution", "resolution_customer", "promise", "clarify")
+    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection")
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        res, cust, prom, ask = (self.lex[n] for n in self.lexicons)
+        res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons)
         customers, humans = chat.customer, chat.human_agent
         if not customers:
             return [self._m(None, 0.0, "会话中没有顾客消息，无法判断问题是否解决", [])]
@@ -61,13 +62,15 @@ class SameDayResolutionDetector(Detector):
             return [self._m(0, 0.7, "顾客的问题一直没有人工处理", [
                 self.finding(ITEM, "unanswered", "顾客的问题没有人工回复", customers[-1], positive=False)])]
 
-        agent_hits = chat.find(res)
+        agent_hits = chat.find(res) + [(m, x) for m, x in chat.find(defl)]
         promise_hits = chat.find(prom)
         cust_hits = chat.find(cust)
         by_tag: dict[str, list] = {}
         for msg, match in agent_hits + promise_hits + cust_hits:
             tag = match.term.tag or ""
-            if match.term in prom.terms:
+            if match.term in defl.terms:
+                tag = "deflect"  # refusals and dismissals (不是质量问题) alike leave the problem open
+            elif match.term in prom.terms:
                 tag = "concrete" if tag in CONCRETE else "vague"
             by_tag.setdefault(tag, []).append((msg, match))
         cust_tags: dict[int, set[str]] = {}
@@ -75,7 +78,7 @@ class SameDayResolutionDetector(Detector):
             cust_tags.setdefault(msg.index, set()).add(match.term.tag or "")
 
         def lexfor(tag):
-            return {"done": res, "not_done": res, "pending": res, "deflect": res, "concrete": prom, "vague": prom}.get(tag, cust)
+            return {"done": res, "not_done": res, "pending": res, "deflect": defl, "concrete": prom, "vague": prom}.get(tag, cust)
 
         def hit_finding(tag, kind, reason, positive, which=-1):
             msg, match = by_tag[tag][which]
@@ -106,6 +109,10 @@ class SameDayResolutionDetector(Detector):
                     ITEM, "protest", "顾客在客服最后一次处理之后仍在抱怨：“{}”".format(p_match.text),
                     p_msg, p_match, cust, positive=False)])]
 
+        deflected = [(m, x) for m, x in by_tag.get("deflect", []) if m.index > last_fix]
+        if deflected:
+            f = hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
+            return [self._m(0, 0.6, f"客服推脱，问题没有解决：“{deflected[-1][1].text}”", [f])]
         not_yet = [(m, x) for m, x in by_tag.get("not_done", []) if m.index > last_fix]
         if not_yet:
             msg, match = not_yet[-1]
@@ -140,9 +147,6 @@ class SameDayResolutionDetector(Detector):
             tag = "vague" if "vague" in by_tag else "pending"
             f = hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间，问题没有当场解决", False)
             return [self._m(0, 0.55, f.reason, [f], review=True)]
-        if "deflect" in by_tag:
-            f = hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
-            return [self._m(0, 0.6, f"客服推脱，问题没有解决：“{by_tag['deflect'][-1][1].text}”", [f])]
         waiting = self._waiting_on_customer(chat, ask, last_cust)
         if waiting is not None:
             msg, match = waiting

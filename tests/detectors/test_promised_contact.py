@@ -42,6 +42,11 @@ ASK = "c 10:00:00 我的快递三天没动了"
     ("下午5点前 kept", [ASK, "a 10:00:10 今天下午5点前联系您", "a 16:50:00 您好"], 1, ["kept"]),
     ("open promise kept by a later message", [ASK, "a 10:00:10 有结果第一时间通知您", "a 13:00:00 已经查到了"],
      1, ["kept"]),
+    ("跟进 at a stated time is a contact promise", [ASK, "a 09:02:30 我下午2点前再帮您跟进一次", "c 09:03:05 行吧",
+                                                 "a 13:40:12 亲，物流显示您已签收了"], 1, ["kept"]),
+    ("the immediate answer to the customer keeps nothing (tricky)", [
+        "c 21:07:10 我就是没收到啊", "a 21:08:02 您把订单号发我，明天中午12点前给您结果", "c 21:08:40 261121-448120",
+        "a 21:09:05 收到，请您明天保持电话畅通"], None, ["unknown"]),
     ("negated is no promise", [ASK, "a 10:00:10 这个无法在10分钟内回复您"], 0, []),
     ("customer's words are no promise", ["c 10:00:00 你10分钟内给我回复", "a 10:00:10 好的亲"], 0, []),
     ("前一天 is not a window", [ASK, "a 10:00:10 预约客服会在收货日期的前一天与您联系确认送货"], 0, []),
