@@ -4,7 +4,7 @@ Source: the rubric's 主动并清楚了解客户的售后问题 and its conventi
 photos, what happened, which item, or confirming ("是这个订单吗"). Two kinds of asks count:
 
 * a term of ``lexicons/clarify.txt`` (tag order / photo / detail) in a clause that is a request
-  (麻烦/请/提供/发一下/拍一下/告诉 …) or a question, so "您的订单号123已发货" is no ask;
+  (``lexicons/request.txt``: 麻烦/请/提供/发一下/拍一下/告诉 …) or a question, so "您的订单号123已发货" is no ask;
 * any other question clause of the agent ("这件商品吗", "您是什么支付方式呢"),
 unless the clause holds a term of ``lexicons/not_clarify.txt``: generic offers and closings
 (有什么可以帮您, 还有其他问题吗), asking a phone number or e-mail to call back, permission asks
@@ -12,7 +12,7 @@ unless the clause holds a term of ``lexicons/not_clarify.txt``: generic offers a
 """
 from __future__ import annotations
 
-from grader.detectors._cues import ASKS, CLAUSES, REQUEST, clause_text, is_question
+from grader.detectors._cues import ASKS, CLAUSES, clause_text, is_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -28,10 +28,10 @@ class ClarifyIssueDetector(Detector):
     name = "clarify_issue"
     version = "2"
     items = (ITEM,)
-    lexicons = ("clarify", "not_clarify")
+    lexicons = ("clarify", "not_clarify", "request")
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        lex, not_lex = self.lex["clarify"], self.lex["not_clarify"]
+        lex = self.lex["clarify"]
         findings = []
         done: set[int] = set()
         for msg, match in chat.find(lex, include_excluded=True):
@@ -41,7 +41,7 @@ class ClarifyIssueDetector(Detector):
             if match.excluded_by or self._not_an_ask(text):
                 findings.append(self.finding(ITEM, "excluded", f"“{text}”是开场客套、要联系方式或否定，不算了解问题",
                                              msg, match, lex, positive=False))
-            elif REQUEST.search(text) or is_question(text):
+            elif self.lex["request"].search(text) or is_question(text):
                 done.add(msg.index)
                 what = WHAT.get(match.term.tag or "", "问题")
                 findings.append(self.finding(ITEM, "ask", f"客服了解售后问题，询问{what}：“{text}”",
@@ -63,4 +63,4 @@ class ClarifyIssueDetector(Detector):
                             findings=findings)]
 
     def _not_an_ask(self, clause: str) -> bool:
-        return bool(self.lex["not_clarify"].find(clause, lambda a, b: True))
+        return self.lex["not_clarify"].search(clause) is not None

@@ -24,9 +24,7 @@ the customer's first message in the chat's time zone; without timestamps it cann
 """
 from __future__ import annotations
 
-import re
-
-from grader.detectors._cues import CLAUSES, REQUEST, clause_text
+from grader.detectors._cues import CLAUSES, clause_text
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -34,16 +32,10 @@ from grader.transcript.model import SHANGHAI, Message
 
 ITEM = "aftersale.same_day_resolution"
 CONCRETE = ("window", "time")
-# The agent's sign-off (还有其他问题吗, 评价, 祝您…) is not where a chat's outcome is decided.
-CLOSING = re.compile(r"还有(?:其他|其它|什么|别的)|评价|祝您|再见|客气|应该(?:的|做的)|怠慢|谅解|包涵")
 
 
 def _date(m: Message):
     return m.time.astimezone(SHANGHAI).date() if m.time is not None else None
-
-
-def _only_closing(text: str) -> bool:
-    return all(CLOSING.search(c.group(0)) for c in CLAUSES.finditer(text))
 
 
 @register
@@ -51,10 +43,10 @@ class SameDayResolutionDetector(Detector):
     name = "same_day_resolution"
     version = "2"
     items = (ITEM,)
-    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection")
+    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off")
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons)
+        res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons[:5])
         customers, humans = chat.customer, chat.human_agent
         if not customers:
             return [self._m(None, 0.0, "会话中没有顾客消息，无法判断问题是否解决", [])]
@@ -147,7 +139,7 @@ class SameDayResolutionDetector(Detector):
             tag = "vague" if "vague" in by_tag else "pending"
             f = hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间，问题没有当场解决", False)
             return [self._m(0, 0.55, f.reason, [f], review=True)]
-        waiting = self._waiting_on_customer(chat, ask, last_cust)
+        waiting = self._waiting_on_customer(chat, last_cust)
         if waiting is not None:
             msg, match = waiting
             f = self.finding(ITEM, "waiting", f"客服最后在等顾客提供信息：“{match.text}”，问题没有当场解决",
@@ -160,16 +152,17 @@ class SameDayResolutionDetector(Detector):
         f = self.finding(ITEM, "answered", "客服回复了顾客最后的问题", last_human)
         return [self._m(2, 0.5, "客服回复了顾客的问题，顾客没有再提出异议；是否真正解决需人工确认", [f], review=True)]
 
-    @staticmethod
-    def _waiting_on_customer(chat: Chat, ask, last_cust: Message):
-        """The agent's last worded human message, when it asks the customer for something (order
-        number, screenshot …) and the customer only acknowledges or leaves: (message, match)."""
-        worded = chat.human_agent_words
-        last = next((m for m in reversed(worded) if not _only_closing(m.text)), None)
+    def _waiting_on_customer(self, chat: Chat, last_cust: Message):
+        """The agent's last worded human message that is not only a sign-off (``sign_off.txt``), when
+        it asks the customer for something (order number, screenshot …) and the customer only
+        acknowledges or leaves: (message, match)."""
+        ask, sign_off = self.lex["clarify"], self.lex["sign_off"]
+        last = next((m for m in reversed(chat.human_agent_words)
+                     if not all(sign_off.search(c.group(0)) for c in CLAUSES.finditer(m.text))), None)
         if last is None or last_cust.index > last.index and len(last_cust.text.strip()) > 6:
             return None
         for msg, match in chat.find(ask, [last]):
-            if REQUEST.search(clause_text(msg.text, match.start, match.end)):
+            if self.lex["request"].search(clause_text(msg.text, match.start, match.end)):
                 return msg, match
         return None
 

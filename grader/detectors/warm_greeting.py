@@ -14,15 +14,11 @@ value = greeting terms found in the first reply.
 """
 from __future__ import annotations
 
-import re
-
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "aftersale.warm_greeting"
-WAITED = re.compile(r"人呢|有人吗|怎么不回|怎么不说话|还在吗|回复一下|理理我|等了(?:半天|很久|好久)|怎么没人")
-ASKED_PRESENCE = re.compile(r"在吗|在么|在不在|在嘛|有人吗|人呢|^在$")
 
 
 @register
@@ -30,7 +26,7 @@ class WarmGreetingDetector(Detector):
     name = "warm_greeting"
     version = "2"
     items = (ITEM,)
-    lexicons = ("greeting",)
+    lexicons = ("greeting", "customer_waiting")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["greeting"]
@@ -40,9 +36,10 @@ class WarmGreetingDetector(Detector):
                                 reason="客服没有人工回复，无法评价接待")]
         first = opening[0].index
         before = [m for m in chat.customer if m.index < first]
-        waited = [m for m in before if WAITED.search(m.text)]
+        waiting = self.lex["customer_waiting"]
+        waited = [m for m in before if waiting.search(m.text, "waited")]
         late = bool(waited) or len(before) >= 3
-        presence_asked = any(ASKED_PRESENCE.search(m.text.strip()) for m in before)
+        presence_asked = any(waiting.search(m.text, "presence") for m in before)
         findings = []
         for msg, match in chat.find(lex, opening):
             if match.term.tag == "presence" and not presence_asked:
