@@ -1,6 +1,8 @@
 """scenario: is this a pre-sale (value 0.0) or an after-sale (value 1.0) chat?
 
-Cues come from ``lexicons/scenario_aftersale.txt`` and ``lexicons/scenario_presale.txt``.
+Cues come from ``lexicons/scenario_aftersale.txt``, ``lexicons/scenario_presale.txt`` and
+``lexicons/scenario_presale_customer.txt`` (questions about a product, looked for in the customer's
+words only).
 Weights:
 * who spoke: a customer's words weigh 1.0, a human agent's 0.5 (the customer says why they came);
 * where: the first third of the chat (and at least the first 3 messages) weighs double;
@@ -32,16 +34,17 @@ TAG_WEIGHT = {"weak": 0.5, "strong": 2.0}
 @register
 class ScenarioDetector(Detector):
     name = "scenario"
-    version = "2"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("scenario_aftersale", "scenario_presale")
+    lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         msgs = chat.messages
         early = max(3, len(msgs) // 3)
         weights = {"after": 0.0, "pre": 0.0}
         findings = []
-        for side, lex_name, label in (("after", "scenario_aftersale", "售后"), ("pre", "scenario_presale", "售前")):
+        for side, lex_name, label in (("after", "scenario_aftersale", "售后"), ("pre", "scenario_presale", "售前"),
+                                      ("pre", "scenario_presale_customer", "售前")):
             lex = self.lex[lex_name]
             for msg, match in chat.find(lex):
                 w = ROLE_WEIGHT["customer" if msg.role == "customer" else "agent"]
