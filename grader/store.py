@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -137,12 +138,22 @@ def db_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def dispose_all() -> None:
+    """Close the pooled connections of every store opened in this process (tests drop schemas)."""
+    for engine in list(_engines):
+        engine.dispose()
+
+
 class Store:
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
         self.url = db_url(db)
         self.engine: Engine = create_engine(self.url, future=True)
+        _engines.add(self.engine)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrate()

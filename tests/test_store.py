@@ -10,14 +10,14 @@ def _pair(grader, *lines, id="t1"):
     return t, grader.grade(t)
 
 
-def test_schema_created_and_versioned(tmp_path):
-    store = Store(str(tmp_path / "g.db"))
-    assert store.url.startswith("sqlite:///")
-    Store(str(tmp_path / "g.db"))  # opening again migrates nothing and fails nothing
+def test_schema_created_and_versioned(db_url):
+    store = Store(db_url)
+    assert store.url.startswith("sqlite:///" if "://" not in db_url else "postgresql")
+    Store(db_url)  # opening again migrates nothing and fails nothing
 
 
-def test_saving_the_same_scorecard_twice_creates_no_duplicate(tmp_path):
-    store, grader = Store(str(tmp_path / "g.db")), Grader()
+def test_saving_the_same_scorecard_twice_creates_no_duplicate(db_url):
+    store, grader = Store(db_url), Grader()
     pair = _pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")
     store.save([pair])
     store.save([pair])
@@ -26,8 +26,8 @@ def test_saving_the_same_scorecard_twice_creates_no_duplicate(tmp_path):
     assert (tid, chash) == ("t1", content_hash(pair[0]))
 
 
-def test_changed_content_keeps_history_and_one_current(tmp_path):
-    store, grader = Store(str(tmp_path / "g.db")), Grader()
+def test_changed_content_keeps_history_and_one_current(db_url):
+    store, grader = Store(db_url), Grader()
     store.save([_pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")])
     store.save([_pair(grader, "c 10:00:00 在吗", "a 10:00:30 在")])
     history = store.scorecard_history("t1")
@@ -43,8 +43,8 @@ def test_postgres_style_url_is_accepted_as_is(tmp_path):
     assert db_url(str(tmp_path / "x.db")).startswith("sqlite:///")
 
 
-def test_the_same_chat_twice_in_one_batch_is_saved_in_input_order(tmp_path):
-    store, grader = Store(str(tmp_path / "g.db")), Grader()
+def test_the_same_chat_twice_in_one_batch_is_saved_in_input_order(db_url):
+    store, grader = Store(db_url), Grader()
     first = _pair(grader, "c 10:00:00 在吗", "a 10:00:05 您好")
     changed = _pair(grader, "c 10:00:00 在吗", "a 10:00:30 在")
     store.save([first, changed, first])  # back to the first content: its scorecard is current again

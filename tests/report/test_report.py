@@ -15,8 +15,8 @@ CHATS = [
 
 
 @pytest.fixture
-def store(tmp_path):
-    store, grader = Store(str(tmp_path / "g.db")), Grader()
+def store(db_url):
+    store, grader = Store(db_url), Grader()
     pairs = []
     for tid, lines in CHATS:
         t = transcript(*lines, id=tid)
@@ -66,7 +66,7 @@ def test_html_report_is_offline_and_escapes_text(store, tmp_path):
     assert "http://" not in html and "https://" not in html
 
 
-def test_empty_period_still_writes_both_files(tmp_path):
-    data = build(Store(str(tmp_path / "e.db")), "2026-01-01", "2026-01-01", "2026-01-01")
+def test_empty_period_still_writes_both_files(db_url, tmp_path):
+    data = build(Store(db_url), "2026-01-01", "2026-01-01", "2026-01-01")
     assert write_workbook(data, tmp_path / "e.xlsx").exists()
     assert "没有评分记录" in write_html(data, tmp_path / "e.html").read_text(encoding="utf-8")
