@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from grader.pipeline import Grader
@@ -50,3 +51,17 @@ def test_the_same_chat_twice_in_one_batch_is_saved_in_input_order(db_url):
     store.save([first, changed, first])  # back to the first content: its scorecard is current again
     assert [h["current"] for h in store.scorecard_history("t1")] == [True, False]
     assert store.count(scorecards) == 2
+
+
+@pytest.mark.parametrize("tz, day, found", [
+    ("Asia/Shanghai", "2026-11-22", True),
+    ("Asia/Shanghai", "2026-11-21", False),
+    ("UTC", "2026-11-21", True),  # 07:30 in Shanghai is 23:30 UTC the day before
+    ("UTC", "2026-11-22", False),
+], ids=["shanghai-day", "shanghai-day-before", "utc-day-before", "utc-day"])
+def test_days_follow_the_tz_asked_for(db_url, tz, day, found):
+    from zoneinfo import ZoneInfo
+    store, grader = Store(db_url), Grader()
+    store.save([_pair(grader, "c 07:30:00 在吗", "a 07:30:05 您好")])
+    got = [c.transcript_id for c in store.current_in_days(day, day, ZoneInfo(tz))]
+    assert got == (["t1"] if found else [])
