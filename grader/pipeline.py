@@ -1,36 +1,48 @@
 """grade(transcript) -> Scorecard: detectors measure, the rubric scores, the scorecard records."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.scoring import card_total, collect_metrics, score_items
 from grader.scorecard.model import Scorecard, Versions, new_scorecard
+from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
 
 
 class Grader:
-    """Loads the rubric, lexicons and detectors once; grades any number of transcripts."""
+    """Loads the rubric, lexicons and detectors once; grades any number of transcripts.
+
+    Within grader, get one through `grader.settings.GradeSettings.grader()` (once per process).
+    `detect_seconds` adds up the time the detectors took (the batch's accounting).
+    """
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
                  options: dict | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
-        self.options = options or {}
+        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.tz = ZoneInfo(self.options["tz"])
         self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
         self.versions = Versions(
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
             lexicons=self.lexicons.versions(),
+            settings=versioned_options(self.options),
         )
+        self.detect_seconds = 0.0
 
     def measure(self, transcript: Transcript) -> dict[str, Measurement]:
+        start = time.perf_counter()
         chat = Chat(transcript)
         measured: dict[str, Measurement] = {}
         for detector in self.detectors:
             for m in detector.detect(chat):
                 measured[m.item] = m
+        self.detect_seconds += time.perf_counter() - start
         return measured
 
     def grade(self, transcript: Transcript, scenario: str | None = None) -> Scorecard:

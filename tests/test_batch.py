@@ -39,8 +39,8 @@ def exports(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(str(tmp_path / "g.db"))
+def store(db_url):
+    return Store(db_url)
 
 
 def _run(store, exports, out=None, day="2026-11-21", settings=None, **kw):

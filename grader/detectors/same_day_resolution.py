@@ -24,6 +24,9 @@ the customer's first message in the chat's time zone; without timestamps it cann
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from grader.dates import day_of
 from grader.detectors._cues import CLAUSES, clause_text
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
@@ -34,8 +37,8 @@ ITEM = "aftersale.same_day_resolution"
 CONCRETE = ("window", "time")
 
 
-def _date(m: Message):
-    return m.time.astimezone(SHANGHAI).date() if m.time is not None else None
+def _date(m: Message, tz=SHANGHAI):
+    return day_of(m.time, tz)
 
 
 @register
@@ -44,6 +47,10 @@ class SameDayResolutionDetector(Detector):
     version = "2"
     items = (ITEM,)
     lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off")
+
+    def __init__(self, lexicons, options=None):
+        super().__init__(lexicons, options)
+        self.tz = ZoneInfo(self.options.get("tz") or "Asia/Shanghai")  # the run's --tz: "the day" is its day
 
     def detect(self, chat: Chat) -> list[Measurement]:
         res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons[:5])
@@ -111,18 +118,18 @@ class SameDayResolutionDetector(Detector):
             text = clause_text(msg.text, match.start, match.end)
             f = self.finding(ITEM, "not_done", f"客服说明还没有办好：“{text}”", msg, match, res, positive=False)
             return [self._m(0, 0.6, f"客服说明还没有办好：“{text}”，问题没有当场解决", [f])]
-        first_day = _date(customers[0])
+        first_day = _date(customers[0], self.tz)
         if "done" in by_tag:
             msg, match = by_tag["done"][-1]
             f = hit_finding("done", "resolved", "客服说明问题已解决：“{term}”", True)
-            if first_day is None or _date(msg) is None:
+            if first_day is None or _date(msg, self.tz) is None:
                 return [self._m(2, 0.6, f"客服说明问题已解决：“{match.text}”（没有时间戳，无法核对是否当天）", [f])]
-            if _date(msg) == first_day:
+            if _date(msg, self.tz) == first_day:
                 return [self._m(2, 0.75, f"当天解决：客服说明“{match.text}”，顾客没有再抱怨", [f])]
-            agreed = [m for m, _ in by_tag.get("concrete", []) if _date(m) == first_day]
+            agreed = [m for m, _ in by_tag.get("concrete", []) if _date(m, self.tz) == first_day]
             if agreed:
                 return [self._m(2, 0.7, f"第一天约定了下次联系时间，之后客服说明“{match.text}”", [f])]
-            return [self._m(0, 0.55, f"问题在 {_date(msg)} 才解决，第一天没有约定下次沟通时间", [f], review=True)]
+            return [self._m(0, 0.55, f"问题在 {_date(msg, self.tz)} 才解决，第一天没有约定下次沟通时间", [f], review=True)]
         if "concrete" in by_tag:
             f = hit_finding("concrete", "next_contact", "客服约定了下次联系时间：“{term}”", True)
             return [self._m(2, 0.65, f.reason, [f])]

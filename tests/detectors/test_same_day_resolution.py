@@ -70,3 +70,15 @@ def test_no_timestamps_lowers_confidence(detector):
 def test_no_customer(detector):
     (m,) = detector.detect(chat("a 10:00:00 您好"))
     assert m.value is None and m.needs_review
+
+
+@pytest.mark.parametrize("tz, value", [
+    ("Asia/Shanghai", 2),  # 07:30 and 08:30 Beijing time: one day
+    ("UTC", 0),            # 23:30 and 00:30 UTC: the fix came the next day, nothing agreed
+], ids=["shanghai-same-day", "utc-next-day"])
+def test_the_day_is_the_run_tz_day(tz, value):
+    """Tricky: the same chat, the day decided by the run's --tz (grader.dates.day_of), not Beijing always."""
+    detector = SameDayResolutionDetector(LexiconSet.load(), {"tz": tz})
+    (m,) = detector.detect(chat("c 07:30:00 收到的杯子是碎的", "a 07:30:10 您好，我看下", "c 07:31:00 嗯",
+                                "a 08:30:00 已经给您退款了"))
+    assert m.value == value
