@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
-from grader.rubric.scoring import card_total, collect_metrics, score_items
+from grader.rubric.scoring import collect_metrics, score_items
 from grader.scorecard.model import Scorecard, Versions, new_scorecard
 from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
@@ -56,7 +56,7 @@ class Grader:
         else:
             confidence = 1.0
         items = score_items(self.rubric, scenario, measured)
-        total = card_total(self.rubric, items)
+        total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
         notes = list(transcript.notes)
         if detected and scenario == found:
             notes.append(f"场景判断：{detected.reason}")

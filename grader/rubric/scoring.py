@@ -57,13 +57,6 @@ def score_items(rubric: Rubric, scenario: str, measurements: dict[str, Measureme
     return [score_item(item, measurements.get(item.id), rubric.not_applicable) for item in rubric.items_for(scenario)]
 
 
-def card_total(rubric: Rubric, items: list[ItemScore], scores: dict[str, int] | None = None) -> int:
-    """The one total of a card: its items' scores (or `scores`, e.g. after overrides, by item id)
-    added up under the rubric's N/A policy."""
-    scores = scores or {}
-    return rubric.total([(scores.get(i.id, i.score), i.max, i.not_applicable) for i in items])
-
-
 def collect_metrics(measurements: dict[str, Measurement]) -> dict[str, float | int | None]:
     metrics: dict[str, float | int | None] = {key: None for key in METRIC_KEYS}
     for m in measurements.values():
