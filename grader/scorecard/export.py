@@ -17,7 +17,8 @@ METRIC_LABELS = {
     "unanswered_turns": "未回复轮次",
     "polite_coverage": "礼貌用语覆盖率",
 }
-HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目"]
+HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目",
+               "不适用项目"]
 
 
 def csv_header(rubric: Rubric) -> list[str]:
@@ -29,7 +30,8 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
     flagged = "、".join(i.label for i in card.items if i.needs_review)
     row = [card.transcript_id, card.platform, card.shop or "", card.agent or "", card.customer or "",
            card.started_at.isoformat(sep=" ") if card.started_at else "", card.scenario_label, card.total,
-           card.band, "是" if card.needs_review else "否", flagged]
+           card.band, "是" if card.needs_review else "否", flagged,
+           "、".join(i.label for i in card.items if i.not_applicable)]
     row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
     row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
     return row

@@ -18,3 +18,4 @@ def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     assert cells["告诉客户店铺活动(5)"] == ""  # a pre-sale item on an after-sale chat
     assert cells["安抚客户情绪(5)"] == str(card.item("aftersale.soothe").score)
     assert cells["首次响应(秒)"] == "5.0"
+    assert cells["不适用项目"] == "在承诺时间内主动联系客户解决问题"  # no timed promise was made
