@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import IO
 
 from grader.rubric import Rubric
-from grader.scorecard.model import Scorecard
+from grader.scorecard.model import Scorecard, Versions, versions_key
+from grader.scorecard.view import card_view, view_json
 
 METRIC_LABELS = {
     "first_response_seconds": "首次响应(秒)",
@@ -38,12 +39,16 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
 
 
 class ScorecardFiles:
-    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes."""
+    """Writes DIR/scorecards.jsonl (supervisor views, `grader.scorecard.view`), DIR/scorecards.csv and
+    DIR/set_aside.jsonl as a run goes, and DIR/scorecards.versions.json: versions key -> versions."""
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric):
+    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
+        self.versions: dict[str, dict] = {}
+        if versions is not None:
+            self.versions[versions_key(versions)] = versions.model_dump()
         self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
         self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
@@ -51,7 +56,12 @@ class ScorecardFiles:
         self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
 
     def write(self, cards: list[Scorecard]) -> None:
-        self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
+        rows = []
+        for card in cards:
+            key = versions_key(card.versions)
+            self.versions.setdefault(key, card.versions.model_dump())
+            rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric)))
+        self.write_serialized(rows)
 
     def write_serialized(self, rows: list[tuple[str, list]]) -> None:
         """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
@@ -66,6 +76,8 @@ class ScorecardFiles:
     def close(self) -> None:
         for f in (self._jsonl, self._csv_file, self._aside):
             f.close()
+        (self.dir / "scorecards.versions.json").write_text(
+            json.dumps(self.versions, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def __enter__(self):
         return self
