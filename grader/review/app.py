@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,18 +27,21 @@ from grader.review.auth import ROLE_LABELS, authenticate, get_user, session_secr
 from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
                                      change_scenario, final_items, load_card, mark_reviewed,
                                      review_info)
-from grader.review.views import QueueFilters, agents_in, chat_view, latest_day, next_in_queue, queue_rows
+from grader.review.views import (PAGE_SIZE, PLATFORM_LABELS, QueueFilters, chat_view, latest_day, menu_values, neighbours,
+                                 next_in_queue, queue_page)
 from grader.rubric import SCENARIO_LABELS
 from grader.store import Store
 
 TEMPLATES = Path(__file__).with_name("templates")
-SOURCE_LABELS = {"web": "网页", "cli": "命令行", "dispute": "申诉"}
+SOURCE_LABELS = {"web": "网页", "cli": "命令行", "dispute": "申诉", "bulk": "批量接受"}
+BULK_MIN_CERTAINTY = 0.8  # bulk accept never takes a card the tool is less sure of
+BULK_MAX = 500
 
 
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True,
                       default_for_string=True), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(SCENARIO_LABELS=SCENARIO_LABELS, ROLE_LABELS=ROLE_LABELS, SOURCE_LABELS=SOURCE_LABELS,
+    env.globals.update(PLATFORM_LABELS=PLATFORM_LABELS, SCENARIO_LABELS=SCENARIO_LABELS, ROLE_LABELS=ROLE_LABELS, SOURCE_LABELS=SOURCE_LABELS,
                        STATUS_LABELS=dsp.STATUS_LABELS)
     return env
 
@@ -128,6 +131,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
                   error: str | None = None, attempted: str | None = None) -> Response:
         card, transcript = load_card(store, transcript_id)
         items = final_items(store, transcript_id, rubric())
+        own = user.get("agent_account") or "" if user["role"] == "agent" else None
+        prev_id, next_id = neighbours(store, QueueFilters.from_query(q, tz), transcript_id, own, tz)
         disputes = dsp.list_disputes(store, transcript_id)
         by_item: dict[str, list[dict]] = {}
         for d in disputes:
@@ -140,7 +145,9 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
             suggested_total=card.total, final_total=sum(i["final"] for i in items),
             final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),
             disputes=by_item, open_disputes=[d for d in disputes if d["status"] == "open"], labels=labels,
-            error=error, attempted=attempted, transcript=transcript), status)
+            error=error, attempted=attempted, transcript=transcript, tz=tz,
+            prev_url=card_url(prev_id, q) if prev_id else None, next_url=card_url(next_id, q) if next_id else None),
+            status)
 
     # --- errors --------------------------------------------------------------------------------
     @app.exception_handler(Forbidden)
@@ -188,7 +195,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
 
     # --- queue ---------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
-    async def queue(request: Request):
+    async def queue(request: Request, page: int = 1, size: int = PAGE_SIZE):
         user = user_of(request)
         if user is None:
             return login_redirect(request)
@@ -196,11 +203,44 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         own = user["agent_account"] or "" if user["role"] == "agent" else None
         if own is not None:
             filters.agent = own
-        rows = queue_rows(store, rubric(), filters, agent_account=own, tz=tz)
+        size = min(max(1, size), 200)
+        found = queue_page(store, rubric(), filters, page, size, agent_account=own, tz=tz)
+        q = filters.query()
+        paging = [("size", size)] if size != PAGE_SIZE else []
         return render(request, "queue.html", dict(
-            user=user, rows=rows, f=filters, q=filters.query(), agents=agents_in(store, filters, tz) if own is None else [own],
-            bands=[name for _, name in rubric().bands], latest=latest_day(store, tz) if not rows else None,
-            card_url=card_url))
+            user=user, page=found, rows=found.rows, f=filters, q=q,
+            agents=menu_values(store, "agent", filters, tz) if own is None else [own],
+            shops=menu_values(store, "shop", filters, tz), platforms=list(dict.fromkeys(["taobao", "jd", "pdd", "douyin", *menu_values(store, "platform", filters, tz)])),
+            items=[(i.id, i.label) for i in rubric().items],
+            bands=[name for _, name in rubric().bands], latest=latest_day(store, tz) if not found.total else None,
+            page_url=lambda n: "/?" + urlencode([*parse_qsl(q, keep_blank_values=True), *paging, ("page", n)]),
+            card_url=card_url, bulk_min=BULK_MIN_CERTAINTY))
+
+    @app.post("/bulk-accept")
+    async def bulk_accept(request: Request):
+        """Mark reviewed, one by one as a single accept is, the filtered queue's unreviewed cards the tool is
+        sure of (no item needing review, certainty at least the threshold); at most BULK_MAX per click."""
+        user, form = await form_of(request)
+        q = _q(form)
+        try:
+            floor = max(BULK_MIN_CERTAINTY, float(form.get("min_certainty", "") or BULK_MIN_CERTAINTY))
+        except ValueError:
+            floor = BULK_MIN_CERTAINTY
+        filters = QueueFilters.from_query(q, tz)
+        filters.reviewed = "no"
+        ids = store.queue_ids(filters.store_query(tz), BULK_MAX, min_certainty=floor, unflagged=True)
+        done, refused_ids = 0, []
+        for tid in ids:
+            try:
+                mark_reviewed(store, tid, user["name"], None, reviewed=True)
+                done += 1
+            except ReviewError:
+                refused_ids.append(tid)
+        message = f"已批量接受 {done} 张评分卡（把握不低于 {floor * 100:.0f}%，没有需复核的项目），每张都记录了复核人和时间。"
+        if refused_ids:
+            message += f"{len(refused_ids)} 张未能标记：{'、'.join(refused_ids[:5])}"
+        request.session["flash"] = message
+        return RedirectResponse("/?" + q if q else "/", status_code=303)
 
     # --- scorecard -----------------------------------------------------------------------------
     @app.get("/card", response_class=HTMLResponse)
@@ -266,8 +306,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         if undo:
             return done(request, form, "已取消复核标记")
         q = _q(form)
-        rows = queue_rows(store, rubric(), QueueFilters.from_query(q, tz), tz=tz)
-        nxt = next_in_queue(rows, tid)
+        nxt = next_in_queue(store, QueueFilters.from_query(q, tz), tid, tz)
         if nxt is None:
             request.session["flash"] = "已标记复核。队列中没有其他待复核的评分卡了。"
             return RedirectResponse("/?" + q if q else "/", status_code=303)
@@ -326,6 +365,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     async def healthz():
         return {"status": "ok"}
 
+    store.refresh_finals(rubric())  # chats re-graded since their overrides: the queue's band filter reads these
     app.state.store = store
     return app
 

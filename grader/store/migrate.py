@@ -48,6 +48,39 @@ def upgrade(store) -> None:
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
+    fill_queue(store)
+
+
+def fill_queue(store) -> int:
+    """Write the `review_queue` row of every current scorecard that has none (a database written
+    before the queue table), 500 chats per transaction; final totals are refreshed by the review app."""
+    from grader.store.core import CARD_FIELDS
+    from grader.store.queue import queue_row
+    from grader.store.search import chat_terms
+    from grader.store.tables import review_queue
+
+    done = 0
+    c, t = scorecards.c, transcripts.c
+    missing = (select(*CARD_FIELDS).select_from(scorecards.outerjoin(
+        review_queue, review_queue.c.transcript_id == c.transcript_id)).where(
+        c.current.is_(True), review_queue.c.transcript_id.is_(None)).order_by(c.id).limit(CHUNK))
+    while True:
+        with store.engine.begin() as conn:
+            rows = conn.execute(missing).all()
+            if not rows:
+                break
+            found = {r.id: r for r in conn.execute(select(t.id, t.content, t.body, t.dict_id).where(
+                t.id.in_([r.transcript_id for r in rows])))}
+            add = []
+            for r in rows:
+                transcript = store.transcript_of_row(found[r.transcript_id]) if r.transcript_id in found else None
+                terms = chat_terms(transcript) if transcript is not None else ""
+                add.append({**queue_row(store.card_of_row(r), terms), "scorecard_id": r.id})
+            conn.execute(review_queue.insert(), add)
+            done += len(rows)
+    if done:
+        print(f"grader: 已为 {done} 张评分卡建立复核队列索引", file=sys.stderr)
+    return done
 
 
 def vacuum(engine) -> bool:

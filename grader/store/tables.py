@@ -69,6 +69,24 @@ dictionaries = Table(
     Column("created_at", String(40)),
 )
 
+# --- the review queue: one row per chat with a current scorecard, written with it (`grader.store.queue`) ---
+review_queue = Table(
+    "review_queue", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("scorecard_id", Integer, nullable=False),
+    Column("started_utc", String(19)),  # the first message's instant, UTC, "YYYY-MM-DDTHH:MM:SS" (sorts as time)
+    Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
+    Column("customer", String(200)), Column("scenario", String(16)), Column("scenario_confidence", Float),
+    Column("suggested", Integer), Column("final_total", Integer), Column("final_band", String(8)),
+    Column("needs_review", Boolean), Column("flagged_items", Text),  # " id id " of items that need review
+    # the queue order, all ascending: cards that need review first, more flagged items first, least certain first
+    Column("rank_settled", Integer), Column("rank_flagged", Integer), Column("certainty", Float),
+    Column("terms", Text),  # " word word " of the chat (jieba, unique): searched with LIKE, the body stays packed
+    Index("ix_queue_started", "started_utc"),
+    Index("ix_queue_order", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
+    Index("ix_queue_agent", "agent", "started_utc"),
+)
+
 # --- supervisor review (append-only audit; the final score of an item is its latest override) ---
 overrides = Table(
     "overrides", metadata,

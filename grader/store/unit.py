@@ -44,6 +44,11 @@ class Unit:
         row = self.conn.execute(select(t.id, t.content, t.body, t.dict_id).where(t.id == transcript_id)).first()
         return self.store.transcript_of_row(row) if row else None
 
+    def set_final(self, transcript_id: str, total: int, band: str) -> None:
+        """Record the chat's final total and band (from `grader.scorecard.final.final_card`) in the queue."""
+        from grader.store.queue import set_final
+        set_final(self.conn, transcript_id, total, band)
+
     def save(self, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
         """Store scorecards (see `Store.save`) inside this transaction."""
         self.store.save_in(self.conn, pairs, tz)
