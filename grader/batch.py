@@ -13,7 +13,7 @@ from tqdm import tqdm
 from grader.dates import DayRange
 from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
-from grader.engines.work import Batch, Graded, Job, use_store
+from grader.engines.work import Batch, Graded, Job, Unchanged, collision, use_store
 from grader.pipeline import Grader
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
@@ -91,6 +91,8 @@ class Run:
         self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
+        # chat id -> (owner, content hash) of what this run has graded or kept: one scorecard per chat
+        self._seen: dict[str, tuple[tuple[str, str], str]] = {}
 
     def execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
@@ -124,19 +126,21 @@ class Run:
     def _record(self, batch: Batch, run_id: int, files: ScorecardFiles | None) -> None:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
         start = time.perf_counter()
-        graded = [e for e in batch.entries if isinstance(e, Graded)]
+        entries = [self._once(e) for e in batch.entries]
+        graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
-        unchanged = [e for e in batch.entries if isinstance(e, str)]
+        unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
         cached = self.store.current_json(unchanged)
         rows, aside = [], []
-        for e in batch.entries:
+        for e in entries:
             if isinstance(e, SetAside):
                 aside.append(e)
             elif isinstance(e, Graded):
                 rows.append((e.json, e.csv))
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
-            elif e in cached:
+            elif e.transcript_id in cached:
+                e = e.transcript_id
                 card = Scorecard.model_validate_json(cached[e])
                 rows.append((cached[e], csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
@@ -151,6 +155,23 @@ class Run:
         self.counts.seconds.update(batch.seconds)
         self.counts.seconds["write"] += time.perf_counter() - start
 
+    def _once(self, entry):
+        """The entry, or a SetAside when this run already has a scorecard for the same chat id:
+        the same chat again (an export read twice) or another shop's chat with that id."""
+        if isinstance(entry, SetAside):
+            return entry
+        seen = self._seen.get(entry.transcript_id)
+        if seen is None:
+            self._seen[entry.transcript_id] = (entry.owner, entry.content_hash)
+            return entry
+        tid, file, line = entry.transcript_id, entry.source_file, entry.source_line
+        if seen[0] != entry.owner:
+            return collision(tid, file, line, seen[0], "本次运行中")
+        same = "内容相同" if seen[1] == entry.content_hash else "内容不同"
+        return SetAside(file=file or "", line=line, transcript_id=tid,
+                        reason=f"会话 {entry.transcript_id} 在本次运行中再次出现（{same}），只保留第一次的评分 "
+                               "(duplicate chat)")
+
     def _set_aside(self, items: list[SetAside], run_id: int, files) -> None:
         if not items:
             return
@@ -159,3 +180,4 @@ class Run:
         self.store.add_set_aside(run_id, items)
         if files:
             files.write_set_aside(items)
+

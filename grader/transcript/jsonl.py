@@ -35,9 +35,13 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcr
         if not line.strip():
             continue
         try:
-            yield transcript_from_json(line, file, number)
+            item = transcript_from_json(line, file, number)
         except _Bad as bad:
-            yield SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+            item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+        except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
+            item = SetAside(file=file, line=number,
+                            reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
+        yield item
 
 
 def transcript_from_json(line: str, file: str, number: int) -> Transcript:
@@ -47,6 +51,8 @@ def transcript_from_json(line: str, file: str, number: int) -> Transcript:
         data = _loads(line)
     except json.JSONDecodeError as exc:
         raise _Bad(f"JSON 格式错误，第 {exc.colno} 个字符附近：{exc.msg} (broken JSON)") from None
+    except RecursionError:
+        raise _Bad("JSON 嵌套层数太深，不是一条会话 (JSON nested too deep)") from None
     if not isinstance(data, dict):
         raise _Bad("这一行不是一个 JSON 对象（应为一条会话）(not a JSON object)")
     return transcript_from_dict(data, file, number)

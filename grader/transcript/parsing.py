@@ -35,22 +35,41 @@ def parse_time(value: object) -> datetime:
     if value is None or value == "":
         raise BadTime("没有时间 (no time)")
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+        return check_time(value if value.tzinfo else value.replace(tzinfo=SHANGHAI), value)
     if isinstance(value, bool):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, SHANGHAI)
+            moment = datetime.fromtimestamp(seconds, SHANGHAI)
         except (OverflowError, OSError, ValueError):
             raise BadTime(f"时间无法解析：{value!r} (unparseable time)") from None
+        return check_time(moment, value)
     if not isinstance(value, str):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     try:
         parsed = datetime.fromisoformat(value)  # fast path: "2026-11-22 10:00:01", ISO 8601
     except ValueError:
         parsed = _parse_loose(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+    return check_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI), value)
+
+
+# Chat exports of Chinese shops are from this century; anything outside is a broken value
+# (and years 1 or 9999 with an offset cannot even be converted to another time zone).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def check_time(moment: datetime, value: object = None) -> datetime:
+    """`moment` (tz-aware) if it lies in 2000–2099; BadTime otherwise, naming `value`."""
+    try:
+        ok = EARLIEST <= moment < LATEST
+    except OverflowError:
+        ok = False
+    if not ok:
+        shown = moment if value is None else value
+        raise BadTime(f"时间超出合理范围（应在 2000–2099 年之间）：{shown!r} (time out of range)")
+    return moment
 
 
 def _parse_loose(value: str) -> datetime:
@@ -62,13 +81,13 @@ def _parse_loose(value: str) -> datetime:
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     y, mo, d, h, mi, s, frac, tz = m.groups()
     tzinfo = None
-    if tz == "Z":
-        tzinfo = timezone.utc
-    elif tz:
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
+        if tz == "Z":
+            tzinfo = timezone.utc
+        elif tz:
+            sign = -1 if tz[0] == "-" else 1
+            digits = tz[1:].replace(":", "")
+            tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
                         int((frac or "0").ljust(6, "0")), tzinfo=tzinfo)
     except ValueError:

@@ -24,6 +24,7 @@ from grader.transcript.jsonl import parse_jsonl
 from grader.transcript.model import Transcript
 from grader.transcript.qianniu import parse_qianniu
 from grader.transcript.reader_types import SetAside
+from grader.transcript.screen import screen
 from grader.transcript.sniff import sniff
 from grader.transcript.table import parse_csv, parse_xlsx
 
@@ -104,15 +105,26 @@ def iter_read(paths: Iterable[str | Path] | str | Path) -> Iterator[Transcript |
         elif path.is_file():
             yield from _read_one(path)
         else:
-            yield SetAside(file=str(path), line=None, reason="文件或文件夹不存在 (no such file)")
+            yield SetAside(file=display_name(path), line=None, reason="文件或文件夹不存在 (no such file)")
 
 
 def walk(folder: Path) -> Iterator[Path]:
-    """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped."""
-    yield from _walk(folder, [])
+    """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped.
+
+    Symbolic links to folders are followed, but a folder already being walked (a link loop such
+    as `d/self -> .`) is not entered again, so every file is met once and the walk ends."""
+    yield from _walk(folder, [], set())
 
 
-def _walk(folder: Path, ignores: list[tuple[Path, str]]) -> Iterator[Path]:
+def _walk(folder: Path, ignores: list[tuple[Path, str]], walking: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        info = folder.stat()
+    except OSError:  # a dangling link or a loop the system itself refuses
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in walking:
+        return
+    walking = walking | {key}
     ignore_file = folder / IGNORE_FILE
     if ignore_file.is_file():
         ignores = ignores + [(folder, p) for p in _ignore_patterns(ignore_file)]
@@ -126,9 +138,13 @@ def _walk(folder: Path, ignores: list[tuple[Path, str]]) -> Iterator[Path]:
         path = Path(entry.path)
         if any(_ignored(path, base, pattern) for base, pattern in ignores):
             continue
-        if entry.is_dir():
-            yield from _walk(path, ignores)
-        elif entry.is_file():
+        try:
+            is_dir, is_file = entry.is_dir(), entry.is_file()
+        except OSError:  # e.g. a link in a loop: ELOOP
+            continue
+        if is_dir:
+            yield from _walk(path, ignores, walking)
+        elif is_file:
             yield path
 
 
@@ -142,9 +158,29 @@ def _ignored(path: Path, base: Path, pattern: str) -> bool:
     return fnmatch.fnmatch(relative, pattern.strip("/")) or fnmatch.fnmatch(path.name, pattern)
 
 
+def display_name(path: str | Path) -> str:
+    """The path as text that can be stored and shown: a file name in GBK bytes (from a Windows
+    zip) is decoded as GBK, other undecodable bytes are shown as \\xNN escapes."""
+    raw = os.fsencode(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | SetAside]:
+    """Each transcript checked by `screen` (set aside if it fails), set-asides as they are."""
+    for item in items:
+        yield screen(item) if isinstance(item, Transcript) else item
+
+
 def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
     """Everything in one file; an unexpected failure sets aside the rest of the file."""
-    file = str(path)
+    file = display_name(path)
     count = 0
     try:
         sniffed = sniff(path)
@@ -152,7 +188,7 @@ def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
             count += 1
             yield SetAside(file=file, line=None, reason=sniffed.reason or "无法读取 (unreadable)")
             return
-        for item in _parse(path, file, sniffed.format, sniffed.encoding):
+        for item in screened(_parse(path, file, sniffed.format, sniffed.encoding)):
             count += 1
             yield item
     except OSError as exc:

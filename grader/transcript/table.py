@@ -155,6 +155,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
             yield _build(tid, chat, where)
         except _Bad as bad:
             yield SetAside(file=where, line=bad.line, reason=bad.reason, transcript_id=tid)
+        except Exception as exc:  # noqa: BLE001 — one odd chat never stops the file
+            yield SetAside(file=where, line=chat["line"], transcript_id=tid,
+                           reason=f"这段会话读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")
 
 
 class _Bad(Exception):
