@@ -14,7 +14,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SET_ASIDE = 0, 1, 2, 3
 def _cmd_read(args) -> int:
     from grader.transcript.reader import read_paths
 
-    result = read_paths(args.paths)
+    from datetime import timedelta
+
+    result = read_paths(args.paths, timedelta(minutes=args.session_gap))
     print(result.summary())
     return EXIT_SET_ASIDE if result.set_aside else EXIT_OK
 
@@ -26,7 +28,8 @@ def _cmd_grade(args) -> int:
 
     days, _ = period_of(args)
     settings = GradeSettings(rubric=args.rubric, lexicons=args.lexicons,
-                             options={"service_hours": args.service_hours})
+                             options={"service_hours": args.service_hours,
+                                      "session_gap_minutes": args.session_gap})
     store = Store(args.db)
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
@@ -81,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("read", help="read exports and report what was read and set aside")
     r.add_argument("paths", nargs="+")
+    _session_gap_argument(r)
     r.set_defaults(func=_cmd_read)
 
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
@@ -91,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--rubric", help="a rubric TOML file (default: the standard rubric)")
     g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
+    _session_gap_argument(g)
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")
@@ -111,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands(sub)
     calibration_commands(sub)
     return p
+
+
+def _session_gap_argument(parser) -> None:
+    parser.add_argument("--session-gap", type=float, default=120, metavar="MINUTES",
+                        help="in exports without chat ids (Qianniu text, exporter JSON) a chat ends after "
+                             "this many idle minutes with no customer message waiting (default 120)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -76,10 +77,10 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
             start = stop
 
 
-def read_part(part: Part) -> Iterator:
+def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
     """Transcripts and set-asides of a part, as `iter_read` gives them for the whole file."""
     if isinstance(part, str):
-        yield from iter_read([part])
+        yield from iter_read([part], session_gap)
         return
     try:
         with open(part.file, "rb") as f:

@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Iterator
 
 
@@ -126,7 +127,7 @@ def grade_part(part, job: Job) -> Iterator[Batch]:
     store = _store(job.db_url)
     batch, pending = Batch(), []  # pending: the batch's entries, with transcripts to grade in place
     clock = time.perf_counter()
-    for item in read_part(part):
+    for item in read_part(part, session_gap(job.settings.options)):
         batch.read += 1
         if isinstance(item, SetAside):
             pending.append(item)
@@ -191,6 +192,12 @@ def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: 
                   source_file=t.source_file, source_line=t.source_line, rows=rows, json=rows[1]["json"], csv=csv_row(card, grader.rubric),
                   total=card.total, flagged=[i.label for i in card.items if i.needs_review])
 
+
+
+def session_gap(options: dict) -> timedelta | None:
+    """The idle gap that ends a chat, from the run's options ("session_gap_minutes")."""
+    minutes = options.get("session_gap_minutes")
+    return timedelta(minutes=float(minutes)) if minutes else None
 
 
 def owner_of(t: Transcript) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from importlib import resources
 
 from grader.construct import constructor
 from grader.errors import ConfigError
+from grader.transcript.content import content_kind
 from grader.transcript.model import SHANGHAI, Message
 
 # ---------------------------------------------------------------- times
@@ -139,7 +140,7 @@ class Notice:
     pattern: re.Pattern[str]
 
 
-KINDS = ("transfer", "recall", "order", "notice")
+KINDS = ("transfer", "recall", "order", "notice", "warning", "closed")
 
 
 def load_notices(text: str, source: str = "qianniu_notices.txt") -> list[Notice]:
@@ -166,7 +167,7 @@ NOTICES: list[Notice] = load_notices(
     resources.files("grader.transcript").joinpath("qianniu_notices.txt").read_text("utf-8"))
 
 # Cheap pre-check: every notice line holds one of these characters (keeps regexes off most lines).
-_NOTICE_HINT = re.compile(r"转|撤回|已|原因|来自|浏览|订单|交易|系统")
+_NOTICE_HINT = re.compile(r"转|撤回|已|原因|来自|浏览|订单|交易|系统|超时|结束|关闭")
 
 
 def match_notice(line: str, notices: list[Notice] | None = None) -> tuple[Notice, re.Match] | None:
@@ -204,7 +205,12 @@ AUTO_PREFIX = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】)\s*")
 
 def message(*, time: datetime | None, sender: str, role: str, text: str, auto_reply: bool = False,
             kind: str = "text", source_file: str | None, source_line: int | None) -> Message:
-    """A Message without validation: the caller has checked role and made `time` tz-aware."""
+    """A Message without validation: the caller has checked role and made `time` tz-aware.
+
+    A customer or agent message without words gets the kind of what it holds (image, emoticon,
+    card: `content.content_kind`) unless the export named one."""
+    if kind == "text" and role != "system":
+        kind = content_kind(text)
     return _construct({
         "index": 0, "time": time, "sender": sender, "role": role, "text": text,
         "auto_reply": auto_reply, "kind": kind, "source_file": source_file,

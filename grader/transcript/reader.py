@@ -16,6 +16,7 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -82,28 +83,33 @@ def reason_category(reason: str) -> str:
     return m.group(1) if m else reason
 
 
-def read_paths(paths: Iterable[str | Path] | str | Path) -> ReadResult:
+def read_paths(paths: Iterable[str | Path] | str | Path, session_gap: timedelta | None = None) -> ReadResult:
+    """Everything `iter_read` gives, collected."""
     result = ReadResult()
-    for item in iter_read(paths):
+    for item in iter_read(paths, session_gap):
         result.add(item)
     return result
 
 
-def read_file(path: str | Path) -> list[Transcript | SetAside]:
-    return list(_read_one(Path(path)))
+def read_file(path: str | Path, session_gap: timedelta | None = None) -> list[Transcript | SetAside]:
+    return list(_read_one(Path(path), session_gap))
 
 
-def iter_read(paths: Iterable[str | Path] | str | Path) -> Iterator[Transcript | SetAside]:
-    """Transcripts and set-asides from files and folders, streamed one file at a time."""
+def iter_read(paths: Iterable[str | Path] | str | Path, session_gap: timedelta | None = None
+              ) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides from files and folders, streamed one file at a time.
+
+    `session_gap`: the idle time that ends a chat in exports without chat ids (Qianniu text,
+    exporter JSON); default `qianniu.SESSION_GAP`."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for file in walk(path):
-                yield from _read_one(file)
+                yield from _read_one(file, session_gap)
         elif path.is_file():
-            yield from _read_one(path)
+            yield from _read_one(path, session_gap)
         else:
             yield SetAside(file=display_name(path), line=None, reason="文件或文件夹不存在 (no such file)")
 
@@ -178,7 +184,7 @@ def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | Se
         yield screen(item) if isinstance(item, Transcript) else item
 
 
-def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
+def _read_one(path: Path, session_gap: timedelta | None = None) -> Iterator[Transcript | SetAside]:
     """Everything in one file; an unexpected failure sets aside the rest of the file."""
     file = display_name(path)
     count = 0
@@ -188,7 +194,7 @@ def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
             count += 1
             yield SetAside(file=file, line=None, reason=sniffed.reason or "无法读取 (unreadable)")
             return
-        for item in screened(_parse(path, file, sniffed.format, sniffed.encoding)):
+        for item in screened(_parse(path, file, sniffed.format, sniffed.encoding, session_gap)):
             count += 1
             yield item
     except OSError as exc:
@@ -202,7 +208,8 @@ def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
         yield SetAside(file=file, line=None, reason="文件里没有任何会话 (no transcripts in file)")
 
 
-def _parse(path: Path, file: str, fmt: str, encoding: str | None) -> Iterator[Transcript | SetAside]:
+def _parse(path: Path, file: str, fmt: str, encoding: str | None, session_gap: timedelta | None
+           ) -> Iterator[Transcript | SetAside]:
     if fmt == "xlsx":
         yield from parse_xlsx(path, file)
         return
@@ -210,7 +217,7 @@ def _parse(path: Path, file: str, fmt: str, encoding: str | None) -> Iterator[Tr
         if fmt == "jsonl":
             yield from parse_jsonl(numbered_lines(stream), file)
         elif fmt == "qianniu":
-            yield from parse_qianniu(numbered_lines(stream), file)
+            yield from parse_qianniu(numbered_lines(stream), file, session_gap)
         else:
             yield from parse_csv(stream, file)
 

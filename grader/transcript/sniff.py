@@ -2,7 +2,8 @@
 
 jsonl    the first non-blank line starts with "{"
 csv      the first non-blank line is a header with the message-table columns (comma or tab)
-qianniu  a Qianniu header line `昵称 2026-11-22 10:00:01` among the first lines
+qianniu  a Qianniu header among the first lines: `昵称 2026-11-22 10:00:01`, or the nickname and
+         the time on two lines
 xlsx     a zip holding xl/workbook.xml
 Anything else is set aside with a reason a person understands.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from grader.transcript import table
 from grader.transcript.encoding import HEAD_BYTES, UNDECODABLE, decode_bytes, detect_encoding, read_head
-from grader.transcript.qianniu import is_header
+from grader.transcript.qianniu import looks_like_qianniu
 
 FORMATS = ("jsonl", "qianniu", "csv", "xlsx")
 _LOOK_AT = 60  # non-blank lines searched for a Qianniu header
@@ -73,7 +74,7 @@ def sniff_text(nonblank: list[str]) -> str | None:
         cells = []
     if table.looks_like_header(cells):
         return "csv"
-    if any(is_header(line) for line in nonblank[:_LOOK_AT]):
+    if looks_like_qianniu(nonblank[:_LOOK_AT]):
         return "qianniu"
     return None
 

@@ -46,3 +46,61 @@ def test_broken_folder_grades_in_one_run_and_reconciles(tmp_path):
     reasons = (tmp_path / "out" / "set_aside.jsonl").read_text(encoding="utf-8")
     assert "duplicate chat" in reasons and "id collision" in reasons
     assert reasons.count("time out of range") == 2
+
+
+def _read_one_chat(name):
+    items = read_file(CASES / "exports" / name)
+    assert len(items) == 1 and isinstance(items[0], Transcript), items
+    return items[0]
+
+
+def _replies(t):
+    """Seconds from each customer message to the next agent message."""
+    out, asked = [], None
+    for m in t.messages:
+        if m.role == "customer" and asked is None:
+            asked = m.time
+        elif m.role == "agent" and m.is_human_agent and asked is not None:
+            out.append((m.time - asked).total_seconds())
+            asked = None
+    return out
+
+
+@needs_cases
+@pytest.mark.parametrize("name", ["c01_qn_two_line_header.txt", "c01b_qn_mixed_one_and_two_line_headers.txt"])
+def test_qianniu_two_line_headers(name):
+    t = _read_one_chat(name)
+    assert [m.role for m in t.messages] == ["customer", "agent", "customer", "agent"]
+    assert _replies(t) == [7, 10]
+
+
+@needs_cases
+def test_qianniu_product_card_is_not_the_agents_words():
+    from grader import grade
+    t = _read_one_chat("c03_qn_product_card_lines.txt")
+    assert [m.kind for m in t.messages if m.role == "system"] == ["notice", "notice", "card"]
+    assert not any("包邮" in m.text for m in t.messages if m.role == "agent")
+    card = grade(t)
+    assert [i.score for i in card.items if i.id == "presale.promotion"] == [0]
+
+
+@needs_cases
+@pytest.mark.parametrize("name", ["c04a_qn_timeout_notice_bare.txt", "c04b_qn_timeout_notice_under_buyer.txt"])
+def test_qianniu_timeout_warning_is_a_system_notice(name):
+    t = _read_one_chat(name)
+    [warning] = [m for m in t.messages if "即将超时" in m.text]
+    assert (warning.role, warning.kind) == ("system", "warning")
+    assert not any("即将超时" in m.text for m in t.messages if m.role == "customer")
+
+
+@needs_cases
+def test_qianniu_same_buyer_next_day_is_a_second_chat(tmp_path):
+    from grader import grade
+    first, second = read_file(CASES / "exports" / "c16_same_buyer_next_day_no_separator.txt")
+    assert first.started_at.date().isoformat() == "2023-03-14"
+    assert second.started_at.date().isoformat() == "2023-03-15"
+    assert grade(second).metrics["first_response_seconds"] == 280
+    store = Store(str(tmp_path / "g.db"))
+    counts = Run(store, GradeSettings(), DayRange.from_args(day="2023-03-15"), None, progress=False).execute(
+        [CASES / "exports" / "c16_same_buyer_next_day_no_separator.txt"])
+    assert (counts.graded, counts.out_of_range) == (1, 1)
