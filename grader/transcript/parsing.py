@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date as ddate, datetime, time as dtime, timedelta, timezone
 from importlib import resources
 
 from grader.construct import constructor
@@ -53,6 +53,29 @@ def parse_time(value: object) -> datetime:
     except ValueError:
         parsed = _parse_loose(value)
     return check_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI), value)
+
+
+_CLOCK_WITHOUT_SECONDS = re.compile(r"(?:^|[\sT])\d{1,2}:\d{2}(?![:\d])")
+
+
+def time_resolution(value: object) -> int:
+    """60 for a time written without seconds ("2023/1/5 9:03", an Excel re-save), else 1."""
+    return 60 if isinstance(value, str) and _CLOCK_WITHOUT_SECONDS.search(value) else 1
+
+
+_CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?\s*$")
+
+
+def join_date_time(date: object, clock: object) -> object:
+    """A date column and a time-of-day column as one value for `parse_time` ("2023-03-08" and
+    "20:11:05" → "2023-03-08 20:11:05"); `clock` as it is when it already holds a date."""
+    if isinstance(clock, dtime):  # a time-of-day cell of a workbook
+        clock = clock.strftime("%H:%M:%S")
+    if not isinstance(clock, str) or not _CLOCK_ONLY.match(clock) or date in (None, ""):
+        return clock
+    if isinstance(date, (datetime, ddate)):
+        date = date.strftime("%Y-%m-%d")
+    return f"{str(date).strip()} {clock.strip()}"
 
 
 # Chat exports of Chinese shops are from this century; anything outside is a broken value

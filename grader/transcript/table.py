@@ -4,7 +4,11 @@ Columns (English or the Chinese a shop's own export uses; header case, spaces an
 parenthesised hint such as "角色(客户/客服/系统)" are ignored):
 
     required  transcript_id 会话ID · time 时间 · sender 发送人 · role 角色 · text 内容
-    optional  auto_reply 自动回复 · agent 客服 · shop 店铺 · customer 客户 · platform 平台 · kind
+    optional  auto_reply 自动回复 · agent 客服 · shop 店铺 · customer 客户 · platform 平台 · kind ·
+              date 日期 (when the time column holds only the time of day: the two are combined)
+
+A time without seconds ("2023/1/5 9:03", as Excel writes when it re-saves a CSV) makes the chat
+minute-precise (`Transcript.time_resolution` 60).
 
 Role words: 客户/买家 → customer, 客服/卖家 → agent, 系统 → system (English too); an empty role is
 taken from the agent/customer columns when the sender matches. 自动回复: 是/否/true/false/1/0.
@@ -21,14 +25,15 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
-from grader.transcript.parsing import (BadTime, message, parse_time, role_word, shop_of, system_kind,
-                                      yes_no)
+from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
+                                      system_kind, time_resolution, yes_no)
 from grader.transcript.reader_types import SetAside
 
 COLUMNS = {
     "transcript_id": ("transcript_id", "transcriptid", "conversation_id", "chat_id", "会话id",
                       "会话编号", "会话", "对话id"),
     "time": ("time", "timestamp", "时间", "发送时间", "消息时间"),
+    "date": ("date", "日期", "发送日期", "消息日期"),
     "sender": ("sender", "from", "发送人", "发送者", "发送方", "昵称"),
     "role": ("role", "角色", "身份"),
     "text": ("text", "content", "message", "内容", "消息内容", "消息"),
@@ -171,10 +176,14 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
     meta = chat["meta"]
     customer, agent = meta.get("customer"), meta.get("agent")
     messages = []
+    resolution = 1
     for number, get in chat["rows"]:
         if any(isinstance(v, str) and UNDECODABLE in v for v in get.values()):
             raise _Bad(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
         raw_time = get["time"]
+        if "date" in get:
+            raw_time = join_date_time(get["date"], raw_time)
+        resolution = max(resolution, time_resolution(raw_time))
         if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool) and 20000 < raw_time < 100000:
             # an Excel serial date left as a number (rounded to the second, as Excel shows it)
             raw_time = EXCEL_EPOCH + timedelta(seconds=round(raw_time * 86400))
@@ -208,7 +217,7 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
     transcript = Transcript.model_construct(
         id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
         agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
-        notes=[]).normalize()
+        notes=[], time_resolution=resolution).normalize()
     if not transcript.shop:  # no shop column: take it from a sub-account "店铺名:子账号"
         transcript.shop = shop_of(transcript.agent, *transcript.agents)
     return transcript

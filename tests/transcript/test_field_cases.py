@@ -104,3 +104,18 @@ def test_qianniu_same_buyer_next_day_is_a_second_chat(tmp_path):
     counts = Run(store, GradeSettings(), DayRange.from_args(day="2023-03-15"), None, progress=False).execute(
         [CASES / "exports" / "c16_same_buyer_next_day_no_separator.txt"])
     assert (counts.graded, counts.out_of_range) == (1, 1)
+
+
+@needs_cases
+def test_excel_resave_without_seconds_flags_first_response_with_the_range():
+    from grader import grade
+    t = _read_one_chat("c05_excel_resaved_gbk_no_seconds.csv")
+    assert t.time_resolution == 60 and len(t.messages) == 5
+    [item] = [i for i in grade(t).items if i.id == "first_response"]
+    assert item.needs_review and item.confidence < 0.6 and "0 秒–59 秒" in item.reason
+
+
+@needs_cases
+def test_date_and_time_columns_are_combined():
+    t = _read_one_chat("c07_date_time_split_columns.csv")
+    assert [m.time.strftime("%Y-%m-%d %H:%M:%S") for m in t.messages][:2] == ["2023-03-08 20:11:05", "2023-03-08 20:11:12"]
