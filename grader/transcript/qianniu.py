@@ -113,8 +113,9 @@ class _Item:
 
 
 class _Chat:
-    def __init__(self, line: int):
+    def __init__(self, line: int | None, buyer: str | None = None):
         self.line = line
+        self.buyer = buyer  # when the export names the buyer (exporter JSON), roles follow from it
         self.items: list[_Item] = []
         self.error: tuple[int, str] | None = None
         self.preamble: list[tuple[int, str]] = []
@@ -183,6 +184,23 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
         yield from _finish(chat, file, shops, gap)
 
 
+def chats_from_records(records: Iterable[tuple[str, datetime, int, str]], file: str, buyer: str | None = None,
+                       session_gap: timedelta | None = None) -> Iterator[Transcript | SetAside]:
+    """Chats from one buyer's records (nickname, time, resolution in seconds, text) as other
+    exporters give them, read like Qianniu text: notices, roles, sessions. `buyer`: the buyer's
+    nickname if the export names it."""
+    chat = _Chat(None, buyer)
+    for nick, time, resolution, text in records:
+        found = match_notice(text)
+        if found:
+            notice, groups = found
+            names = tuple(v.strip() for k, v in groups.groupdict().items() if v and k in ("source", "target"))
+            chat.items.append(_Item("system", time, None, [text.strip()], notice.kind, names))
+        else:
+            chat.items.append(_Item(nick, time, None, text.splitlines() or [""], resolution=resolution))
+    yield from _finish(chat, file, [], session_gap or SESSION_GAP)
+
+
 def _take_nick(chat: _Chat, number: int) -> str | None:
     """For a bare time on line `number`: the nickname on the line just before it, taken back
     from the content it was read into; None if that line cannot be a nickname."""
@@ -220,7 +238,7 @@ def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator
                        reason="这段会话没有任何带时间的消息，只有系统提示 (no messages)")
         return
 
-    roles = _roles(items, shops)
+    roles = _roles(items, shops, chat.buyer)
     if isinstance(roles, str):
         yield SetAside(file=file, line=items[0].line, reason=roles)
         return
@@ -295,7 +313,7 @@ def _transcript(items: list[_Item], shop: str | None, agents: set[str], file: st
             card = "\n".join(line.strip() for line in it.lines[1:] if line.strip())
             if card:
                 messages.append(message(time=it.time, sender="system", role="system", text=card, kind="card",
-                                        source_file=file, source_line=it.line + 1))
+                                        source_file=file, source_line=None if it.line is None else it.line + 1))
             continue
         text = "\n".join(it.lines).strip("\r\n ")
         if it.nick in agents:
@@ -328,7 +346,7 @@ def _notices_under_headers(items: list[_Item]) -> list[_Item]:
     for i, it in enumerate(items):
         following = items[i + 1] if i + 1 < len(items) else None
         if (it.notice_kind is None and not any(line.strip() for line in it.lines) and following is not None
-                and following.notice_kind is not None and following.line == it.line + 1):
+                and following.notice_kind is not None and it.line is not None and following.line == it.line + 1):
             following.time = it.time
             continue
         kept.append(it)
@@ -340,10 +358,16 @@ def _prefix(nick: str) -> str | None:
     return head.strip() if sep and head.strip() else None
 
 
-def _roles(items: list[_Item], shops: list[str]) -> tuple[str | None, set[str]] | str:
-    """(shop, agent nicknames) of a chat, or the reason its roles cannot be told."""
+def _roles(items: list[_Item], shops: list[str], buyer: str | None = None
+           ) -> tuple[str | None, set[str]] | str:
+    """(shop, agent nicknames) of a chat, or the reason its roles cannot be told. `buyer`: the
+    buyer's nickname when the export names it; everyone else then speaks for the shop."""
     said = [it for it in items if it.notice_kind is None and it.nick not in SYSTEM_NICKS]
     speakers = list(dict.fromkeys(it.nick for it in said))
+    if buyer:
+        agents = {n for n in speakers if n != buyer}
+        shop = next((p for p in map(_prefix, agents) if p), shops[0] if shops else None)
+        return shop, agents | ({shop} if shop else set())
     named = {name for it in items for name in it.names}
     auto = {it.nick for it in said if AUTO_PREFIX.match("\n".join(it.lines).lstrip("\r\n "))}
     candidates: dict[str, list[str]] = {}

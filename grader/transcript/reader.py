@@ -15,12 +15,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from grader.transcript.encoding import numbered_lines, open_text
+from grader.transcript.jsondoc import parse_json_document
 from grader.transcript.jsonl import parse_jsonl
 from grader.transcript.model import Transcript
 from grader.transcript.qianniu import parse_qianniu
@@ -184,9 +188,11 @@ def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | Se
         yield screen(item) if isinstance(item, Transcript) else item
 
 
-def _read_one(path: Path, session_gap: timedelta | None = None) -> Iterator[Transcript | SetAside]:
-    """Everything in one file; an unexpected failure sets aside the rest of the file."""
-    file = display_name(path)
+def _read_one(path: Path, session_gap: timedelta | None = None, shown: str | None = None
+              ) -> Iterator[Transcript | SetAside]:
+    """Everything in one file; an unexpected failure sets aside the rest of the file.
+    `shown`: the name to report instead of the path (a zip member's)."""
+    file = shown or display_name(path)
     count = 0
     try:
         sniffed = sniff(path)
@@ -213,6 +219,12 @@ def _parse(path: Path, file: str, fmt: str, encoding: str | None, session_gap: t
     if fmt == "xlsx":
         yield from parse_xlsx(path, file)
         return
+    if fmt == "zip":
+        yield from _read_zip(path, file, session_gap)
+        return
+    if fmt == "json":
+        yield from parse_json_document(path, file, encoding or "utf-8", session_gap)
+        return
     with open_text(path, encoding or "utf-8") as stream:
         if fmt == "jsonl":
             yield from parse_jsonl(numbered_lines(stream), file)
@@ -221,3 +233,54 @@ def _parse(path: Path, file: str, fmt: str, encoding: str | None, session_gap: t
         else:
             yield from parse_csv(stream, file)
 
+
+
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip member larger than this unpacked is set aside (zip bomb)
+
+
+def _read_zip(path: Path, file: str, session_gap: timedelta | None) -> Iterator[Transcript | SetAside]:
+    """Every member of a zip archive, read like a file of its own and named "archive.zip/member".
+
+    Folders, hidden members and macOS resource forks are skipped; a zip inside the zip, an
+    encrypted member or one too large unpacked is set aside with the reason."""
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
+        members = sorted(archive.infolist(), key=lambda i: member_name(i))
+        for info in members:
+            name = member_name(info)
+            parts = name.split("/")
+            if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+                continue
+            shown = f"{file}/{name}"
+            if info.flag_bits & 0x1:
+                yield SetAside(file=shown, line=None, reason="压缩包里的文件有密码，无法读取 (encrypted zip member)")
+                continue
+            if info.file_size > MAX_MEMBER_BYTES:
+                yield SetAside(file=shown, line=None,
+                               reason=f"压缩包里的文件解压后超过 {MAX_MEMBER_BYTES // 2**20} MB (zip member too large)")
+                continue
+            target = Path(tmp) / f"member{len(name)}-{abs(hash(name))}"
+            try:
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+                yield SetAside(file=shown, line=None, reason=f"压缩包里的文件解压失败：{exc} (broken zip member)")
+                continue
+            try:
+                if zipfile.is_zipfile(target) and sniff(target).format == "zip":
+                    yield SetAside(file=shown, line=None,
+                                   reason="压缩包里又是压缩包，请先解压外层 (zip inside zip)")
+                    continue
+                yield from _read_one(target, session_gap, shown)
+            finally:
+                target.unlink(missing_ok=True)
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as its author wrote it: names from Windows zips are GBK bytes
+    without the UTF-8 flag (zipfile decodes those as cp437)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename

@@ -1,6 +1,8 @@
 """Tell a file's format from its content (the extension is not trusted).
 
-jsonl    the first non-blank line starts with "{"
+jsonl    the first non-blank line is a JSON object on its own
+json     a JSON document over several lines (pretty-printed), or a JSON array
+zip      a zip archive that is not an Excel workbook: its members are read one by one
 csv      the first non-blank line is a header with the message-table columns (comma or tab)
 qianniu  a Qianniu header among the first lines: `昵称 2026-11-22 10:00:01`, or the nickname and
          the time on two lines
@@ -18,7 +20,7 @@ from grader.transcript import table
 from grader.transcript.encoding import HEAD_BYTES, UNDECODABLE, decode_bytes, detect_encoding, read_head
 from grader.transcript.qianniu import looks_like_qianniu
 
-FORMATS = ("jsonl", "qianniu", "csv", "xlsx")
+FORMATS = ("jsonl", "json", "qianniu", "csv", "xlsx", "zip")
 _LOOK_AT = 60  # non-blank lines searched for a Qianniu header
 
 
@@ -38,9 +40,9 @@ def sniff(path: Path) -> Sniffed:
             with zipfile.ZipFile(path) as z:
                 if "xl/workbook.xml" in z.namelist():
                     return Sniffed("xlsx")
-        except zipfile.BadZipFile:
-            pass
-        return Sniffed(None, reason="是压缩包（zip），不是聊天记录导出 (unknown format: zip)")
+                return Sniffed("zip")
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+            return Sniffed(None, reason=f"压缩包（zip）损坏，打不开：{exc} (broken zip)")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return Sniffed(None, reason="旧版 Office 文件（.xls/.doc），请在 Excel 里另存为 .xlsx 或 CSV "
                                     "(unknown format: legacy .xls)")
@@ -65,8 +67,10 @@ def sniff(path: Path) -> Sniffed:
 def sniff_text(nonblank: list[str]) -> str | None:
     """The format of text whose first non-blank lines are `nonblank`."""
     first = nonblank[0].lstrip("\ufeff").strip()
+    if first.startswith("["):
+        return "json"
     if first.startswith("{"):
-        return "jsonl"
+        return "jsonl" if _whole_object(first) or len(nonblank) == 1 else "json"
     delimiter = table.sniff_delimiter(first)
     try:
         cells = next(csv.reader([first], delimiter=delimiter))
@@ -77,6 +81,13 @@ def sniff_text(nonblank: list[str]) -> str | None:
     if looks_like_qianniu(nonblank[:_LOOK_AT]):
         return "qianniu"
     return None
+
+
+def _whole_object(line: str) -> bool:
+    """Whether `line` reads as one JSONL line rather than the opening line of a pretty-printed
+    document ("{", or a line ending in "{", "[" or ","). A broken JSONL line stays JSONL, so it
+    is set aside alone and the lines after it are still read."""
+    return not (line == "{" or line.endswith(("{", "[", ",")))
 
 
 def sniff_bytes(data: bytes) -> str | None:

@@ -119,3 +119,11 @@ def test_excel_resave_without_seconds_flags_first_response_with_the_range():
 def test_date_and_time_columns_are_combined():
     t = _read_one_chat("c07_date_time_split_columns.csv")
     assert [m.time.strftime("%Y-%m-%d %H:%M:%S") for m in t.messages][:2] == ["2023-03-08 20:11:05", "2023-03-08 20:11:12"]
+
+
+@needs_cases
+def test_exporter_json_document_and_zip_are_read():
+    result = read_paths([CASES / "exports" / "c09_exporter_json"])
+    assert result.parsed == 2 and not result.set_aside  # the document, and the same document in the zip
+    for t in result.transcripts:
+        assert [m.role for m in t.messages] == ["customer", "agent", "customer"]
