@@ -169,7 +169,7 @@ class Run:
             return collision(tid, file, line, seen[0], "本次运行中")
         same = "内容相同" if seen[1] == entry.content_hash else "内容不同"
         return SetAside(file=file or "", line=line, transcript_id=tid,
-                        reason=f"会话 {entry.transcript_id} 在本次运行中再次出现（{same}），只保留第一次的评分 "
+                        reason=f"同一会话重复出现：{tid} 在本次运行中再次出现（{same}），只保留第一次的评分 "
                                "(duplicate chat)")
 
     def _set_aside(self, items: list[SetAside], run_id: int, files) -> None:

@@ -210,7 +210,7 @@ def collision(tid: str, file: str | None, line: int | None, other: tuple[str, st
     `other` is the (platform, shop) holding the id; `where` says where that chat was met."""
     shown = "/".join(x for x in other if x and x != "unknown") or "未知店铺"
     return SetAside(file=file or "", line=line, transcript_id=tid,
-                    reason=f"会话ID {tid} 与{where}的另一家店铺（{shown}）的会话重复，为免覆盖已搁置；"
+                    reason=f"会话ID与其他店铺重复：{tid} 与{where}的另一家店铺（{shown}）的会话同号，为免覆盖已搁置；"
                            "请让导出带上店铺或改用唯一的会话ID (id collision)")
 
 

@@ -38,8 +38,12 @@ def sniff(path: Path) -> Sniffed:
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as z:
-                if "xl/workbook.xml" in z.namelist():
+                names = z.namelist()
+                if "xl/workbook.xml" in names:
                     return Sniffed("xlsx")
+                if "[Content_Types].xml" in names or any(n.startswith(("xl/", "word/", "ppt/")) for n in names):
+                    return Sniffed(None, reason="Office 文件已损坏或不是 Excel 表格，请重新导出为 .xlsx 或 CSV "
+                                                "(broken workbook)")
                 return Sniffed("zip")
         except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
             return Sniffed(None, reason=f"压缩包（zip）损坏，打不开：{exc} (broken zip)")
