@@ -84,10 +84,26 @@ def parse_csv(lines: Iterable[str], file: str) -> Iterator[Transcript | SetAside
     yield from parse_rows(_numbered(reader), file)
 
 
-def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the line each starts on (a quoted cell may span lines)."""
+# A cell as long as a whole pasted document is read (and the chat then set aside as too long by
+# the screen), rather than stopping the file at the csv module's default 128 KB limit.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
+class RowError(Exception):
+    """A row the csv module could not read; the rows after it are still read."""
+
+
+def _numbered(reader) -> Iterator[tuple[int, list[str] | RowError]]:
+    """Rows with the line each starts on (a quoted cell may span lines); a row the csv module
+    rejects comes as a RowError in its place."""
     end = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row = RowError(str(exc))
         yield end + 1, row
         end = reader.line_num
 
@@ -123,6 +139,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
     where = f"{file}#{sheet}" if sheet else file
     header = None
     for number, row in rows:
+        if isinstance(row, RowError):
+            yield SetAside(file=where, line=number, reason=f"这一行读不懂：{row} (unreadable row)")
+            continue
         if any(_cell(c) for c in row):
             header = (number, row)
             break
@@ -139,6 +158,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
 
     chats: dict[str, dict] = {}
     for number, row in rows:
+        if isinstance(row, RowError):
+            yield SetAside(file=where, line=number, reason=f"这一行读不懂：{row} (unreadable row)")
+            continue
         if not any(_cell(c) for c in row):
             continue
         get = {f: (row[i] if i < len(row) else None) for f, i in fields.items()}

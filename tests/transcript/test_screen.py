@@ -77,3 +77,25 @@ def test_fit_to_grade(messages, reason):
         assert isinstance(result, Transcript)
     else:
         assert isinstance(result, SetAside) and reason in result.reason
+
+
+BIG = "亲这个杯子很好用，包邮的哦" * 80_000  # about 1 MB of text in one message
+
+
+@pytest.mark.parametrize("name, text", [
+    pytest.param("q.txt", f"tb1 2026-11-22 10:00:00\n在吗\n店:小美 2026-11-22 10:00:05\n{BIG}\n"
+                          "-----\ntb2 2026-11-22 11:00:00\n在吗\n店:小美 2026-11-22 11:00:05\n在的\n", id="qianniu"),
+    pytest.param("c.csv", "会话ID,时间,发送人,角色,内容\nt,2026-11-22 10:00:00,tb1,客户,在吗\n"
+                          f"t,2026-11-22 10:00:05,店:a,客服,\"{BIG}\"\nu,2026-11-22 11:00:00,tb2,客户,在吗\n", id="csv"),
+    pytest.param("j.jsonl", json.dumps({"id": "t", "messages": [
+        {"time": "2026-11-22 10:00:00", "role": "customer", "sender": "c", "text": BIG}]}, ensure_ascii=False)
+        + "\n" + json.dumps({"id": "u", "messages": [
+            {"time": "2026-11-22 11:00:00", "role": "customer", "sender": "c", "text": "在吗"}]}) + "\n", id="jsonl"),
+])
+def test_a_one_megabyte_message_is_set_aside_quickly_and_the_rest_read(tmp_path, name, text):
+    import time
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    aside, kept = read_file(tmp_path / name)
+    assert time.perf_counter() - start < 2
+    assert "message too long" in aside.reason and isinstance(kept, Transcript)
