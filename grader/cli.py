@@ -12,9 +12,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SET_ASIDE = 0, 1, 2, 3
 
 
 def _cmd_read(args) -> int:
-    from grader.transcript.reader import read_paths
-
     from datetime import timedelta
+
+    from grader.transcript.reader import read_paths
 
     result = read_paths(args.paths, timedelta(minutes=args.session_gap))
     print(result.summary())
@@ -22,14 +22,14 @@ def _cmd_read(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    from grader.batch import GradeSettings, Run
-    from grader.dates import period_of
+    from grader.batch import Run
+    from grader.options import period_of, settings_of
     from grader.store import Store
 
     days, _ = period_of(args)
-    settings = GradeSettings(rubric=args.rubric, lexicons=args.lexicons,
-                             options={"service_hours": args.service_hours,
-                                      "session_gap_minutes": args.session_gap})
+    settings = settings_of(args)
+    if args.session_gap != DEFAULT_SESSION_GAP_MINUTES:  # a reading option; recorded in versions when set
+        settings.options["session_gap_minutes"] = args.session_gap
     store = Store(args.db)
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
@@ -57,12 +57,13 @@ def _cmd_grade(args) -> int:
 def _cmd_report(args) -> int:
     from pathlib import Path
 
-    from grader.dates import period_of
+    from grader.options import period_of
     from grader.report import build, write_html, write_workbook
+    from grader.rubric import load_rubric
     from grader.store import Store
 
     days, period = period_of(args)
-    data = build(Store(args.db), *days.iso_bounds(), period)
+    data = build(Store(args.db), *days.iso_bounds(), period, load_rubric(args.rubric), tz=days.tz)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook(data, out / f"report-{period}.xlsx")
@@ -73,11 +74,8 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
-DB_HELP = "database file or URL (default $GRADER_DB or ./grader.db)"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from grader.dates import add_period_arguments
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments
 
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -90,11 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
     g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")
     g.add_argument("--out", help="folder for scorecards.jsonl, scorecards.csv and set_aside.jsonl")
-    g.add_argument("--db", help=DB_HELP)
+    add_db_argument(g)
     add_period_arguments(g, month=False)
-    g.add_argument("--rubric", help="a rubric TOML file (default: the standard rubric)")
-    g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
-    g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
+    add_grading_arguments(g)
     _session_gap_argument(g)
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
@@ -106,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
     add_period_arguments(rp)
-    rp.add_argument("--db", help=DB_HELP)
+    add_db_argument(rp)
+    rp.add_argument("--rubric", help="the rubric the scorecards were graded with (band names; default: standard)")
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
     rp.set_defaults(func=_cmd_report)
 
@@ -118,8 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+DEFAULT_SESSION_GAP_MINUTES = 120.0  # grader.transcript.qianniu.SESSION_GAP
+
+
 def _session_gap_argument(parser) -> None:
-    parser.add_argument("--session-gap", type=float, default=120, metavar="MINUTES",
+    parser.add_argument("--session-gap", type=float, default=DEFAULT_SESSION_GAP_MINUTES, metavar="MINUTES",
                         help="in exports without chat ids (Qianniu text, exporter JSON) a chat ends after "
                              "this many idle minutes with no customer message waiting (default 120)")
 

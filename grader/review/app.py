@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from grader.review import disputes as dsp
 from grader.review.auth import ROLE_LABELS, authenticate, get_user, session_secret
 from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
-                                     change_scenario, current_card, final_items, load_transcript, mark_reviewed,
+                                     change_scenario, final_items, load_card, mark_reviewed,
                                      review_info)
 from grader.review.views import QueueFilters, agents_in, chat_view, latest_day, next_in_queue, queue_rows
 from grader.rubric import SCENARIO_LABELS
@@ -49,8 +49,16 @@ class Forbidden(Exception):
         self.message = message
 
 
-def create_app(db: str | None, grader=None) -> FastAPI:
-    """The review app on database `db` (a path or SQLAlchemy URL). `grader` re-grades scenario changes."""
+def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
+    """The review app on database `db` (a path or SQLAlchemy URL).
+
+    `settings` (GradeSettings, as the daily run's: rubric, lexicons, options, tz) grade scenario
+    changes and name the bands and days; `grader` (a Grader already loaded) may stand in for them.
+    """
+    from grader.settings import GradeSettings
+
+    settings = settings or GradeSettings()
+    tz = grader.tz if grader is not None else settings.tz
     store = Store(db)
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
@@ -60,8 +68,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def get_grader():
         if state["grader"] is None:
-            from grader.pipeline import Grader
-            state["grader"] = Grader()
+            state["grader"] = settings.grader()
         return state["grader"]
 
     def rubric():
@@ -69,7 +76,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return state["grader"].rubric
         if "rubric" not in state:
             from grader.rubric import load_rubric
-            state["rubric"] = load_rubric()
+            state["rubric"] = load_rubric(settings.rubric)
         return state["rubric"]
 
     # --- helpers -------------------------------------------------------------------------------
@@ -111,8 +118,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
     def may_read(user: dict, transcript_id: str) -> bool:
         if user["role"] == "supervisor":
             return True
-        with store.engine.connect() as conn:
-            _, card = current_card(conn, transcript_id)
+        card, _ = load_card(store, transcript_id)
         return bool(user.get("agent_account")) and card.agent == user["agent_account"]
 
     def card_url(transcript_id: str, q: str = "") -> str:
@@ -120,10 +126,8 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def card_page(request: Request, user: dict, transcript_id: str, q: str = "", status: int = 200,
                   error: str | None = None, attempted: str | None = None) -> Response:
-        with store.engine.connect() as conn:
-            _, card = current_card(conn, transcript_id)
-            transcript = load_transcript(conn, transcript_id)
-        items = final_items(store, transcript_id)
+        card, transcript = load_card(store, transcript_id)
+        items = final_items(store, transcript_id, rubric())
         disputes = dsp.list_disputes(store, transcript_id)
         by_item: dict[str, list[dict]] = {}
         for d in disputes:
@@ -131,7 +135,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         labels = {i["id"]: i["label"] for i in items}
         labels["scenario"] = "场景"
         return render(request, "scorecard.html", dict(
-            user=user, card=card, items=items, messages=chat_view(transcript, items), q=q,
+            user=user, card=card, items=items, messages=chat_view(transcript, items, tz), q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
             suggested_total=card.total, final_total=sum(i["final"] for i in items),
             final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),
@@ -188,14 +192,14 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         user = user_of(request)
         if user is None:
             return login_redirect(request)
-        filters = QueueFilters.from_params(request.query_params)
+        filters = QueueFilters.from_params(request.query_params, tz)
         own = user["agent_account"] or "" if user["role"] == "agent" else None
         if own is not None:
             filters.agent = own
-        rows = queue_rows(store, rubric(), filters, agent_account=own)
+        rows = queue_rows(store, rubric(), filters, agent_account=own, tz=tz)
         return render(request, "queue.html", dict(
-            user=user, rows=rows, f=filters, q=filters.query(), agents=agents_in(store, filters) if own is None else [own],
-            bands=[name for _, name in rubric().bands], latest=latest_day(store) if not rows else None,
+            user=user, rows=rows, f=filters, q=filters.query(), agents=agents_in(store, filters, tz) if own is None else [own],
+            bands=[name for _, name in rubric().bands], latest=latest_day(store, tz) if not rows else None,
             card_url=card_url))
 
     # --- scorecard -----------------------------------------------------------------------------
@@ -206,7 +210,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return login_redirect(request)
         if not may_read(user, id):
             raise Forbidden(403, "没有权限：客服只能查看自己的评分卡")
-        return card_page(request, user, id, QueueFilters.from_query(q).query() if q else "")
+        return card_page(request, user, id, QueueFilters.from_query(q, tz).query() if q else "")
 
     def refused(request: Request, user: dict, form: dict, exc: ReviewError, attempted: str) -> Response:
         status = 409 if isinstance(exc, StaleRevision) else 400
@@ -217,7 +221,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def _q(form: dict) -> str:
         q = form.get("q", "")
-        return QueueFilters.from_query(q).query() if q else ""
+        return QueueFilters.from_query(q, tz).query() if q else ""
 
     def done(request: Request, form: dict, message: str) -> Response:
         request.session["flash"] = message
@@ -262,7 +266,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         if undo:
             return done(request, form, "已取消复核标记")
         q = _q(form)
-        rows = queue_rows(store, rubric(), QueueFilters.from_query(q))
+        rows = queue_rows(store, rubric(), QueueFilters.from_query(q, tz), tz=tz)
         nxt = next_in_queue(rows, tid)
         if nxt is None:
             request.session["flash"] = "已标记复核。队列中没有其他待复核的评分卡了。"
@@ -313,7 +317,8 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return login_redirect(request)
         if user["role"] != "supervisor":
             raise Forbidden(403, "没有权限：只有主管可以查看评分校准")
-        report = calibrate(store, since or None, until or None, period=f"{since or '…'}..{until or '…'}")
+        report = calibrate(store, since or None, until or None, settings.lexicons,
+                           period=f"{since or '…'}..{until or '…'}", settings=settings)
         return render(request, "calibration.html", dict(user=user, since=since, until=until,
                                                         body=render_calibration_html(report)))
 

@@ -6,10 +6,8 @@ import hmac
 import os
 import secrets
 
-from sqlalchemy import insert, select, update
-
 from grader.errors import GraderError
-from grader.store import Store, meta, now_iso, users
+from grader.store import Store, now_iso
 
 ROLES = ("supervisor", "agent")
 ROLE_LABELS = {"supervisor": "主管", "agent": "客服"}
@@ -58,39 +56,32 @@ def add_user(store: Store, name: str, password: str, role: str, agent_account: s
         raise AccountError("密码至少 8 个字符")
     row = dict(role=role, agent_account=agent_account if role == "agent" else None,
                password_hash=hash_password(password))
-    with store.engine.begin() as conn:
-        exists = conn.execute(select(users.c.name).where(users.c.name == name)).first()
-        if exists and not replace:
+    with store.unit() as u:
+        if not u.put_user(name, row, now_iso(), replace):
             raise AccountError(f"用户 {name} 已存在")
-        if exists:
-            conn.execute(update(users).where(users.c.name == name).values(**row))
-        else:
-            conn.execute(insert(users).values(name=name, created_at=now_iso(), **row))
     return dict(name=name, role=role, agent_account=row["agent_account"])
 
 
 def get_user(store: Store, name: str | None) -> dict | None:
     if not name:
         return None
-    with store.engine.connect() as conn:
-        row = conn.execute(select(users.c.name, users.c.role, users.c.agent_account).where(users.c.name == name)).first()
-    return dict(row._mapping) if row else None
+    with store.reading() as u:
+        row = u.user(name)
+    return {k: row[k] for k in ("name", "role", "agent_account")} if row else None
 
 
 def list_users(store: Store) -> list[dict]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(users.c.name, users.c.role, users.c.agent_account, users.c.created_at)
-                            .order_by(users.c.name))
-        return [dict(r._mapping) for r in rows]
+    with store.reading() as u:
+        return u.users()
 
 
 def authenticate(store: Store, name: str, password: str) -> dict | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.name == (name or "").strip())).first()
-    ok = verify_password(password or "", row.password_hash if row else _DUMMY)
+    with store.reading() as u:
+        row = u.user((name or "").strip())
+    ok = verify_password(password or "", row["password_hash"] if row else _DUMMY)
     if not (row and ok):
         return None
-    return dict(name=row.name, role=row.role, agent_account=row.agent_account)
+    return dict(name=row["name"], role=row["role"], agent_account=row["agent_account"])
 
 
 def session_secret(store: Store) -> str:
@@ -98,10 +89,10 @@ def session_secret(store: Store) -> str:
     env = os.environ.get("GRADER_SECRET")
     if env:
         return env
-    with store.engine.begin() as conn:
-        value = conn.execute(select(meta.c.value).where(meta.c.key == SECRET_KEY)).scalar()
+    with store.unit() as u:
+        value = u.meta_value(SECRET_KEY)
         if value:
             return value
         value = secrets.token_hex(32)
-        conn.execute(insert(meta).values(key=SECRET_KEY, value=value))
+        u.set_meta_value(SECRET_KEY, value)
         return value

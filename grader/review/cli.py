@@ -23,11 +23,11 @@ def _store(args):
 def _cmd_review(args) -> int:
     import uvicorn
 
-    from grader.pipeline import Grader
+    from grader.options import settings_of
     from grader.review.app import create_app
 
-    # Scenario changes re-grade with the same rubric and lexicons the daily run uses.
-    app = create_app(args.db, Grader(args.rubric, args.lexicons) if args.rubric or args.lexicons else None)
+    # Scenario changes re-grade with the same settings (rubric, lexicons, options) the daily run uses.
+    app = create_app(args.db, settings=settings_of(args))
     host = args.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -42,10 +42,12 @@ def _cmd_review(args) -> int:
 
 
 def _cmd_override(args) -> int:
+    from grader.options import settings_of
     from grader.review.overrides import apply_override
 
+    grader = settings_of(args).grader() if args.item == "scenario" else None
     change = apply_override(_store(args), args.transcript, args.item, args.score, args.reason, args.by,
-                            expected_revision=args.revision, source="cli")
+                            expected_revision=args.revision, source="cli", grader=grader)
     result = {"status": "ok", **change.as_dict()}
     if change.override_id is None:
         print(f"{args.transcript} {args.item} 已经是 {change.to_value}，没有修改", file=sys.stderr)
@@ -85,15 +87,15 @@ def _cmd_user_list(args) -> int:
 
 def cli_register(subparsers) -> None:
     """Add `review`, `override` and `user` to grader's subparsers."""
-    from grader.cli import DB_HELP as db_help
+    from grader.options import add_db_argument, add_grading_arguments, add_tz_argument
 
     r = subparsers.add_parser("review", help="serve the review web app (Chinese interface) on this machine")
-    r.add_argument("--db", help=db_help)
+    add_db_argument(r)
     r.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     r.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     r.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
-    r.add_argument("--rubric", help="rubric TOML for scenario re-grades (default: the standard rubric)")
-    r.add_argument("--lexicons", help="lexicon folder for scenario re-grades (default $GRADER_LEXICONS or ./lexicons)")
+    add_grading_arguments(r, "scenario re-grades (as the daily run)")
+    add_tz_argument(r)
     r.set_defaults(func=_cmd_review)
 
     o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")
@@ -103,7 +105,9 @@ def cli_register(subparsers) -> None:
     o.add_argument("--reason", help="why (required when the score changes)")
     o.add_argument("--by", required=True, help="who makes the change (recorded in the audit)")
     o.add_argument("--revision", type=int, help="refuse if the scorecard changed since this revision")
-    o.add_argument("--db", help=db_help)
+    add_db_argument(o)
+    add_grading_arguments(o, "scenario re-grades (as the daily run)")
+    add_tz_argument(o)
     o.set_defaults(func=_cmd_override)
 
     u = subparsers.add_parser("user", help="review app accounts")
@@ -114,8 +118,8 @@ def cli_register(subparsers) -> None:
     ua.add_argument("--agent-account", help="for agents: the agent account name on scorecards")
     ua.add_argument("--password", help="the password (prefer $GRADER_PASSWORD or the prompt: shell history)")
     ua.add_argument("--replace", action="store_true", help="reset an existing account's password and role")
-    ua.add_argument("--db", help=db_help)
+    add_db_argument(ua)
     ua.set_defaults(func=_cmd_user_add)
     ul = usub.add_parser("list", help="list accounts")
-    ul.add_argument("--db", help=db_help)
+    add_db_argument(ul)
     ul.set_defaults(func=_cmd_user_list)
