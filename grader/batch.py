@@ -1,8 +1,11 @@
 """The daily run: read exports, pick the day's chats, grade what is new or changed, store, export."""
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +17,7 @@ from grader.dates import DayRange
 from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
 from grader.engines.work import Batch, Graded, Job, Unchanged, collision, use_store
+from grader.errors import GraderError
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
 from grader.settings import GradeSettings
@@ -84,9 +88,15 @@ class Run:
         # chat id -> (owner, content hash) of what this run has graded or kept: one scorecard per chat
         self._seen: dict[str, tuple[tuple[str, str], str]] = {}
 
-    def execute(self, paths: list[str | Path]) -> RunCounts:
+    def execute(self, paths: list[str | Path], wait_seconds: float = 0) -> RunCounts:
+        """Grade `paths`. Only one run per database at a time: if another is running this waits
+        up to `wait_seconds`, then raises RunBusy (nothing is read or written)."""
+        with RunLock(self.store, wait_seconds):
+            return self._execute(paths)
+
+    def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
-                                       "workers": self.workers, "engine": self.engine})
+                                       "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
         files = ScorecardFiles(self.out_dir, self.grader.rubric) if self.out_dir else None
         status = "failed"
         try:
@@ -100,7 +110,7 @@ class Run:
             raise
         finally:
             if files:
-                files.close()
+                files.close(commit=status == "ok")
             self.store.finish_run(run_id, status, self.counts.as_dict())
         return self.counts
 
@@ -171,3 +181,70 @@ class Run:
         if files:
             files.write_set_aside(items)
 
+
+
+class RunBusy(GraderError):
+    """Another grading run holds the database."""
+
+
+class RunLock:
+    """One grading run per database at a time (two cron jobs overlapping, a run started twice).
+
+    The lock is a row in the database (`Store.take_run_lock`), so it holds for SQLite and
+    PostgreSQL alike and across machines. A holder on this machine whose process is gone (kill -9,
+    a crash) is noticed and its lock broken; runs it left marked "running" are marked "killed".
+    A holder on another machine is never assumed dead: the error names it.
+    """
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self, store: Store, wait_seconds: float = 0):
+        self.store = store
+        self.wait_seconds = wait_seconds
+        self.holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid()),
+                       "token": uuid.uuid4().hex, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+    def __enter__(self) -> "RunLock":
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            current = self.store.take_run_lock(self.holder)
+            if current is None:
+                break
+            if _gone(current):
+                self.store.break_run_lock(current)
+                continue
+            if time.monotonic() >= deadline:
+                where = "本机" if current.get("host") == self.holder["host"] else f"机器 {current.get('host')}"
+                raise RunBusy(f"另一个评分任务正在使用这个数据库（{where}，进程 {current.get('pid')}，"
+                              f"自 {current.get('since')} 起）；请等它结束再运行，或加 --wait 分钟数 排队等待 "
+                              "(another grading run holds the database)")
+            time.sleep(self.POLL_SECONDS)
+        # Only the holder of the lock runs, so any run still marked running died without finishing.
+        self.store.mark_runs_killed(self.store.running_runs())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.store.release_run_lock(self.holder)
+
+
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started (Linux clock ticks), so a reused pid is not taken for the holder."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _gone(holder: dict) -> bool:
+    """Whether the lock's holder is a process of this machine that no longer runs."""
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = holder.get("started")
+    return started is not None and _process_start(holder["pid"]) not in (None, started)

@@ -36,7 +36,7 @@ def _cmd_grade(args) -> int:
     run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
               engine=engine, scheduler=args.scheduler)
     try:
-        counts = run.execute(args.paths)
+        counts = run.execute(args.paths, wait_seconds=args.wait * 60)
     except KeyboardInterrupt:
         print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
         return 130
@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_period_arguments(g, month=False)
     add_grading_arguments(g)
     _session_gap_argument(g)
+    g.add_argument("--wait", type=float, default=0, metavar="MINUTES",
+                   help="if another run is grading into the same database, wait up to this long "
+                        "(default: refuse at once with a message)")
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")

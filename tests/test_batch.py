@@ -193,3 +193,88 @@ def test_chats_unfit_to_grade_are_set_aside(store, tmp_path, chat, reason):
     assert (counts.graded, counts.set_aside, counts.read) == (0, 1, 1)
     [aside] = [json.loads(x) for x in (tmp_path / "out" / "set_aside.jsonl").read_text(encoding="utf-8").splitlines()]
     assert reason in aside["reason"] and aside["transcript_id"] == chat["id"]
+
+
+# --- one run per database at a time ------------------------------------------------------------
+def test_a_second_run_refuses_while_one_is_running(store, exports):
+    from grader.batch import RunBusy, RunLock
+    with RunLock(store):
+        with pytest.raises(RunBusy, match="另一个评分任务"):
+            _run(store, exports)
+    assert store.count(scorecards) == 0
+    assert _run(store, exports).reconciles  # free again once the first ends
+
+
+def test_a_second_run_waits_when_asked(store, exports):
+    import threading
+    from grader.batch import RunLock
+    lock = RunLock(store).__enter__()
+    threading.Timer(1.5, lock.__exit__).start()
+    counts = Run(store, GradeSettings(), DayRange.from_args(day="2026-11-22"), None, progress=False).execute(
+        [exports], wait_seconds=30)
+    assert counts.graded == 2
+
+
+HOLD = """
+import sys, time
+from grader.batch import RunLock
+from grader.store import Store
+store = Store(sys.argv[1])
+RunLock(store).__enter__()
+store.start_run({"paths": ["x"]})
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_run_killed_with_kill_9_is_marked_and_its_lock_broken(store, exports):
+    import subprocess
+    import sys
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, store.url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+    finally:
+        holder.kill()  # SIGKILL: no finally, no release
+        holder.wait()
+    counts = _run(store, exports, day="2026-11-22")
+    assert counts.graded == 2
+    with store.engine.connect() as conn:
+        assert [r[0] for r in conn.execute(select(runs.c.status).order_by(runs.c.id))] == ["killed", "ok"]
+
+
+def test_pool_workers_end_with_their_parent():
+    import subprocess
+    import sys
+    import time
+    script = ("import os, time\n"
+              "from concurrent.futures import ProcessPoolExecutor\n"
+              "from grader.engines.runners import die_with_parent\n"
+              "pool = ProcessPoolExecutor(2, initializer=die_with_parent, initargs=(os.getpid(),))\n"
+              "pids = [pool.submit(os.getpid).result() for _ in range(4)]\n"
+              "print(' '.join(map(str, set(pids))), flush=True)\n"
+              "time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    parent.kill()
+    parent.wait()
+    deadline = time.time() + 10
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in workers if _alive(p)]
+    assert workers and not alive
+
+
+def _alive(pid):
+    import os
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import IO
 
@@ -36,17 +37,25 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
 
 
 class ScorecardFiles:
-    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes."""
+    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes.
+
+    The files are written under temporary names (`.part`) and put in place only by
+    `close(commit=True)`: a run that fails half-way (a full disk, an interrupt) leaves the previous
+    files as they were and no half-written line behind."""
+
+    NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
 
     def __init__(self, out_dir: str | Path, rubric: Rubric):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
-        self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
-        self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
+        self._parts = [self.dir / f".{name}.part" for name in self.NAMES]
+        self._jsonl: IO = open(self._parts[0], "w", encoding="utf-8")
+        self._csv_file: IO = open(self._parts[1], "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(csv_header(rubric))
-        self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
+        self._aside: IO = open(self._parts[2], "w", encoding="utf-8")
+        self._closed = False
 
     def write(self, cards: list[Scorecard]) -> None:
         self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
@@ -61,12 +70,35 @@ class ScorecardFiles:
         for s in items:
             self._aside.write(json.dumps(s.model_dump(), ensure_ascii=False) + "\n")
 
-    def close(self) -> None:
-        for f in (self._jsonl, self._csv_file, self._aside):
-            f.close()
+    def close(self, commit: bool = True) -> None:
+        """Finish the files: put them in place (`commit`), or drop them and keep the old ones."""
+        if self._closed:
+            return
+        self._closed = True
+        files = (self._jsonl, self._csv_file, self._aside)
+        error: OSError | None = None
+        if commit:
+            try:
+                for f in files:
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:  # e.g. the disk is full
+                error, commit = exc, False
+        for f in files:
+            try:
+                f.close()
+            except OSError as exc:
+                error, commit = error or exc, False
+        for part, name in zip(self._parts, self.NAMES):
+            if commit:
+                os.replace(part, self.dir / name)
+            else:
+                part.unlink(missing_ok=True)
+        if error is not None:
+            raise error
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(commit=exc_type is None)
