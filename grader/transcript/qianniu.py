@@ -24,8 +24,9 @@ follow a notice before the next header (the product card a "当前用户来自�
 Where a chat ends: at a separator line (dashes or =); when nobody writes for longer than the
 session gap (default SESSION_GAP, 2 h) while no customer message waits for a human reply (Qianniu
 closes idle sessions, and a buyer who comes back later starts a new one; a night message answered
-next morning stays one chat); and always after MAX_GAP (24 h) of silence. Opening notices and
-cards just before the returning buyer's message go with the new chat.
+next morning stays one chat); and always after MAX_GAP (24 h) of silence. Only the buyer's return
+starts a chat: the shop's follow-up after a gap (a promised call-back) stays in the chat it follows
+up. Opening notices and cards just before the returning buyer's message go with the new chat.
 
 Roles come from who the speaker is in the chat, not from a colon alone (a buyer's nickname may
 hold one too): the shop is the name before the colon of the shop's sub-accounts "店铺名:子账号",
@@ -272,13 +273,15 @@ _OPENING_KINDS = ("notice", "card")
 
 
 def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[list[_Item]]:
-    """The items split where a chat ends: nobody wrote for longer than `gap` and no customer
-    message was waiting for a human reply, or nobody wrote for more than MAX_GAP at all."""
+    """The items split where the buyer writes again after nobody wrote for longer than `gap` with
+    no customer message waiting for a human reply, or for more than MAX_GAP at all. The shop's own
+    follow-up after a gap (a promised call-back) stays in the chat it follows up."""
     session: list[_Item] = []
     waiting = False  # a customer message not yet answered by a person
     last = None
     for it in items:
-        if it.notice_kind is None and last is not None:
+        returning = it.notice_kind is None and it.nick not in agents and it.nick not in SYSTEM_NICKS
+        if returning and last is not None:  # a chat starts when the buyer writes again, never at the shop's follow-up
             idle = it.time - last
             if idle > MAX_GAP or (idle > gap and not waiting):
                 opening = len(session)

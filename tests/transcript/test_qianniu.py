@@ -112,6 +112,8 @@ def test_split_by_separator_lines(tmp_path):
                  "tb1 2026-11-20 12:00:12\n正好两小时，不分开\n", [3], id="answered-then-exactly-2h"),
     pytest.param("tb1 2026-11-20 10:00:09\n在吗\n店:小美 2026-11-20 10:00:12\n在的\n"
                  "tb1 2026-11-20 12:00:13\n超过两小时，新会话\n", [2, 1], id="answered-then-over-2h"),
+    pytest.param("tb1 2026-11-20 10:00:09\n在吗\n店:小美 2026-11-20 10:00:12\n在的\n"
+                 "店:小美 2026-11-20 16:00:00\n亲，已经发货了\n", [3], id="shop-follow-up-after-gap-stays"),
     pytest.param("tb1 2026-11-20 23:50:09\n在吗\n店:小美 2026-11-20 23:50:10\n【自动回复】夜间客服回复较慢\n"
                  "店:小美 2026-11-21 08:30:00\n您好，在的\n", [3], id="night-message-answered-next-morning"),
     pytest.param("tb1 2026-11-20 10:00:09\n在吗\n店:小美 2026-11-20 10:00:12\n明天给您回复\ntb1 2026-11-20 10:01:00\n好\n"
@@ -311,3 +313,29 @@ def test_messages_without_words_are_marked(tmp_path, content, kind):
     t = one(tmp_path, f"tb1 2023-03-08 20:10:00\n在吗\n店:阿静 2023-03-08 20:10:05\n{content}\n")
     assert t.messages[1].kind == kind
     assert t.messages[1].has_words is (kind == "text" and content not in ("3600112233", "？？"))
+
+
+def test_splitting_never_makes_a_kept_promise_look_broken(tmp_path):
+    from grader import grade
+    text = ("tb1 2026-11-20 21:00:00\n杯子漏水了\n"
+            "店:阿静 2026-11-20 21:00:20\n抱歉亲，明天上午给您回复处理结果\n"
+            "tb1 2026-11-20 21:01:00\n好\n"
+            "店:阿静 2026-11-20 21:01:30\n好的亲，请您保持电话畅通\n"
+            "店:阿静 2026-11-21 09:30:00\n您好，已经给您补发了新杯子\n")
+    [chat] = read_text(tmp_path, text)  # the shop's next-morning follow-up stays in the chat
+    [item] = [i for i in grade(chat, "aftersale").items if i.id == "aftersale.promised_contact"]
+    assert item.value == 1 and item.score == item.max
+
+
+def test_a_promise_before_the_buyer_returns_is_undecided_not_broken(tmp_path):
+    from grader import grade
+    text = ("tb1 2026-11-20 21:00:00\n杯子漏水了\n"
+            "店:阿静 2026-11-20 21:00:20\n抱歉亲，明天上午给您回复处理结果\n"
+            "tb1 2026-11-20 21:01:00\n好\n"
+            "店:阿静 2026-11-20 21:01:30\n好的亲，请您保持电话畅通\n"
+            "tb1 2026-11-21 15:00:00\n怎么还没人联系我\n"
+            "店:阿静 2026-11-21 15:00:30\n抱歉，马上处理\n")
+    first, second = read_text(tmp_path, text)
+    assert second.messages[0].text == "怎么还没人联系我"
+    [item] = [i for i in grade(first, "aftersale").items if i.id == "aftersale.promised_contact"]
+    assert item.needs_review and item.value is None  # the chat ends before the deadline: undecided
