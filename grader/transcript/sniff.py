@@ -12,6 +12,7 @@ Anything else is set aside with a reason a person understands.
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from grader.transcript.qianniu import looks_like_qianniu
 
 FORMATS = ("jsonl", "json", "qianniu", "csv", "xlsx", "zip")
 _LOOK_AT = 60  # non-blank lines searched for a Qianniu header
+_TIME_ONLY_HEADER = re.compile(r"^\S.{0,40}?\s*[(（]?\d{1,2}:\d{2}:\d{2}[)）]?\s*[:：]?\s*$")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ def sniff(path: Path) -> Sniffed:
     if not nonblank:
         return Sniffed(None, reason="文件是空的 (empty file)")
     fmt = sniff_text(nonblank)
+    if fmt is None and sum(1 for line in nonblank[:_LOOK_AT] if _TIME_ONLY_HEADER.match(line)) >= 2:
+        return Sniffed(None, encoding, "像是千牛聊天记录，但消息头只有时间没有日期（从聊天窗口复制的当天记录？），"
+                                       "无法确定是哪一天；请用千牛“导出聊天记录”导出 (no date in headers)")
     if fmt is None:
         return Sniffed(None, encoding, "无法识别的文件格式：不是 JSONL、千牛聊天记录，也不是带表头的 CSV "
                                        "(unknown format)")

@@ -339,3 +339,8 @@ def test_a_promise_before_the_buyer_returns_is_undecided_not_broken(tmp_path):
     assert second.messages[0].text == "怎么还没人联系我"
     [item] = [i for i in grade(first, "aftersale").items if i.id == "aftersale.promised_contact"]
     assert item.needs_review and item.value is None  # the chat ends before the deadline: undecided
+
+
+def test_headers_with_a_time_but_no_date_are_set_aside_with_the_reason(tmp_path):
+    [aside] = read_text(tmp_path, "tb1 10:00:09\n在吗\n店:小美 10:00:12\n在的\n")
+    assert isinstance(aside, SetAside) and "no date in headers" in aside.reason
