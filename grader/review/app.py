@@ -12,7 +12,9 @@ Rules enforced here on the server, whatever the page shows:
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -67,6 +69,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
                        same_site="strict", max_age=12 * 3600)
     templates = Jinja2Templates(env=_env())
+    templates.env.filters["local"] = lambda value: local_text(value, tz)
     state = {"grader": grader}
 
     def get_grader():
@@ -128,7 +131,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return "/card?" + urlencode({"id": transcript_id, "q": q})
 
     def card_page(request: Request, user: dict, transcript_id: str, q: str = "", status: int = 200,
-                  error: str | None = None, attempted: str | None = None) -> Response:
+                  error: str | None = None, attempted: str | None = None, kept: dict | None = None) -> Response:
+        """The card beside its chat; after a refused save `kept` ({item_id, score, reason}) refills that form."""
         card, transcript = load_card(store, transcript_id)
         items = final_items(store, transcript_id, rubric())
         own = user.get("agent_account") or "" if user["role"] == "agent" else None
@@ -145,7 +149,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
             suggested_total=card.total, final_total=sum(i["final"] for i in items),
             final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),
             disputes=by_item, open_disputes=[d for d in disputes if d["status"] == "open"], labels=labels,
-            error=error, attempted=attempted, transcript=transcript, tz=tz,
+            error=error, attempted=attempted, kept=kept or {}, transcript=transcript, tz=tz,
             prev_url=card_url(prev_id, q) if prev_id else None, next_url=card_url(next_id, q) if next_id else None),
             status)
 
@@ -209,8 +213,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         paging = [("size", size)] if size != PAGE_SIZE else []
         return render(request, "queue.html", dict(
             user=user, page=found, rows=found.rows, f=filters, q=q,
-            agents=menu_values(store, "agent", filters, tz) if own is None else [own],
-            shops=menu_values(store, "shop", filters, tz), platforms=list(dict.fromkeys(["taobao", "jd", "pdd", "douyin", *menu_values(store, "platform", filters, tz)])),
+            agents=menu_values(store, "agent") if own is None else [own],
+            shops=menu_values(store, "shop"), platforms=list(dict.fromkeys(["taobao", "jd", "pdd", "douyin", *menu_values(store, "platform")])),
             items=[(i.id, i.label) for i in rubric().items],
             bands=[name for _, name in rubric().bands], latest=latest_day(store, tz) if not found.total else None,
             page_url=lambda n: "/?" + urlencode([*parse_qsl(q, keep_blank_values=True), *paging, ("page", n)]),
@@ -253,19 +257,26 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return card_page(request, user, id, QueueFilters.from_query(q, tz).query() if q else "")
 
     def refused(request: Request, user: dict, form: dict, exc: ReviewError, attempted: str) -> Response:
+        """The card again with the reason in Chinese and the supervisor's choice kept in its form."""
         status = 409 if isinstance(exc, StaleRevision) else 400
-        message = str(exc)
+        message = plain_message(str(exc), item_labels())
         if isinstance(exc, StaleRevision):
             message = "保存被拒绝：另一位主管刚刚修改了这张评分卡，你的修改没有保存。下面是当前的数值，请核对后重新提交。"
-        return card_page(request, user, form.get("transcript_id", ""), _q(form), status, message, attempted)
+        kept = {k: form.get(k, "") for k in ("item_id", "score", "reason")}
+        return card_page(request, user, form.get("transcript_id", ""), _q(form), status, message,
+                         plain_message(attempted, item_labels()), kept)
+
+    def item_labels() -> dict[str, str]:
+        return {i.id: i.label for i in rubric().items}
 
     def _q(form: dict) -> str:
         q = form.get("q", "")
         return QueueFilters.from_query(q, tz).query() if q else ""
 
-    def done(request: Request, form: dict, message: str) -> Response:
-        request.session["flash"] = message
-        return RedirectResponse(card_url(form.get("transcript_id", ""), _q(form)), status_code=303)
+    def done(request: Request, form: dict, message: str, anchor: str = "") -> Response:
+        request.session["flash"] = plain_message(message, item_labels())
+        target = card_url(form.get("transcript_id", ""), _q(form)) + (f"#item-{anchor}" if anchor else "")
+        return RedirectResponse(target, status_code=303)
 
     @app.post("/override")
     async def override(request: Request):
@@ -278,8 +289,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         except ReviewError as exc:
             return refused(request, user, form, exc, attempted)
         if change.override_id is None:
-            return done(request, form, "分数没有变化，未记录")
-        return done(request, form, f"已保存：{item} 从 {change.from_value} 改为 {change.to_value} 分")
+            return done(request, form, "分数没有变化，未记录", item)
+        return done(request, form, f"已保存：{item} 从 {change.from_value} 改为 {change.to_value} 分", item)
 
     @app.post("/scenario")
     async def scenario(request: Request):
@@ -368,6 +379,30 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     store.refresh_finals(rubric())  # chats re-graded since their overrides: the queue's band filter reads these
     app.state.store = store
     return app
+
+
+def local_text(value: str | None, tz) -> str:
+    """A stored UTC ISO time as local "YYYY-MM-DD HH:MM" in the app's zone ("" for none)."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+_ENGLISH_NOTE = re.compile(r"\s*[（(][a-z][a-z ]*[)）]\s*$")
+
+
+def plain_message(text: str, labels: dict[str, str]) -> str:
+    """A message for the supervisor: item ids replaced by their Chinese names, the English note dropped."""
+    text = _ENGLISH_NOTE.sub("", text or "")
+    for item_id in sorted(labels, key=len, reverse=True):
+        text = text.replace(item_id, labels[item_id])
+    return text
 
 
 def _revision(form: dict) -> int | None:

@@ -1,6 +1,7 @@
 """What the review pages show, computed without the web framework: the queue and the chat view."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode
@@ -177,13 +178,21 @@ def neighbours(store: Store, filters: QueueFilters, current: str, agent_account:
     return store.queue_step(query, current, forward=False), store.queue_step(query, current, forward=True)
 
 
-def menu_values(store: Store, column: str, filters: QueueFilters, tz=SHANGHAI) -> list[str]:
-    """Values for a filter menu (agent, shop, platform) among the chats of the filters' dates."""
-    return store.queue_values(column, QueueFilters(since=filters.since, until=filters.until).store_query(tz))
+MENU_SECONDS = 60.0  # filter menus may lag new agents or shops by this much
+_menus: dict[tuple[int, str], tuple[float, list[str]]] = {}
 
 
-def agents_in(store: Store, filters: QueueFilters, tz=SHANGHAI) -> list[str]:
-    return menu_values(store, "agent", filters, tz)
+def menu_values(store: Store, column: str) -> list[str]:
+    """Values for a filter menu (agent, shop, platform) over all graded chats, remembered for a minute."""
+    key = (id(store), column)
+    found = _menus.get(key)
+    if found is None or time.monotonic() - found[0] > MENU_SECONDS:
+        found = _menus[key] = (time.monotonic(), store.queue_values(column))
+    return found[1]
+
+
+def agents_in(store: Store) -> list[str]:
+    return menu_values(store, "agent")
 
 
 def latest_day(store: Store, tz=SHANGHAI) -> str | None:

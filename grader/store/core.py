@@ -23,7 +23,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_queue, review_state, runs,
+from grader.store.tables import (chat_terms, dictionaries, item_scores, meta, overrides, review_queue, review_state, runs,
                                  scorecards, set_aside, transcripts, versions)
 from grader.store import queue
 from grader.store.unit import Unit
@@ -284,10 +284,10 @@ class Store:
         with self.engine.connect() as conn:
             return queue.ids(conn, query, limit, min_certainty, unflagged)
 
-    def queue_values(self, column: str, query: "queue.QueueQuery") -> list[str]:
-        """Distinct values of a queue column (agent, shop, platform) among the query's chats."""
+    def queue_values(self, column: str) -> list[str]:
+        """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
         with self.engine.connect() as conn:
-            return queue.distinct(conn, column, query)
+            return queue.distinct(conn, column)
 
     def refresh_finals(self, rubric, transcript_ids: list[str] | None = None) -> int:
         """Write the final total and band (`final_card`) of these chats, or of every chat with an
@@ -453,6 +453,7 @@ def _save_group(conn, group: list, stamp: str) -> None:
         earlier = {tuple(r[1:]): r[0] for r in conn.execute(q)}
         conn.execute(update(scorecards).where(c.transcript_id.in_(known)).values(current=False))
         conn.execute(delete(review_queue).where(review_queue.c.transcript_id.in_(known)))
+        conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_(known)))
     again, fresh = [], []
     for row in group:
         card = row[1]
@@ -469,8 +470,12 @@ def _save_group(conn, group: list, stamp: str) -> None:
         if items:
             conn.execute(item_scores.insert(), items)
         queued += [(sid, row[3]) for (sid,), row in zip(inserted, fresh)]
-    if rows := [{**values, "scorecard_id": sid} for sid, values in queued if values]:
-        conn.execute(review_queue.insert(), rows)
+    queued = [(sid, values) for sid, values in queued if values]
+    if queued:
+        conn.execute(review_queue.insert(), [{**{k: v for k, v in values.items() if k != "terms"}, "scorecard_id": sid}
+                                             for sid, values in queued])
+        conn.execute(chat_terms.insert(), [{"transcript_id": values["transcript_id"], "terms": values["terms"]}
+                                           for _, values in queued])
 
 
 def _shift(day: str, days: int) -> str:

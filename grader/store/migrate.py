@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import Boolean, LargeBinary, String, select, text, update
+from sqlalchemy import Boolean, LargeBinary, String, delete, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from grader.scorecard.model import Scorecard
@@ -56,8 +56,8 @@ def fill_queue(store) -> int:
     before the queue table), 500 chats per transaction; final totals are refreshed by the review app."""
     from grader.store.core import CARD_FIELDS
     from grader.store.queue import queue_row
-    from grader.store.search import chat_terms
-    from grader.store.tables import review_queue
+    from grader.store.search import chat_terms as terms_of
+    from grader.store.tables import chat_terms, review_queue
 
     done = 0
     c, t = scorecards.c, transcripts.c
@@ -74,8 +74,11 @@ def fill_queue(store) -> int:
             add = []
             for r in rows:
                 transcript = store.transcript_of_row(found[r.transcript_id]) if r.transcript_id in found else None
-                terms = chat_terms(transcript) if transcript is not None else ""
+                terms = terms_of(transcript) if transcript is not None else ""
                 add.append({**queue_row(store.card_of_row(r), terms), "scorecard_id": r.id})
+            conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_([a["transcript_id"] for a in add])))
+            conn.execute(chat_terms.insert(), [{"transcript_id": a["transcript_id"], "terms": a.pop("terms")}
+                                               for a in add])
             conn.execute(review_queue.insert(), add)
             done += len(rows)
     if done:

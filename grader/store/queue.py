@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import exists, func, literal, or_, select, tuple_, update
 
 from grader.store.search import query_terms
-from grader.store.tables import disputes, overrides, review_queue, review_state
+from grader.store.tables import chat_terms, disputes, overrides, review_queue, review_state
 from grader.scorecard.model import Scorecard
 
 q_ = review_queue.c
@@ -102,7 +102,9 @@ def where(query: QueueQuery) -> list:
         found = [q_.transcript_id == text, q_.customer.like(_like(text) + "%", escape="\\")]
         words = query_terms(text)
         if words:
-            found.append(and_(*[q_.terms.like(f"%{_like(w)}%", escape="\\") for w in words]))
+            t = chat_terms.c
+            found.append(exists().where(t.transcript_id == q_.transcript_id,
+                                        *[t.terms.like(f"%{_like(w)}%", escape="\\") for w in words]))
         cond.append(or_(*found))
     return cond
 
@@ -173,11 +175,10 @@ def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
     return [r[0] for r in conn.execute(q)]
 
 
-def distinct(conn, column: str, query: QueueQuery, limit: int = 500) -> list[str]:
-    """The distinct non-empty values of a queue column among `query`'s chats (for filter menus)."""
+def distinct(conn, column: str, limit: int = 500) -> list[str]:
+    """The distinct non-empty values of a queue column over all chats (for filter menus)."""
     col = q_[column]
-    q = select(col).select_from(_from()).where(*where(query), col.is_not(None), col != "").group_by(col).order_by(
-        col).limit(limit)
+    q = select(col).where(col.is_not(None), col != "").group_by(col).order_by(col).limit(limit)
     return [r[0] for r in conn.execute(q)]
 
 

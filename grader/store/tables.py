@@ -81,10 +81,19 @@ review_queue = Table(
     Column("needs_review", Boolean), Column("flagged_items", Text),  # " id id " of items that need review
     # the queue order, all ascending: cards that need review first, more flagged items first, least certain first
     Column("rank_settled", Integer), Column("rank_flagged", Integer), Column("certainty", Float),
-    Column("terms", Text),  # " word word " of the chat (jieba, unique): searched with LIKE, the body stays packed
     Index("ix_queue_started", "started_utc"),
     Index("ix_queue_order", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
     Index("ix_queue_agent", "agent", "started_utc"),
+    sqlite_with_rowid=False,  # narrow rows clustered by chat: the indexes carry the transcript id
+)
+
+# the words of each chat for search, written with its queue row (`grader.store.search`); apart from
+# review_queue so that queue pages and counts never read them
+chat_terms = Table(
+    "chat_terms", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("terms", Text),  # " word word ": searched with LIKE, the chat's body stays packed
+    sqlite_with_rowid=False,
 )
 
 # --- supervisor review (append-only audit; the final score of an item is its latest override) ---

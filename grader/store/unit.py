@@ -35,8 +35,11 @@ class Unit:
     def current_card(self, transcript_id: str) -> tuple[int, Scorecard] | None:
         """(scorecard row id, Scorecard) of the chat's current scorecard, or None."""
         from grader.store.core import CARD_FIELDS
-        row = self.conn.execute(select(*CARD_FIELDS).where(
-            scorecards.c.transcript_id == transcript_id, scorecards.c.current.is_(True))).first()
+        # by transcript id alone, `current` checked here: with `current = 1` in the query SQLite walks
+        # the (current, day) index, every current card, instead of the chat's few rows
+        rows = self.conn.execute(select(*CARD_FIELDS, scorecards.c.current).where(
+            scorecards.c.transcript_id == transcript_id)).all()
+        row = next((r for r in rows if r.current), None)
         return (row.id, self.store.card_of_row(row)) if row else None
 
     def transcript(self, transcript_id: str) -> Transcript | None:
