@@ -102,14 +102,29 @@ def dict_id(zdict: bytes) -> str:
     return hashlib.sha256(zdict).hexdigest()[:16]
 
 
+_primed: dict[bytes, object] = {}  # dictionary -> a compressor that has taken it in, to copy
+
+
 def pack(doc: bytes, zdict: bytes | None) -> bytes:
-    # level 6: level 9 packs chats ~1 % smaller and takes ~60 % longer
-    c = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict) if zdict else zlib.compressobj(6)
+    """Deflate `doc` (level 6: level 9 packs ~1 % smaller and takes ~60 % longer) with preset `zdict`.
+
+    Taking in a 32 KB dictionary costs about as much as compressing a card, so a compressor primed
+    with it is kept and copied for each document."""
+    if not zdict:
+        return zlib.compress(doc, 6)
+    primed = _primed.get(zdict)
+    if primed is None:
+        if len(_primed) > 16:
+            _primed.clear()
+        primed = _primed[zdict] = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    c = primed.copy()
     return c.compress(doc) + c.flush()
 
 
 def unpack(blob: bytes, zdict: bytes | None) -> bytes:
-    d = zlib.decompressobj(15, zdict) if zdict else zlib.decompressobj(15)
+    if not zdict:
+        return zlib.decompress(bytes(blob))
+    d = zlib.decompressobj(15, zdict)
     return d.decompress(bytes(blob)) + d.flush()
 
 

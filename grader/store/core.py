@@ -181,7 +181,7 @@ class Store:
         stamp = now_iso()
         if add := [dict(id=i, kind=k, versions_key=v, data=d, created_at=stamp)
                    for i, (k, v, d) in found.items() if i not in have]:
-            conn.execute(dictionaries.insert(), add)
+            insert_missing(conn, dictionaries, add)
         self._zdicts.update({i: d for i, (_, _, d) in found.items()})
 
     def _write(self, conn, rows: list[ChatRows]) -> None:
@@ -190,7 +190,7 @@ class Store:
         if keys:
             have = {r[0] for r in conn.execute(select(versions.c.key).where(versions.c.key.in_(list(keys))))}
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
-                conn.execute(versions.insert(), add)
+                insert_missing(conn, versions, add)
         stamp = now_iso()
         for group in _without_repeats([(r.transcript, r.card, r.items) for r in rows]):
             _save_group(conn, group, stamp)
@@ -325,6 +325,18 @@ class Store:
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def insert_missing(conn, table: Table, rows: list[dict]) -> None:
+    """Insert rows whose primary key may meanwhile have been inserted by another process (then kept)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        conn.execute(table.insert(), rows)
+        return
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 def _without_repeats(rows: list) -> list[list]:
