@@ -116,8 +116,7 @@ class Run:
         graded = [e for e in batch.entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
         unchanged = [e for e in batch.entries if isinstance(e, str)]
-        cached = self.store.current_scorecards(unchanged)
-        views = self.store.current_views(unchanged)
+        cached = self.store.current_with_views(unchanged)
         rows, aside = [], []
         for e in batch.entries:
             if isinstance(e, SetAside):
@@ -127,8 +126,8 @@ class Run:
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e in cached:
-                card = cached[e]
-                rows.append((views[e], csv_row(card, self.grader.rubric)))
+                card, view = cached[e]
+                rows.append((view, csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read

@@ -199,6 +199,18 @@ class Store:
         """The scorecards.jsonl line of the current scorecard of each of these chats."""
         return {r.transcript_id: self.view_of_row(r) for r in self._current_rows(transcript_ids, *_BODY)}
 
+    def current_with_views(self, transcript_ids: list[str]) -> dict[str, tuple[Scorecard, str]]:
+        """(Scorecard without findings, scorecards.jsonl line) of the current card of each chat, one read."""
+        out = {}
+        for r in self._current_rows(transcript_ids, *_BODY):
+            if r.body is None:
+                out[r.transcript_id] = (self.card_of_row(r), self.view_of_row(r))
+                continue
+            raw = unpack(r.body, self._zdict(r.dict_id))
+            card = card_from_parts(r._mapping, json.loads(raw), self._versions_of(r.versions_key), None)
+            out[r.transcript_id] = (card, view_from_parts(r._mapping, raw))
+        return out
+
     def current_scorecards(self, transcript_ids: list[str], findings: bool = False) -> dict[str, Scorecard]:
         """The current Scorecard of each of these chats (found); with `findings`, its findings too."""
         return {r.transcript_id: self.card_of_row(r, findings) for r in self._current_rows(transcript_ids, *_BODY)}
