@@ -98,6 +98,11 @@ def train(docs: list[bytes]) -> bytes:
     return b"".join(docs[:TRAIN_DOCS])[-ZDICT_BYTES:]
 
 
+def _richer(docs: list[bytes], zdict: bytes) -> bool:
+    """Whether `docs` would train a dictionary at least twice as long as `zdict` (not yet full)."""
+    return len(zdict) < ZDICT_BYTES and sum(len(d) for d in docs[:TRAIN_DOCS]) >= 2 * max(len(zdict), 1)
+
+
 def dict_id(zdict: bytes) -> str:
     return hashlib.sha256(zdict).hexdigest()[:16]
 
@@ -144,14 +149,15 @@ class Packer:
 
     def dictionary(self, kind: str, vkey: str, docs: list[bytes]) -> tuple[str, bytes]:
         key = (kind, vkey)
-        if key not in self.mine:
-            found = self.known(kind, vkey) if self.known else None
-            if found is None:
-                zdict = train(docs)
-                found = (dict_id(zdict), zdict)
-                self.trained[found[0]] = (kind, vkey, zdict)
-            self.mine[key] = found
-        return self.mine[key]
+        found = self.mine.get(key)
+        if found is None and self.known:
+            found = self.known(kind, vkey)
+        if found is None or _richer(docs, found[1]):  # none yet, or one trained on a few chats only
+            zdict = train(docs)
+            found = (dict_id(zdict), zdict)
+            self.trained[found[0]] = (kind, vkey, zdict)
+        self.mine[key] = found
+        return found
 
     def trained_for(self, ids) -> dict[str, tuple[str, str, bytes]]:
         """Of these dictionary ids, those this process trained: id -> (kind, vkey, bytes)."""

@@ -75,7 +75,7 @@ class Store:
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:
         q = select(dictionaries.c.id, dictionaries.c.data).where(
             dictionaries.c.kind == kind, dictionaries.c.versions_key == vkey).order_by(
-            dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
+            func.length(dictionaries.c.data).desc(), dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         if row is None:
