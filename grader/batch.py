@@ -129,8 +129,7 @@ class Run:
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
         unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
-        cached = self.store.current_scorecards(unchanged)
-        views = self.store.current_views(unchanged)
+        cached = self.store.current_with_views(unchanged)
         rows, aside = [], []
         for e in entries:
             if isinstance(e, SetAside):
@@ -140,8 +139,8 @@ class Run:
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
-                card = cached[e.transcript_id]
-                rows.append((views[e.transcript_id], csv_row(card, self.grader.rubric)))
+                card, view = cached[e.transcript_id]
+                rows.append((view, csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
