@@ -33,8 +33,9 @@ hold one too): the shop is the name before the colon of the shop's sub-accounts 
 recognised by the shop already seen in the file, auto-replies 【自动回复】, accounts named in
 transfer notices, several sub-accounts sharing it, and — all else equal — by not being the one who
 opened the chat. Its sub-accounts, the bare shop name and transferred-to accounts are agents;
-`系统消息` is the system; the one other speaker is the buyer. A chat where this stays ambiguous,
-or with two buyers, is set aside with the reason.
+`系统消息` is the system; everyone else is a buyer. Buyers one after another without a separator
+are chats of their own; a chat where the shop stays ambiguous, or where two buyers' messages
+interleave (an agent account not recognised), is set aside with the reason.
 
 The transcript id is stable: "qn-" + a hash of shop, buyer and first message time.
 """
@@ -279,11 +280,12 @@ def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[
     session: list[_Item] = []
     waiting = False  # a customer message not yet answered by a person
     last = None
+    buyer = None
     for it in items:
         returning = it.notice_kind is None and it.nick not in agents and it.nick not in SYSTEM_NICKS
-        if returning and last is not None:  # a chat starts when the buyer writes again, never at the shop's follow-up
+        if returning and last is not None:  # a chat starts when a buyer writes, never at the shop's follow-up
             idle = it.time - last
-            if idle > MAX_GAP or (idle > gap and not waiting):
+            if (buyer is not None and it.nick != buyer) or idle > MAX_GAP or (idle > gap and not waiting):
                 opening = len(session)
                 while opening and session[opening - 1].notice_kind in _OPENING_KINDS:
                     opening -= 1
@@ -295,6 +297,8 @@ def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[
                     session = moved
                     waiting = False
         session.append(it)
+        if returning:
+            buyer = it.nick
         if it.notice_kind is None:
             last = it.time
             if it.nick in agents:
@@ -400,9 +404,17 @@ def _roles(items: list[_Item], shops: list[str], buyer: str | None = None
     if shop:
         agents.add(shop)
     buyers = [n for n in speakers if n not in agents]
+    if len(buyers) > 1 and not any(n in agents for n in speakers):
+        return (f"会话里有 {len(buyers)} 个发送人（{'、'.join(buyers[:3])}），认不出哪一个是店铺客服 "
+                "(roles unclear)")
     if len(buyers) > 1:
-        return (f"会话里有 {len(buyers)} 个不是本店账号的发送人（{'、'.join(buyers[:3])}），"
-                "分不清谁是买家 (roles unclear)")
+        # Several buyers one after another (records of several chats without separators) are
+        # several chats; buyers whose messages interleave mean a shop account was not recognised.
+        order = [it.nick for it in said if it.nick in buyers]
+        runs = [n for i, n in enumerate(order) if i == 0 or order[i - 1] != n]
+        if len(runs) != len(set(runs)):
+            return (f"会话里有 {len(buyers)} 个不是本店账号的发送人（{'、'.join(buyers[:3])}）交替发言，"
+                    "分不清谁是买家、谁是客服 (roles unclear)")
     return shop, agents
 
 

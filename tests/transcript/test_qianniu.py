@@ -259,8 +259,13 @@ def test_roles_come_from_who_speaks(tmp_path, text, roles):
 @pytest.mark.parametrize("text", [
     pytest.param("暖宝生活馆:阿静 2023-01-05 09:03:02\n在吗\n清风小店:小王 2023-01-05 09:03:09\n在的\n"
                  "暖宝生活馆:小李 2023-01-05 09:04:02\n好\n", id="two-shops-signals-tie"),
-    pytest.param("tb1 2023-01-05 09:03:02\n在吗\ntb2 2023-01-05 09:03:09\n我也问\n店:小美 2023-01-05 09:04:02\n在的\n",
-                 id="two-buyers-in-one-chat"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\ntb1 2023-01-05 09:04:02\n"
+                 "有货吗\n客服小美 2023-01-05 09:04:09\n有\n", id="unrecognised-agent-interleaves-with-the-buyer"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\n",
+                 id="no-shop-account-recognised"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\n"
+                 "店:小王 2023-01-05 09:03:30\n我来\ntb1 2023-01-05 09:04:00\n好\n",
+                 id="unrecognised-agent-beside-a-sub-account"),
 ])
 def test_unclear_roles_are_set_aside(tmp_path, text):
     [aside] = read_text(tmp_path, text)
@@ -344,3 +349,11 @@ def test_a_promise_before_the_buyer_returns_is_undecided_not_broken(tmp_path):
 def test_headers_with_a_time_but_no_date_are_set_aside_with_the_reason(tmp_path):
     [aside] = read_text(tmp_path, "tb1 10:00:09\n在吗\n店:小美 10:00:12\n在的\n")
     assert isinstance(aside, SetAside) and "no date in headers" in aside.reason
+
+
+def test_buyers_one_after_another_without_a_separator_are_chats_of_their_own(tmp_path):
+    text = ("当前用户来自 手机淘宝\ntb1 2023-01-05 09:03:02\n在吗\n店:小美 2023-01-05 09:03:09\n在的\n"
+            "当前用户来自 手机淘宝\ntb2 2023-01-05 09:05:00\n有货吗\n店:小美 2023-01-05 09:05:07\n有\n")
+    first, second = read_text(tmp_path, text)
+    assert (first.customer, second.customer) == ("tb1", "tb2")
+    assert [m.kind for m in second.messages] == ["notice", "text", "text"]
