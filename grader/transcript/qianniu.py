@@ -260,12 +260,16 @@ def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator
             it.time = next_time
         next_time = it.time
 
-    for number, session in enumerate(_sessions(items, agents, gap)):
-        transcript = _transcript(session, shop, agents, file)
+    chats = [_transcript(session, shop, agents, file) for session in _sessions(items, agents, gap)]
+    for number, transcript in enumerate(chats):
         if chat.preamble and number == 0:
             transcript.notes.append(
                 f"会话开头有 {len(chat.preamble)} 行不属于任何消息的文字（第 {chat.preamble[0][0]} 行起），未计入")
-        yield transcript.normalize()
+        transcript.normalize()
+        following = chats[number + 1] if number + 1 < len(chats) else None
+        if following is not None and following.customer == transcript.customer:
+            transcript.next_chat_at = min(m.time for m in following.messages)
+        yield transcript
 
 
 # Notices that open a chat ("当前用户来自…", "顾客正在浏览…", the card they bring): before a

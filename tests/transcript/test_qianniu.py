@@ -332,18 +332,23 @@ def test_splitting_never_makes_a_kept_promise_look_broken(tmp_path):
     assert item.value == 1 and item.score == item.max
 
 
-def test_a_promise_before_the_buyer_returns_is_undecided_not_broken(tmp_path):
+@pytest.mark.parametrize("returns, value", [
+    pytest.param("2026-11-21 15:00:00", 0, id="buyer-returns-after-the-deadline-broken"),
+    pytest.param("2026-11-21 09:00:00", None, id="buyer-returns-before-the-deadline-undecided"),
+])
+def test_a_promise_is_judged_up_to_the_buyers_next_chat(tmp_path, returns, value):
     from grader import grade
     text = ("tb1 2026-11-20 21:00:00\n杯子漏水了\n"
             "店:阿静 2026-11-20 21:00:20\n抱歉亲，明天上午给您回复处理结果\n"
             "tb1 2026-11-20 21:01:00\n好\n"
             "店:阿静 2026-11-20 21:01:30\n好的亲，请您保持电话畅通\n"
-            "tb1 2026-11-21 15:00:00\n怎么还没人联系我\n"
+            f"tb1 {returns}\n怎么还没人联系我\n"
             "店:阿静 2026-11-21 15:00:30\n抱歉，马上处理\n")
     first, second = read_text(tmp_path, text)
     assert second.messages[0].text == "怎么还没人联系我"
+    assert first.next_chat_at == second.messages[0].time and second.next_chat_at is None
     [item] = [i for i in grade(first, "aftersale").items if i.id == "aftersale.promised_contact"]
-    assert item.needs_review and item.value is None  # the chat ends before the deadline: undecided
+    assert item.value == value and (item.needs_review is (value is None))
 
 
 def test_headers_with_a_time_but_no_date_are_set_aside_with_the_reason(tmp_path):
