@@ -19,7 +19,6 @@ from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_
 from grader.engines.work import Batch, Graded, Job, Unchanged, collision, use_store
 from grader.errors import GraderError
 from grader.scorecard.export import ScorecardFiles, csv_row
-from grader.scorecard.model import Scorecard
 from grader.settings import GradeSettings
 from grader.store import Store, versions_key
 from grader.transcript.reader import SetAside
@@ -97,7 +96,7 @@ class Run:
     def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric) if self.out_dir else None
+        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions) if self.out_dir else None
         status = "failed"
         try:
             with tqdm(disable=not self.progress, unit=" 会话", desc="评分") as bar:
@@ -130,7 +129,8 @@ class Run:
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
         unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
-        cached = self.store.current_json(unchanged)
+        cached = self.store.current_scorecards(unchanged)
+        views = self.store.current_views(unchanged)
         rows, aside = [], []
         for e in entries:
             if isinstance(e, SetAside):
@@ -140,9 +140,8 @@ class Run:
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
-                e = e.transcript_id
-                card = Scorecard.model_validate_json(cached[e])
-                rows.append((cached[e], csv_row(card, self.grader.rubric)))
+                card = cached[e.transcript_id]
+                rows.append((views[e.transcript_id], csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read

@@ -58,12 +58,16 @@ def test_a_day_holds_the_chats_that_began_on_it(store, exports, tmp_path):
 
 
 def test_rerun_skips_what_is_graded_and_creates_no_duplicates(store, exports, tmp_path):
-    _run(store, exports, day="2026-11-22")
+    _run(store, exports, tmp_path / "out1", day="2026-11-22")
     again = _run(store, exports, tmp_path / "out2", day="2026-11-22")
     assert again.graded == 0 and again.unchanged == 2 and again.reconciles
     assert store.count(scorecards) == 2
-    # the second run's files still list the day's scorecards, taken from the database
-    assert len((tmp_path / "out2" / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    # the second run's files list the day's scorecards, taken from the database: the same lines
+    first, second = ((tmp_path / d / "scorecards.jsonl").read_text(encoding="utf-8") for d in ("out1", "out2"))
+    assert first == second and len(second.splitlines()) == 2
+    key = json.loads(second.splitlines()[0])["versions_key"]
+    versions = json.loads((tmp_path / "out2" / "scorecards.versions.json").read_text(encoding="utf-8"))
+    assert set(versions) == {key} and "lexicons" in versions[key]
 
 
 def test_changed_lexicon_version_regrades_and_keeps_history(store, exports, tmp_path):

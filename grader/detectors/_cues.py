@@ -3,6 +3,7 @@
 * `clause`: the clause around a match (punctuation-delimited), with its closing mark;
 * `is_question`: whether a clause asks something (question mark or question particle);
 * `order_index`: where the first order was placed in the chat (system order notice or words);
+* `case_question`: an agent question about the customer's case (after-sale clarifying);
 * `situation_question`: an agent question about the customer's own situation, preference or use.
 
 Vocabulary lives in lexicons; what stays here is structure: clause ends, question particles, digits.
@@ -71,6 +72,20 @@ CLAUSES = re.compile(r"[^，,。.!！?？；;~～\n\s]+[?？]?")
 # A plain 呢 is not enough: agents close statements with 的呢/哦呢 ("暂时是未更新的呢").
 ASKS = re.compile(r"[?？]$|[吗么嘛]$|多大|几|多少|哪|什么|啥|还是(?!很|挺|比较|会|要|需要|可以|不|没|有点|得|建议|推荐)[^，。]*(?:呢|[?？])$")
 SITUATION_TERM = Term(raw="（问句：顾客的情况、喜好或用途）", regex=ASKS, line=0, tag="situation")
+
+
+CASE_QUESTION_TERM = Term(raw="（客服问句）", regex=ASKS, line=0, tag="question")
+
+
+def case_question(text: str, not_asks: Lexicon) -> Match | None:
+    """The first clause of `text` that asks the customer about their case (a question by `ASKS`:
+    "是这个订单吗", "您是什么支付方式呢") holding no term of `not_asks` (``not_clarify.txt``: generic
+    offers and closings, contact details, permission asks), or None."""
+    for c in CLAUSES.finditer(text):
+        clause_ = c.group(0)
+        if ASKS.search(clause_) and not_asks.search(clause_) is None:
+            return Match(CASE_QUESTION_TERM, c.start(), c.end(), clause_)
+    return None
 
 
 def situation_question(text: str, lexicon: Lexicon, said: set[str] = frozenset()) -> Match | None:

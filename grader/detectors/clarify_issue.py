@@ -12,14 +12,12 @@ unless the clause holds a term of ``lexicons/not_clarify.txt``: generic offers a
 """
 from __future__ import annotations
 
-from grader.detectors._cues import ASKS, CLAUSES, clause_text, is_question
+from grader.detectors._cues import case_question, clause_text, is_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
-from grader.detectors.lexicon import Match, Term
 
 ITEM = "aftersale.clarify_issue"
-QUESTION_TERM = Term(raw="（客服问句）", regex=ASKS, line=0, tag="question")
 WHAT = {"order": "订单信息", "photo": "照片/视频", "detail": "问题细节"}
 
 
@@ -38,7 +36,7 @@ class ClarifyIssueDetector(Detector):
             if msg.index in done:
                 continue
             text = clause_text(msg.text, match.start, match.end)
-            if match.excluded_by or self._not_an_ask(text):
+            if match.excluded_by or self.lex["not_clarify"].search(text):
                 findings.append(self.finding(ITEM, "excluded", f"“{text}”是开场客套、要联系方式或否定，不算了解问题",
                                              msg, match, lex, positive=False))
             elif self.lex["request"].search(text) or is_question(text):
@@ -47,20 +45,10 @@ class ClarifyIssueDetector(Detector):
                 findings.append(self.finding(ITEM, "ask", f"客服了解售后问题，询问{what}：“{text}”",
                                              msg, match, lex, topic=match.term.tag))
         for msg in chat.human_agent_words:
-            if msg.index in done:
-                continue
-            for c in CLAUSES.finditer(msg.text):
-                text = c.group(0)
-                if ASKS.search(text) and not self._not_an_ask(text):
-                    done.add(msg.index)
-                    span = Match(QUESTION_TERM, c.start(), c.end(), text)
-                    findings.append(self.finding(ITEM, "ask", f"客服问清顾客的问题：“{text}”", msg, span,
-                                                 topic="question"))
-                    break
+            if msg.index not in done and (q := case_question(msg.text, self.lex["not_clarify"])):
+                done.add(msg.index)
+                findings.append(self.finding(ITEM, "ask", f"客服问清顾客的问题：“{q.text}”", msg, q, topic="question"))
         counted = sorted((f for f in findings if f.positive), key=lambda f: f.evidence[0].message_index)
         reason = counted[0].reason if counted else "客服没有主动了解售后问题（订单号、照片、具体情况）"
         return [Measurement(item=ITEM, value=len(counted), confidence=0.8 if counted else 0.7, reason=reason,
                             findings=findings)]
-
-    def _not_an_ask(self, clause: str) -> bool:
-        return self.lex["not_clarify"].search(clause) is not None

@@ -16,7 +16,8 @@ is matched here again on the chat; no other detector's result is read):
   (``follow_up`` tag=nudge), delivery / usage notes (``delivery_notes``), a time promise
   (``promise``), soothing (``soothe``);
 * cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
-  "好的帮您申请"), asking for the order number or photos (``clarify``), a finished resolution
+  "好的帮您申请"), asking for the order number or photos (``clarify``) or any question about the
+  case (`_cues.case_question`), a finished resolution
   (``resolution`` tag=done).
 
 Rule:
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 import re
 
-from grader.detectors._cues import clause_text, is_question, situation_question
+from grader.detectors._cues import case_question, clause_text, is_question, situation_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -59,7 +60,8 @@ class ServiceAttitudeDetector(Detector):
     version = "3"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
-                "delivery_notes", "promise", "soothe", "clarify", "resolution", "situation", "attitude_context")
+                "delivery_notes", "promise", "soothe", "clarify", "not_clarify", "resolution", "situation",
+                "attitude_context")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = chat.human_agent_words
@@ -135,8 +137,13 @@ class ServiceAttitudeDetector(Detector):
         for name, kind in (("delivery_notes", "notes"), ("promise", "promise"), ("soothe", "soothe")):
             for msg, match in chat.find(self.lex[name], humans)[:1]:
                 add(kind, msg, match, self.lex[name], SUPPORT[kind])
-        for msg, match in chat.find(self.lex["clarify"], humans)[:1]:
+        clarified = chat.find(self.lex["clarify"], humans)[:1]
+        for msg, match in clarified:
             add("cooperate", msg, match, self.lex["clarify"], "客服按流程了解问题")
+        for msg in [] if clarified else humans:  # or any question about the case (是这个订单吗)
+            if (q := case_question(msg.text, self.lex["not_clarify"])) is not None:
+                add("cooperate", msg, q, None, "客服问清顾客的问题")
+                break
         for msg, match in chat.find(self.lex["resolution"], humans):
             if match.term.tag == "done":
                 add("cooperate", msg, match, self.lex["resolution"], "客服办好了顾客的事")

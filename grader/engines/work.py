@@ -10,7 +10,6 @@ the database connection used to look up what is already graded (`_store`).
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
@@ -24,7 +23,7 @@ from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
 from grader.settings import GradeSettings
-from grader.store import Store, content_hash, scorecard_rows, versions_key
+from grader.store import ChatRows, Store, chat_rows, content_hash, versions_key
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
 from grader.transcript.screen import fit_to_grade
@@ -61,8 +60,8 @@ class Graded:
     content_hash: str
     source_file: str | None
     source_line: int | None
-    rows: tuple[dict, dict, list[dict]]  # for Store.save_rows
-    json: str  # the scorecard JSON, for the database and scorecards.jsonl
+    rows: ChatRows  # for Store.save_rows
+    json: str  # the scorecard's line of scorecards.jsonl (its supervisor view)
     csv: list  # the scorecards.csv row
     total: int
     flagged: list[str]  # labels of items needing review
@@ -141,6 +140,7 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
     batch.seconds["read"] += time.perf_counter() - start  # lookups count as reading
     detect_before = grader.detect_seconds
     start = time.perf_counter()
+    graded = []
     for t in pending:
         if isinstance(t, SetAside):
             batch.entries.append(t)
@@ -149,34 +149,30 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
         elif (t.id, hashes[id(t)], job.vkey) in done:
             batch.entries.append(Unchanged(t.id, owner_of(t), hashes[id(t)], t.source_file, t.source_line))
         else:
-            batch.entries.append(_grade_one(grader, t, scenarios.get(t.id), hashes[id(t)]))
+            entry = _grade_one(grader, t, scenarios.get(t.id))
+            batch.entries.append(entry)
+            if not isinstance(entry, SetAside):
+                graded.append((len(batch.entries) - 1, t, entry))
+    rows = chat_rows([(t, card) for _, t, card in graded], store.packer, grader.tz,
+                     [hashes[id(t)] for _, t, _ in graded])
+    for (pos, t, card), row in zip(graded, rows):
+        batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],
+                                    source_file=t.source_file, source_line=t.source_line, rows=row, json=row.view,
+                                    csv=csv_row(card, grader.rubric), total=card.total,
+                                    flagged=[i.label for i in card.items if i.needs_review])
     detect = grader.detect_seconds - detect_before
     batch.seconds["detect"] += detect
     batch.seconds["score"] += time.perf_counter() - start - detect
     return batch
 
 
-def job_vkey(grader: Grader) -> str:
-    """The versions key of the grader's scorecards (computed once per grader)."""
-    key = getattr(grader, "_vkey", None)
-    if key is None:
-        key = grader._vkey = versions_key(grader.versions)
-    return key
-
-
-def _grade_one(grader: Grader, t: Transcript, scenario: str | None, chash: str) -> Graded | SetAside:
-    """A chat that makes a detector fail is set aside; the rest of the batch goes on."""
+def _grade_one(grader: Grader, t: Transcript, scenario: str | None):
+    """The scorecard; a chat that makes a detector fail is set aside and the rest of the batch goes on."""
     try:
-        card = grader.grade(t, scenario)
+        return grader.grade(t, scenario)
     except Exception as exc:  # a bug on one chat must not stop the batch
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
-    rows = scorecard_rows(t, card, chash, job_vkey(grader), grader.tz)
-    return Graded(transcript_id=t.id, owner=owner_of(t), content_hash=chash,
-                  source_file=t.source_file, source_line=t.source_line, rows=rows, json=rows[1]["json"],
-                  csv=csv_row(card, grader.rubric),
-                  total=card.total, flagged=[i.label for i in card.items if i.needs_review])
-
 
 
 def session_gap(options: dict) -> timedelta | None:
@@ -204,8 +200,5 @@ def _stored_owners(store: Store, chats: list[Transcript], hashes: dict, done: se
     updated export, or another shop's chat with the same id)."""
     stored = {key[0]: key[1] for key in done}
     changed = [t.id for t in chats if t.id in stored and stored[t.id] != hashes[id(t)]]
-    owners = {}
-    for tid, js in store.current_json(changed).items():
-        card = json.loads(js)
-        owners[tid] = (card.get("platform") or "unknown", card.get("shop") or "")
-    return owners
+    return {tid: (card.platform or "unknown", card.shop or "")
+            for tid, card in store.current_scorecards(changed).items()}

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import IO
 
 from grader.rubric import Rubric
-from grader.scorecard.model import Scorecard
+from grader.scorecard.model import Scorecard, Versions, versions_key
+from grader.scorecard.view import card_view, view_json
 
 METRIC_LABELS = {
     "first_response_seconds": "首次响应(秒)",
@@ -18,7 +19,8 @@ METRIC_LABELS = {
     "unanswered_turns": "未回复轮次",
     "polite_coverage": "礼貌用语覆盖率",
 }
-HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目"]
+HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目",
+               "不适用项目"]
 
 
 def csv_header(rubric: Rubric) -> list[str]:
@@ -30,14 +32,16 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
     flagged = "、".join(i.label for i in card.items if i.needs_review)
     row = [card.transcript_id, card.platform, card.shop or "", card.agent or "", card.customer or "",
            card.started_at.isoformat(sep=" ") if card.started_at else "", card.scenario_label, card.total,
-           card.band, "是" if card.needs_review else "否", flagged]
+           card.band, "是" if card.needs_review else "否", flagged,
+           "、".join(i.label for i in card.items if i.not_applicable)]
     row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
     row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
     return row
 
 
 class ScorecardFiles:
-    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes.
+    """Writes DIR/scorecards.jsonl (supervisor views, `grader.scorecard.view`), DIR/scorecards.csv,
+    DIR/set_aside.jsonl and DIR/scorecards.versions.json (versions key -> versions) as a run goes.
 
     The files are written under temporary names (`.part`) and put in place only by
     `close(commit=True)`: a run that fails half-way (a full disk, an interrupt) leaves the previous
@@ -45,10 +49,13 @@ class ScorecardFiles:
 
     NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric):
+    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None):
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
+        self.versions: dict[str, dict] = {}
+        if versions is not None:
+            self.versions[versions_key(versions)] = versions.model_dump()
         self._parts = [self.dir / f".{name}.part" for name in self.NAMES]
         self._jsonl: IO = open(self._parts[0], "w", encoding="utf-8")
         self._csv_file: IO = open(self._parts[1], "w", encoding="utf-8-sig", newline="")
@@ -58,7 +65,12 @@ class ScorecardFiles:
         self._closed = False
 
     def write(self, cards: list[Scorecard]) -> None:
-        self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
+        rows = []
+        for card in cards:
+            key = versions_key(card.versions)
+            self.versions.setdefault(key, card.versions.model_dump())
+            rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric)))
+        self.write_serialized(rows)
 
     def write_serialized(self, rows: list[tuple[str, list]]) -> None:
         """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
@@ -96,6 +108,10 @@ class ScorecardFiles:
                 part.unlink(missing_ok=True)
         if error is not None:
             raise error
+        if commit:
+            versions_file = self.dir / ".scorecards.versions.json.part"
+            versions_file.write_text(json.dumps(self.versions, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(versions_file, self.dir / "scorecards.versions.json")
 
     def __enter__(self):
         return self

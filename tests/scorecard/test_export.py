@@ -20,6 +20,7 @@ def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     assert cells["告诉客户店铺活动(5)"] == ""  # a pre-sale item on an after-sale chat
     assert cells["安抚客户情绪(5)"] == str(card.item("aftersale.soothe").score)
     assert cells["首次响应(秒)"] == "5.0"
+    assert cells["不适用项目"] == "在承诺时间内主动联系客户解决问题"  # no timed promise was made
 
 
 def test_a_run_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, monkeypatch):
@@ -42,7 +43,7 @@ def test_a_run_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, mon
     store = Store(str(tmp_path / "g.db"))
     Run(store, GradeSettings(), DayRange(), out, progress=False).execute([chats])
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert sorted(before) == ["scorecards.csv", "scorecards.jsonl", "set_aside.jsonl"]
+    assert sorted(before) == ["scorecards.csv", "scorecards.jsonl", "scorecards.versions.json", "set_aside.jsonl"]
 
     real = ScorecardFiles.write_serialized
     calls = {"n": 0}
