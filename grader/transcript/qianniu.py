@@ -12,7 +12,8 @@
 
 Headers: `昵称 YYYY-M-D H:MM[:SS]` (leading zeros optional, the space before the date optional,
 - / . or 年月日 between date parts), `昵称(YYYY-MM-DD HH:MM:SS):` with round brackets, and the
-two-line form; the forms may be mixed in one file. A time without seconds is minute-precise
+two-line form; these may be mixed in one file. A file whose first header puts the time first
+(`YYYY-MM-DD HH:MM:SS 昵称`, as QQ-style copy tools write) is read with time-first headers only. A time without seconds is minute-precise
 (`Transcript.time_resolution` 60). Status lines (已读/未读/发送中) are dropped.
 
 Notices: a line matching a pattern of qianniu_notices.txt becomes a system message of that kind,
@@ -56,6 +57,7 @@ _STAMP = (r"(?P<y>20\d\d)\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2
 HEADER = re.compile(rf"^(?P<nick>\S.*?)\s*{_STAMP}\s*$")
 HEADER_BRACKETED = re.compile(rf"^(?P<nick>\S.*?)\s*[(（]\s*{_STAMP}\s*[)）]\s*[:：]?\s*$")
 BARE_TIME = re.compile(rf"^\s*{_STAMP}\s*$")
+TIME_FIRST = re.compile(rf"^\s*{_STAMP}\s+(?P<nick>\S.*?)\s*$")  # QQ-style copies: time, then nickname
 SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|—{3,}).*$")
 STATUS = re.compile(r"^\s*[\[【(（]?(?:已读|未读|发送中|发送失败|对方已读)[\]】)）]?\s*$")
 SYSTEM_NICKS = {"系统消息", "系统", "system", "系统通知"}
@@ -83,10 +85,21 @@ def could_be_nick(line: str) -> bool:
         and not is_header(text) and match_notice(text) is None and not STATUS.match(text)
 
 
+def _time_first(line: str) -> re.Match | None:
+    """A time-first header "2023-01-05 09:03:02 昵称" (the rest must read as a nickname)."""
+    m = TIME_FIRST.match(line)
+    return m if m and could_be_nick(m["nick"]) else None
+
+
 def looks_like_qianniu(nonblank: list[str]) -> bool:
-    """Whether these first non-blank lines of a file hold a header of either form."""
+    """Whether these first non-blank lines of a file hold a header of any form (time-first
+    headers count from the second one on: one line starting with a time proves little)."""
+    time_first = 0
     for i, line in enumerate(nonblank):
         if is_header(line) or (i and BARE_TIME.match(line) and could_be_nick(nonblank[i - 1])):
+            return True
+        time_first += _time_first(line) is not None
+        if time_first >= 2:
             return True
     return False
 
@@ -138,13 +151,18 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
     gap = session_gap or SESSION_GAP
     chat: _Chat | None = None
     shops: list[str] = []  # the shop seen so far in this file, for chats where only the buyer speaks
+    time_first: bool | None = None  # the file's header order, set by its first header
     for number, line in lines:
         if chat is None:
             chat = _Chat(number)
         if UNDECODABLE in line:
             chat.fail(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
             continue
-        m = _header(line)
+        m = _header(line) if time_first is not True else None
+        if m is not None:
+            time_first = False
+        elif time_first is not False and (m := _time_first(line)) is not None:
+            time_first = True
         nick = m["nick"].strip() if m else None
         if m is None:
             m = BARE_TIME.match(line)

@@ -204,6 +204,10 @@ FOUR = [("customer", "在吗，这款保温杯有500ml的吗"), ("agent", "您�
                  "暖宝生活馆:阿静 2023年1月5日 09:03:09\n您好亲，有的呢\n"
                  "tb5832016477 2023/1/5 9:04:10\n能保温多久\n"
                  "暖宝生活馆:阿静 2023.01.05 09:04:20\n亲，6小时保温在60度以上哦\n", id="chinese-and-dotted-dates"),
+    pytest.param("2023-01-05 09:03:02 tb5832016477\n在吗，这款保温杯有500ml的吗\n"
+                 "2023-01-05 09:03:09 暖宝生活馆:阿静\n您好亲，有的呢\n"
+                 "2023-01-05 09:04:10 tb5832016477\n能保温多久\n"
+                 "2023-01-05 09:04:20 暖宝生活馆:阿静\n亲，6小时保温在60度以上哦\n", id="time-first-headers"),
     pytest.param("\r\n".join("tb5832016477\n2023-01-05 09:03:02\n在吗，这款保温杯有500ml的吗\n"
                              "暖宝生活馆:阿静\n2023-01-05 09:03:09\n您好亲，有的呢\n"
                              "tb5832016477\n2023-01-05 09:04:10\n能保温多久\n"
@@ -362,3 +366,16 @@ def test_buyers_one_after_another_without_a_separator_are_chats_of_their_own(tmp
     first, second = read_text(tmp_path, text)
     assert (first.customer, second.customer) == ("tb1", "tb2")
     assert [m.kind for m in second.messages] == ["notice", "text", "text"]
+
+
+@pytest.mark.parametrize("text, texts", [
+    pytest.param("tb1 2023-01-05 09:03:02\n什么时候发货\n店:小美 2023-01-05 09:03:09\n"
+                 "2023-01-06 10:00:00 前发出\n", ["什么时候发货", "2023-01-06 10:00:00 前发出"],
+                 id="time-first-line-in-a-nick-first-file-is-content"),
+    pytest.param("2023-01-05 09:03:02 tb1\n什么时候发货\n2023-01-05 09:03:09 店:小美\n"
+                 "2023-01-06 10:00:00 之前一定发出，请您放心。\n",
+                 ["什么时候发货", "2023-01-06 10:00:00 之前一定发出，请您放心。"],
+                 id="a-sentence-after-a-time-is-content"),
+])
+def test_lines_starting_with_a_time_are_content_unless_headers(tmp_path, text, texts):
+    assert [m.text for m in one(tmp_path, text).messages] == texts
