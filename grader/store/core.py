@@ -23,7 +23,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (chat_terms, dictionaries, item_scores, meta, overrides, review_queue, review_state, runs,
+from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue, review_state, runs,
                                  scorecards, set_aside, transcripts, versions)
 from grader.store import queue
 from grader.store.unit import Unit
@@ -300,6 +300,17 @@ class Store:
         """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
         with self.engine.connect() as conn:
             return queue.distinct(conn, column)
+
+    def review_records(self, transcript_ids: list[str]) -> tuple[list[dict], list[dict]]:
+        """(every override record, every dispute) of these chats, oldest first: rows as dicts."""
+        found_o, found_d = [], []
+        for chunk in _chunks(transcript_ids, 500):
+            with self.engine.connect() as conn:
+                found_o += [dict(r._mapping) for r in conn.execute(
+                    select(overrides).where(overrides.c.transcript_id.in_(chunk)))]
+                found_d += [dict(r._mapping) for r in conn.execute(
+                    select(disputes).where(disputes.c.transcript_id.in_(chunk)))]
+        return sorted(found_o, key=lambda r: r["id"]), sorted(found_d, key=lambda r: r["id"])
 
     def refresh_finals(self, rubric, transcript_ids: list[str] | None = None) -> int:
         """Write the final total and band (`final_card`) of these chats, or of every chat with an
