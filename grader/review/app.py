@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 
+from grader.calibration import sessions as cs
 from grader.review import disputes as dsp
 from grader.review.auth import ROLE_LABELS, authenticate, get_user, session_secret
 from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
@@ -371,6 +372,123 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
                            period=f"{since or '…'}..{until or '…'}", settings=settings)
         return render(request, "calibration.html", dict(user=user, since=since, until=until,
                                                         body=render_calibration_html(report)))
+
+    # --- reviewer calibration sessions (supervisors only): blind scoring of one sample ---------------
+    def supervisor_page(request: Request) -> dict | Response:
+        user = user_of(request)
+        if user is None:
+            return login_redirect(request)
+        if user["role"] != "supervisor":
+            raise Forbidden(403, "没有权限：只有主管可以参加校准练习")
+        return user
+
+    @app.get("/calibration/sessions", response_class=HTMLResponse)
+    async def calibration_sessions(request: Request):
+        user = supervisor_page(request)
+        if isinstance(user, Response):
+            return user
+        with store.reading() as u:
+            supervisors = [x["name"] for x in u.users() if x["role"] == "supervisor"]
+        return render(request, "calib_sessions.html", dict(
+            user=user, sessions=cs.list_sessions(store), supervisors=supervisors, day=latest_day(store, tz) or ""))
+
+    @app.post("/calibration/sessions")
+    async def calibration_create(request: Request):
+        user, form = await form_of(request)
+        raw = await request.form()
+        raters = [v for v in raw.getlist("raters") if isinstance(v, str)]
+        filters = QueueFilters(since=form.get("since", ""), until=form.get("until", ""))
+        try:
+            size = int(form.get("size", "") or 10)
+        except ValueError:
+            size = 10
+        try:
+            sid = cs.create_session(store, form.get("name", ""), user["name"],
+                                    store.queue_ids(filters.store_query(tz), 5000), size, raters)
+        except cs.SessionError as exc:
+            request.session["flash"] = str(exc)
+            return RedirectResponse("/calibration/sessions", status_code=303)
+        request.session["flash"] = "校准练习已创建：每位参加的主管独立打分，全部打完后才能看到别人的分数和系统的分数。"
+        return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
+
+    def session_or_404(sid: int) -> dict:
+        try:
+            return cs.get_session(store, sid)
+        except cs.SessionError as exc:
+            raise Forbidden(404, str(exc)) from None
+
+    @app.get("/calibration/sessions/{sid}", response_class=HTMLResponse)
+    async def calibration_session(request: Request, sid: int):
+        user = supervisor_page(request)
+        if isinstance(user, Response):
+            return user
+        session = session_or_404(sid)
+        scores = cs.scores_of(store, sid)
+        mine = cs.done_by(session, scores, user["name"])
+        progress = {r: len(cs.done_by(session, scores, r)) for r in session["raters"]}
+        rows, totals = [], (None, None)
+        visible = cs.may_see_results(session, scores, user["name"])
+        if visible:
+            cards = store.current_scorecards(session["transcript_ids"])
+            tool = {tid: {i.id: i.score for i in c.items} for tid, c in cards.items()}
+            rows = cs.agreement(session, scores, tool, {i.id: i.label for i in rubric().items})
+            totals = cs.overall(rows)
+        todo = [t for t in session["transcript_ids"] if t not in mine]
+        return render(request, "calib_session.html", dict(
+            user=user, s=session, progress=progress, mine=mine, todo=todo, visible=visible, rows=rows,
+            totals=totals))
+
+    @app.get("/calibration/sessions/{sid}/score", response_class=HTMLResponse)
+    async def calibration_score_page(request: Request, sid: int, id: str, error: str = ""):
+        user = supervisor_page(request)
+        if isinstance(user, Response):
+            return user
+        session = session_or_404(sid)
+        if id not in session["transcript_ids"]:
+            raise Forbidden(404, "这个会话不在这次校准练习里")
+        return blind_page(request, user, session, id)
+
+    def blind_page(request, user, session, tid, error=None, given=None, status=200):
+        card, transcript = load_card(store, tid)
+        scores = cs.scores_of(store, session["id"])
+        mine = {s["item_id"]: s["score"] for s in scores if s["rater"] == user["name"] and s["transcript_id"] == tid}
+        items = [dict(id=i.id, label=i.label, max=i.max, levels=list(i.levels)) for i in card.items]
+        n = session["transcript_ids"].index(tid) + 1
+        return render(request, "calib_score.html", dict(
+            user=user, s=session, tid=tid, n=n, items=items, messages=chat_view(transcript, [], tz),
+            given=given if given is not None else {k: str(v) for k, v in mine.items()}, error=error,
+            scenario=card.scenario_label), status)
+
+    @app.post("/calibration/sessions/{sid}/score")
+    async def calibration_score(request: Request, sid: int):
+        user, form = await form_of(request)
+        session = session_or_404(sid)
+        tid = form.get("transcript_id", "")
+        try:
+            cs.save_scores(store, sid, tid, user["name"], form)
+        except cs.SessionError as exc:
+            if tid not in session["transcript_ids"]:
+                raise Forbidden(400, str(exc)) from None
+            return blind_page(request, user, session, tid, str(exc), form, 400)
+        scores = cs.scores_of(store, sid)
+        mine = cs.done_by(session, scores, user["name"])
+        todo = [t for t in session["transcript_ids"] if t not in mine]
+        if todo:
+            request.session["flash"] = f"已保存。还剩 {len(todo)} 个会话。"
+            return RedirectResponse(f"/calibration/sessions/{sid}/score?" + urlencode({"id": todo[0]}), status_code=303)
+        request.session["flash"] = "你已经打完全部会话，下面是大家和系统的一致情况。"
+        return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
+
+    @app.post("/calibration/sessions/{sid}/close")
+    async def calibration_close(request: Request, sid: int):
+        user, form = await form_of(request)
+        session_or_404(sid)
+        try:
+            cs.close_session(store, sid, user["name"])
+            request.session["flash"] = "校准练习已结束，所有参加人都能看到结果。"
+        except cs.SessionError as exc:
+            request.session["flash"] = str(exc)
+        return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
 
     @app.get("/healthz")
     async def healthz():

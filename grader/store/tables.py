@@ -135,6 +135,27 @@ disputes = Table(
     Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
 )
 
+# --- reviewer calibration sessions: several supervisors score the same sample blind ---
+calibration_sessions = Table(
+    "calibration_sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_by", String(100), nullable=False), Column("created_at", String(40), nullable=False),
+    Column("transcript_ids", Text, nullable=False),  # JSON list: the sample, in scoring order
+    Column("raters", Text, nullable=False),  # JSON list of supervisor names
+    Column("status", String(16), nullable=False, default="open"),  # open | closed
+)
+
+calibration_scores = Table(
+    "calibration_scores", metadata,
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id"), primary_key=True),
+    Column("transcript_id", String(200), primary_key=True),
+    Column("rater", String(100), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
 set_aside = Table(
     "set_aside", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
