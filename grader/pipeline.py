@@ -49,15 +49,16 @@ class Grader:
         """Grade one transcript. `scenario` ("presale"/"aftersale") overrides the detected one."""
         measured = self.measure(transcript)
         detected = measured.get("scenario")
+        found = self.detected_scenario(detected)
         if scenario is None:
-            scenario = "aftersale" if detected and detected.value == 1 else "presale"
+            scenario = found
             confidence = detected.confidence if detected else 0.0
         else:
             confidence = 1.0
         items = score_items(self.rubric, scenario, measured)
-        total = sum(i.score for i in items)
+        total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
         notes = list(transcript.notes)
-        if detected and scenario == ("aftersale" if detected.value == 1 else "presale"):
+        if detected and scenario == found:
             notes.append(f"场景判断：{detected.reason}")
         return new_scorecard({  # every part is already validated: the transcript, measurements, rubric
             "transcript_id": transcript.id, "platform": transcript.platform, "shop": transcript.shop,
@@ -68,6 +69,14 @@ class Grader:
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
             "notes": notes, "source_file": transcript.source_file,
         })
+
+
+    def detected_scenario(self, detected: Measurement | None) -> str:
+        """The scenario a scenario measurement points to: 1.0 after-sale, 0.0 pre-sale, None (no
+        cue either way) the rubric's `scenario_default`."""
+        if detected is None or detected.value is None:
+            return self.rubric.scenario_default
+        return "aftersale" if detected.value == 1 else "presale"
 
 
 _default: Grader | None = None

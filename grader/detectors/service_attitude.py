@@ -16,18 +16,20 @@ is matched here again on the chat; no other detector's result is read):
   (``follow_up`` tag=nudge), delivery / usage notes (``delivery_notes``), a time promise
   (``promise``), soothing (``soothe``);
 * cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
-  "好的帮您申请"), asking for the order number or photos (``clarify``), a finished resolution
+  "好的帮您申请"), asking for the order number or photos (``clarify``) or any question about the
+  case (`_cues.case_question`), a finished resolution
   (``resolution`` tag=done).
 
 Rule:
 * deflection (or dismissal of a complaint) and no strong initiative → 0 for deflection, 1 for a
   dismissal only; flagged for review. With strong initiative too → 1, flagged (a close call);
 * a proactive action not asked for, or a strong cue and at least two initiative cues in all → 3
-  (积极), 0.75 (0.65 with fewer than three cues);
-* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation → 2 (配合); a single strong cue with nothing
-  else is flagged as a close call between 积极 and 配合;
-* otherwise the agent only answered → 1 (问答式); 0.6 confidence when replies are short (curt),
-  0.5 otherwise (long answers may explain beyond the question: review);
+  (积极), 0.75 (0.6 with fewer than three cues);
+* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation
+  → 2 (配合), 0.6; a single strong cue with nothing else is a close call between 积极 and 配合;
+* otherwise the agent only answered → 1 (问答式); 0.7 confidence when replies are short (curt),
+  0.5 otherwise (long answers may explain beyond the question);
+* every suggestion below confidence 0.7 is flagged for review (`REVIEW_BELOW`);
 * curt replies (two or more human messages, under 15 characters on average) with no proactive
   action cap the level: 配合 (2) when the
   agent got something done or followed the procedure (cooperation cues), else 问答式 (1) even with
@@ -38,17 +40,12 @@ from __future__ import annotations
 
 import re
 
-from grader.detectors._cues import clause_text, is_question, situation_question
+from grader.detectors._cues import case_question, clause_text, is_question, situation_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "service_attitude"
-# The action of an initiative cue, to check whether the customer asked for it.
-ACTION = re.compile(r"申请|提交|补发|重新发|重发|换新|换|退款|退|联系|催|加急|登记|反馈|备注|核实|查|安排|处理|跟进"
-                    r"|升级|报备|补偿|优惠|改价|减|留|修改|取消|通知|赔|返现|送|寄回|运费")
-# A customer asking about prices or deals: a promotion in the answer is cooperation, not initiative.
-PROMO_ASKED = re.compile(r"优惠|活动|便宜|券|折|包邮|运费|赠|送|划算|降价|价格|多少钱|贵|满减|少点")
 QUESTION_END = re.compile(r"(?:[?？]|[吗么嘛呢])\s*$")
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
 STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐",
@@ -56,15 +53,20 @@ STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾
 SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
            "promise": "承诺回复时间", "soothe": "安抚顾客"}
 CURT_CHARS = 15
+# Levels carry real doubt (people labelling real chats agree on this item 26 times in 30): below
+# this confidence the card asks for review. Measured on the JD tuning half: 配合 suggestions are right
+# about 6 times in 10, 积极 with fewer than three cues about 5 in 10.
+REVIEW_BELOW = 0.7
 
 
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "3"
+    version = "4"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
-                "delivery_notes", "promise", "soothe", "clarify", "resolution")
+                "delivery_notes", "promise", "soothe", "clarify", "not_clarify", "resolution", "situation",
+                "attitude_context")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = chat.human_agent_words
@@ -121,7 +123,7 @@ class ServiceAttitudeDetector(Detector):
                 break
         else:
             for msg in humans:
-                q = situation_question(msg.text)
+                q = situation_question(msg.text, self.lex["situation"])
                 if q is not None:
                     add("ask_back", msg, q, None, STRONG["ask_back"])
                     break
@@ -134,14 +136,19 @@ class ServiceAttitudeDetector(Detector):
                 add("nudge", msg, match, self.lex["follow_up"], SUPPORT["nudge"])
         for msg, match in chat.find(self.lex["promotion"], humans):
             prev = self._prev_customer(chat, msg.index)
-            if prev is None or not PROMO_ASKED.search(prev.text):
+            if prev is None or not self.lex["attitude_context"].search(prev.text, "deal_asked"):
                 add("promotion", msg, match, self.lex["promotion"], SUPPORT["promotion"])
                 break
         for name, kind in (("delivery_notes", "notes"), ("promise", "promise"), ("soothe", "soothe")):
             for msg, match in chat.find(self.lex[name], humans)[:1]:
                 add(kind, msg, match, self.lex[name], SUPPORT[kind])
-        for msg, match in chat.find(self.lex["clarify"], humans)[:1]:
+        clarified = chat.find(self.lex["clarify"], humans)[:1]
+        for msg, match in clarified:
             add("cooperate", msg, match, self.lex["clarify"], "客服按流程了解问题")
+        for msg in [] if clarified else humans:  # or any question about the case (是这个订单吗)
+            if (q := case_question(msg.text, self.lex["not_clarify"])) is not None:
+                add("cooperate", msg, q, None, "客服问清顾客的问题")
+                break
         for msg, match in chat.find(self.lex["resolution"], humans):
             if match.term.tag == "done":
                 add("cooperate", msg, match, self.lex["resolution"], "客服办好了顾客的事")
@@ -155,13 +162,13 @@ class ServiceAttitudeDetector(Detector):
         elif deflections or dismissals:
             level, confidence, review = 1, 0.5, True
         elif "initiative" in strong or (n_strong and n_all >= 2):
-            level, confidence = 3, (0.75 if n_all >= 3 else 0.65)
+            level, confidence = 3, (0.75 if n_all >= 3 else 0.6)
         elif n_strong or support or cooperate:
-            level, confidence = 2, 0.7
+            level, confidence = 2, 0.6  # 配合 or 问答式 is where people disagree most
             if n_strong:
                 confidence, review = 0.55, True  # one initiative alone: 积极 or 配合?
         else:
-            level, confidence = 1, (0.6 if avg_len < CURT_CHARS else 0.5)
+            level, confidence = 1, (0.7 if avg_len < CURT_CHARS else 0.5)
         curt = avg_len < CURT_CHARS and len(humans) >= 2 and "initiative" not in strong
         capped = 2 if cooperate else 1
         if curt and level > capped:
@@ -182,7 +189,7 @@ class ServiceAttitudeDetector(Detector):
                    "attitude_cooperate": cooperate, "attitude_deflections": deflections,
                    "attitude_dismissals": dismissals}
         return [Measurement(item=ITEM, value=level, confidence=confidence,
-                            needs_review=review or confidence < 0.6, reason=reason, findings=findings,
+                            needs_review=review or confidence < REVIEW_BELOW, reason=reason, findings=findings,
                             metrics=metrics)]
 
     @staticmethod
@@ -195,11 +202,11 @@ class ServiceAttitudeDetector(Detector):
         prev = next((m for m in reversed(chat.messages[:index]) if m.role != "system"), None)
         return prev is not None and prev.role == "agent"
 
-    @classmethod
-    def _asked_for(cls, chat: Chat, index: int, cue: str) -> bool:
-        """Whether the customer's last message before `index` asked for the cue's action."""
-        action = ACTION.search(cue)
+    def _asked_for(self, chat: Chat, index: int, cue: str) -> bool:
+        """Whether the customer's last message before `index` asked for the cue's action
+        (``attitude_context.txt`` tag=action)."""
+        action = self.lex["attitude_context"].search(cue, "action")
         if not action:
             return False
-        prev = cls._prev_customer(chat, index)
-        return bool(prev and action.group(0) in prev.text)
+        prev = self._prev_customer(chat, index)
+        return bool(prev and action.text in prev.text)

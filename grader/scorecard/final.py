@@ -65,7 +65,7 @@ def override_level(item: ItemScore, record: dict | None) -> int | None:
 def final_card(card: Scorecard, latest: dict[str, dict], rubric) -> FinalCard:
     """Apply `latest` (item id -> latest override record, "scenario" included) to `card`.
 
-    `rubric` is a `grader.rubric.Rubric`: its bands name the final total. Records for items not on
+    `rubric` is a `grader.rubric.Rubric`: its N/A policy makes the total and its bands name it. Records for items not on
     the card are ignored (an earlier scenario's section); so are values that are not allowed levels.
     """
     items, ignored = [], []
@@ -75,5 +75,5 @@ def final_card(card: Scorecard, latest: dict[str, dict], rubric) -> FinalCard:
         if record is not None and level is None:
             ignored.append(record)
         items.append(FinalItem(item, item.score if level is None else level, record if level is not None else None))
-    total = sum(i.final for i in items)
+    total = rubric.total([(i.final, i.item.max, i.item.not_applicable) for i in items])  # the N/A policy
     return FinalCard(card, items, total, rubric.band(total), latest.get("scenario"), ignored)

@@ -68,6 +68,10 @@ def encode_transcript(t: Transcript) -> dict:
     if base is not None:
         doc["t0"] = base.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
         doc["o"] = offset
+    if t.time_resolution != 1:  # what the reader knew, which grading depends on
+        doc["tr"] = t.time_resolution
+    if t.next_chat_at is not None:
+        doc["nx"] = t.next_chat_at.isoformat()
     return doc
 
 
@@ -88,7 +92,8 @@ def decode_transcript(transcript_id: str, doc: dict) -> Transcript:
                          "source_file": extra.get("f", doc["f"]), "source_line": extra.get("l")})
     return Transcript.model_validate({"id": transcript_id, "platform": doc["p"], "shop": doc["sh"], "agent": doc["ag"],
                                       "agents": doc["as"], "customer": doc["cu"], "messages": messages,
-                                      "source_file": doc["f"], "source_line": doc["l"], "notes": doc["n"]})
+                                      "source_file": doc["f"], "source_line": doc["l"], "notes": doc["n"],
+                                      "time_resolution": doc.get("tr", 1), "next_chat_at": doc.get("nx")})
 
 
 # --- packing ------------------------------------------------------------------------------------

@@ -47,6 +47,16 @@ def test_transcript_round_trip(name):
     assert back.model_dump_json() == t.model_dump_json()
 
 
+@pytest.mark.parametrize("fields", [
+    pytest.param({"time_resolution": 60}, id="minute-precise"),
+    pytest.param({"next_chat_at": T0 + timedelta(hours=19)}, id="buyer-came-back"),
+])
+def test_what_the_reader_knew_round_trips(fields):
+    t = Transcript(id="x", platform="taobao", messages=TRICKY["plain"], **fields)
+    back = decode_transcript("x", json.loads(dumps(encode_transcript(t))))
+    assert back.model_dump_json() == t.model_dump_json()
+
+
 def test_bundled_samples_and_corpus_round_trip():
     paths = [ROOT / "transcripts"] + ([CORPUS] if CORPUS.is_dir() else [])
     chats = read_paths(paths).transcripts
