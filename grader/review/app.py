@@ -28,7 +28,7 @@ from grader.calibration import sessions as cs
 from grader.review import disputes as dsp
 from grader.review.auth import ROLE_LABELS, authenticate, get_user, session_secret
 from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
-                                     change_scenario, final_items, load_card, mark_reviewed,
+                                     change_scenario, final_items, final_total, load_card, mark_reviewed,
                                      review_info)
 from grader.review.views import (PAGE_SIZE, PLATFORM_LABELS, QueueFilters, chat_view, latest_day, menu_values, neighbours,
                                  next_in_queue, queue_page)
@@ -138,6 +138,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         items = final_items(store, transcript_id, rubric())
         own = user.get("agent_account") or "" if user["role"] == "agent" else None
         prev_id, next_id = neighbours(store, QueueFilters.from_query(q, tz), transcript_id, own, tz)
+        total = final_total(store, transcript_id, rubric())  # the final card's: the rubric's N/A policy
         disputes = dsp.list_disputes(store, transcript_id)
         by_item: dict[str, list[dict]] = {}
         for d in disputes:
@@ -147,8 +148,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return render(request, "scorecard.html", dict(
             user=user, card=card, items=items, messages=chat_view(transcript, items, tz), q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
-            suggested_total=card.total, final_total=sum(i["final"] for i in items),
-            final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),
+            suggested_total=card.total, final_total=total, final_band=rubric().band(total),
+            audit=audit(store, transcript_id),
             disputes=by_item, open_disputes=[d for d in disputes if d["status"] == "open"], labels=labels,
             error=error, attempted=attempted, kept=kept or {}, transcript=transcript, tz=tz,
             prev_url=card_url(prev_id, q) if prev_id else None, next_url=card_url(next_id, q) if next_id else None),

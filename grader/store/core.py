@@ -313,11 +313,15 @@ class Store:
         return sorted(found_o, key=lambda r: r["id"]), sorted(found_d, key=lambda r: r["id"])
 
     def refresh_finals(self, rubric, transcript_ids: list[str] | None = None) -> int:
-        """Write the final total and band (`final_card`) of these chats, or of every chat with an
-        override, into the queue; returns how many. The queue's band filter reads them."""
-        if transcript_ids is None:
-            with self.engine.connect() as conn:
-                transcript_ids = [r[0] for r in conn.execute(select(overrides.c.transcript_id).distinct())]
+        """Write the final total and band (`final_card`) of those of these chats (default: all) that have
+        an override into the queue; returns how many. The queue's band filter reads them."""
+        q = select(overrides.c.transcript_id).distinct()
+        with self.engine.connect() as conn:
+            if transcript_ids is None:
+                transcript_ids = [r[0] for r in conn.execute(q)]
+            else:
+                transcript_ids = [r[0] for chunk in _chunks(transcript_ids, 500)
+                                  for r in conn.execute(q.where(overrides.c.transcript_id.in_(chunk)))]
         done = 0
         for chunk in _chunks(transcript_ids, 500):
             finals = self.final_cards(list(self.current_scorecards(chunk).values()), rubric)

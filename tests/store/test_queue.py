@@ -129,3 +129,19 @@ def test_queue_rows_are_built_for_an_older_database(store):
 
 def test_latest_day_is_local(store):
     assert store.latest_day(SHANGHAI) == "2026-11-23"
+
+
+def test_queue_final_follows_overrides_and_regrades(store, grader):
+    from grader.review.overrides import apply_override, final_total
+
+    card = store.current_scorecards(["tb-002"])["tb-002"]
+    item = next(i for i in card.items if len(i.levels) > 1)
+    level = next(v for v in item.levels if v != item.score)
+    apply_override(store, "tb-002", item.id, level, "主管改分", "主管")
+    row = store.queue_page(QueueQuery(search="tb-002"), 0, 5)[0]
+    assert row["final_total"] == final_total(store, "tb-002", grader.rubric) != row["suggested"]
+    t = next(c for c in CHATS if c.id == "tb-002")
+    store.save([(t, grader.grade(t))])  # stored again: the queue row starts from the suggested total
+    store.refresh_finals(grader.rubric, ["tb-002", "tb-001"])  # as the daily run does after each batch
+    row = store.queue_page(QueueQuery(search="tb-002"), 0, 5)[0]
+    assert row["final_total"] == final_total(store, "tb-002", grader.rubric)
