@@ -296,6 +296,13 @@ class Store:
         with self.engine.connect() as conn:
             return queue.ids(conn, query, limit, min_certainty, unflagged)
 
+    def labeled_ids(self, since: str | None, until: str | None, tz=SHANGHAI) -> list[str]:
+        """Chats that began on local days since..until in `tz` and are reviewed or have an item override
+        (calibration's labels), found by indexed queries."""
+        lo, hi = utc_bounds(since, until, tz)
+        with self.engine.connect() as conn:
+            return queue.labeled_ids(conn, queue.QueueQuery(lo=lo, hi=hi))
+
     def queue_values(self, column: str) -> list[str]:
         """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
         with self.engine.connect() as conn:

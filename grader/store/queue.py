@@ -175,6 +175,14 @@ def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
     return [r[0] for r in conn.execute(q)]
 
 
+def labeled_ids(conn, query: QueueQuery) -> list[str]:
+    """Chats of `query` a supervisor has labelled: reviewed, or with an override of an item."""
+    changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
+    q = select(q_.transcript_id).select_from(_from()).where(*where(query), or_(_reviewed, changed)).order_by(
+        q_.scorecard_id)  # the order the cards were stored in, as before
+    return [r[0] for r in conn.execute(q)]
+
+
 def distinct(conn, column: str, limit: int = 500) -> list[str]:
     """The distinct non-empty values of a queue column over all chats (for filter menus)."""
     col = q_[column]
