@@ -44,6 +44,7 @@ class AgentMonth:
     band: str
     rank: int | None = None
     ranked_of: int = 0
+    last: bool = False  # last place (ties included), with at least two ranked
     base_pay: float = 0.0
     coefficient: float = 0.0
     band_bonus: float = 0.0
@@ -88,8 +89,9 @@ def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SH
     if len(ranked) >= 2:
         worst = max(a.rank for a in ranked)
         for a in ranked:
+            a.last = a.rank == worst
             a.rank_reward = (policy.ranking.first_reward if a.rank == 1 else 0) + \
-                            (policy.ranking.last_reward if a.rank == worst else 0)
+                            (policy.ranking.last_reward if a.last else 0)
     return out
 
 
@@ -103,6 +105,7 @@ class MonthReport:
     history: dict[str, dict[str, AgentMonth]]  # earlier month -> its grades (for trends and alerts)
     chats: list[ChatKpi]
     kpis: dict[str, AgentKpis]
+    without_text: list[str] = field(default_factory=list)  # chats of the month left out of the KPIs (no text)
 
     def grades_frame(self) -> pd.DataFrame:
         rows = []
@@ -124,6 +127,8 @@ class MonthReport:
         months = sorted(self.history) + [self.month]
         months = months[-self.policy.report.trend_months:]
         every = {**self.history, self.month: self.agents}
+        while len(months) > 1 and not any(a in every[months[0]] for a in self.agents):
+            months = months[1:]  # months before any of these agents had chats
         return {agent: [(m, every[m][agent].final if agent in every[m] else None) for m in months]
                 for agent in sorted(self.agents)}
 
@@ -132,7 +137,11 @@ class MonthReport:
         return pd.DataFrame(rows)
 
     def alerts(self) -> list[tuple[str, str]]:
-        return [(a.agent, text) for a in self.agents.values() for text in a.alerts]
+        out = [(a.agent, text) for a in self.agents.values() for text in a.alerts]
+        if self.without_text:
+            out.append(("（全体）", f"{len(self.without_text)} 个会话的聊天记录已不在数据库中，成绩照常计入，但不计入指标："
+                                 + "、".join(self.without_text[:20]) + ("…" if len(self.without_text) > 20 else "")))
+        return out
 
 
 def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
@@ -143,14 +152,15 @@ def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexico
     history = {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, rubric, tz)
                for n in range(1, back + 1)}
     _alerts(month, agents, history, policy)
-    chats = month_chats(store, month, policy, rubric, lexicons, tz)
-    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS))
+    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz)
+    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text)
 
 
 def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI) -> list[ChatKpi]:
+                tz=SHANGHAI) -> tuple[list[ChatKpi], list[str]]:
     """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
-    chats up to `resolve_within_hours` after the month."""
+    chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
+    is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named)."""
     first, last = month_range(month)
     extra = math.ceil(policy.kpi.resolve_within_hours / 24)
     cards = store.current_in_days(first.isoformat(), (last + timedelta(days=extra)).isoformat(), tz, findings=True)
@@ -161,7 +171,7 @@ def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexico
     ids_in_month = {c.transcript_id for c in cards
                     if c.started_at is not None and first <= c.started_at.astimezone(tz).date() <= last}
     mine = [k for k in every if k.transcript_id in ids_in_month]
-    return link_buyers(mine, every, policy.kpi.resolve_within_hours)
+    return link_buyers(mine, every, policy.kpi.resolve_within_hours), sorted(ids_in_month - set(texts))
 
 
 def _alerts(month: str, agents: dict[str, AgentMonth], history: dict[str, dict[str, AgentMonth]],
@@ -179,8 +189,7 @@ def _alerts(month: str, agents: dict[str, AgentMonth], history: dict[str, dict[s
         if a.rank is not None and rules.improvement_plan_bottom and a.ranked_of > rules.improvement_plan_bottom \
                 and a.rank > a.ranked_of - rules.improvement_plan_bottom:
             a.alerts.append(f"本月排名倒数（第 {a.rank}/{a.ranked_of} 名）：需提交改进计划")
-        if streak(a.agent, lambda x: x.rank is not None and x.ranked_of >= 2 and x.rank == x.ranked_of,
-                  rules.last_place_months):
+        if streak(a.agent, lambda x: x.last, rules.last_place_months):
             a.alerts.append(f"连续 {rules.last_place_months} 个月最后一名：考虑调岗")
         if streak(a.agent, lambda x: x.band == lowest, rules.fail_months):
             a.alerts.append(f"连续 {rules.fail_months} 个月{lowest}")

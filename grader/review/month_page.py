@@ -46,6 +46,15 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
     def policy():
         return load_policy(getattr(app.state, "policy_path", None))
 
+    loaded: dict = {}
+
+    def lexicons():
+        """Loaded once per app (about 1.5 s): the KPIs' order, complaint and refund words."""
+        if "lexicons" not in loaded:
+            from grader.detectors.lexicon import LexiconSet
+            loaded["lexicons"] = LexiconSet.load(lexicons_dir)
+        return loaded["lexicons"]
+
     def agent_page(request: Request, user: dict, month: str, status: int = 200, error: str | None = None,
                    form: dict | None = None):
         with store.reading() as u:
@@ -63,9 +72,8 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
         month = _month(month, tz)
         if user["role"] != "supervisor":
             return agent_page(request, user, month)
-        from grader.detectors.lexicon import LexiconSet
         p = policy()
-        report = build_month(store, month, p, rubric(), LexiconSet.load(lexicons_dir), tz)
+        report = build_month(store, month, p, rubric(), lexicons(), tz)
         selfs = store.self_assessments([month])
         rows = []
         for a in sorted(report.agents.values(), key=lambda a: (a.rank or 10 ** 6, a.agent)):

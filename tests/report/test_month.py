@@ -87,6 +87,7 @@ def test_ranking_and_pay_lines(store, grader):
     order = sorted(g.values(), key=lambda a: -a.final)
     assert [a.rank for a in order] == [1, 2, 3] and all(a.ranked_of == 3 for a in order)
     first, last = order[0], order[-1]
+    assert last.last and not first.last
     assert first.rank_reward == 100 and last.rank_reward == -100 and order[1].rank_reward == 0
     for a in order:
         band = policy.band(a.final)
@@ -94,8 +95,9 @@ def test_ranking_and_pay_lines(store, grader):
         assert a.pay == pytest.approx(round(5000 * a.final / 100 + band.bonus + a.rank_reward, 2))
 
 
-def am(agent, final, rank, of, band="合格"):
-    return AgentMonth(agent, 3, 0, final, None, final, band, rank=rank, ranked_of=of)
+def am(agent, final, rank, of, band="合格", last=None):
+    return AgentMonth(agent, 3, 0, final, None, final, band, rank=rank, ranked_of=of,
+                      last=(rank == of and of >= 2) if last is None else last)
 
 
 ALERTS = [
@@ -106,6 +108,9 @@ ALERTS = [
                   "2026-11": [am("x", 95, 1, 2), am("z", 60, 2, 2)]}, {"z": ["考虑调岗"]}, id="last-three-months"),
     pytest.param({"2026-10": [am("x", 95, 1, 2), am("z", 60, 2, 2)], "2026-11": [am("x", 95, 1, 2), am("z", 60, 2, 2)]},
                  {}, id="last-only-two-months"),
+    pytest.param({"2026-09": [am("x", 95, 1, 3), am("y", 60, 2, 3, last=True), am("z", 60, 2, 3, last=True)],
+                  "2026-10": [am("x", 95, 1, 2), am("z", 60, 2, 2)], "2026-11": [am("x", 95, 1, 2), am("z", 60, 2, 2)]},
+                 {"z": ["考虑调岗"]}, id="tied-last-counts-as-last"),
     pytest.param({"2026-10": [am("z", 60, 1, 1, "不合格")], "2026-11": [am("z", 65, 1, 1, "不合格")]},
                  {"z": ["连续 2 个月不合格"]}, id="fail-twice"),
     pytest.param({"2026-09": [am("z", 60, 1, 1, "不合格")], "2026-11": [am("z", 65, 1, 1, "不合格")]},
@@ -206,3 +211,29 @@ def test_empty_month_still_writes_both_files(db_url, grader, tmp_path):
     report = build_month(Store(db_url), "2026-01", load_policy(), grader.rubric, LexiconSet.load())
     assert write_month_workbook(report, tmp_path / "e.xlsx").exists()
     assert "没有评分记录" in write_month_html(report, tmp_path / "e.html").read_text(encoding="utf-8")
+
+
+def test_month_command_writes_both_files_and_refuses_a_bad_policy(store, db_url, tmp_path, capsys):
+    import json
+
+    from grader.cli import main
+    assert main(["month", "--month", "2026-11", "--db", db_url, "--out", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["agents"] == 3 and summary["chats"] == 5
+    assert (tmp_path / "month-2026-11.xlsx").exists() and (tmp_path / "month-2026-11.html").exists()
+    bad = tmp_path / "shop.toml"
+    bad.write_text("[ranking]\nfirst = 200\n", encoding="utf-8")
+    assert main(["month", "--month", "2026-11", "--db", db_url, "--policy", str(bad), "--out", str(tmp_path)]) == 1
+    assert "不认识的设置项 ranking.first" in capsys.readouterr().err
+
+
+def test_chats_without_text_keep_their_grade_but_are_named_outside_the_kpis(store, grader):
+    from sqlalchemy import update
+
+    from grader.store import transcripts
+    with store.engine.begin() as conn:  # as after a purge of old chat text
+        conn.execute(update(transcripts).where(transcripts.c.id == "n5").values(body=None, content=None))
+    report = build_month(store, "2026-11", load_policy(), grader.rubric, LexiconSet.load())
+    assert report.agents["小店:小李"].chats == 1
+    assert "n5" not in {k.transcript_id for k in report.chats} and report.without_text == ["n5"]
+    assert any("n5" in text for _, text in report.alerts())
