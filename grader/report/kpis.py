@@ -101,8 +101,11 @@ KPIS = [
 KPI_BY_ID = {k.id: k for k in KPIS}
 
 
-def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_seconds: float) -> ChatKpi:
-    """The KPI facts of one chat: its transcript and final card (scenario, final item scores)."""
+def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_seconds: float,
+             same_day_kinds: set[str] | None = None) -> ChatKpi:
+    """The KPI facts of one chat: its transcript and final card (scenario, final item scores).
+    `same_day_kinds`: the kinds of the same-day resolution's findings, when the card was read
+    without findings (else they are taken from the card)."""
     card = fc.card
     msgs = transcript.messages
     times = [m.time for m in msgs if m.time is not None]
@@ -126,7 +129,7 @@ def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_s
     if card.scenario == "presale":
         k = _presale(k, transcript, lexicons, slow_seconds)
     elif card.scenario == "aftersale":
-        k = _aftersale(k, fc)
+        k = _aftersale(k, fc, same_day_kinds)
     return k
 
 
@@ -151,13 +154,13 @@ def _presale(k: ChatKpi, transcript: Transcript, lexicons: LexiconSet, slow_seco
     return k
 
 
-def _aftersale(k: ChatKpi, fc: FinalCard) -> ChatKpi:
+def _aftersale(k: ChatKpi, fc: FinalCard, kinds: set[str] | None) -> ChatKpi:
     try:
         item = fc.item(SAME_DAY)
     except KeyError:
         return k
     if item.final == item.item.max:
-        kinds = {f.kind for f in item.item.findings}
+        kinds = {f.kind for f in item.item.findings} if kinds is None else kinds
         if item.overridden:
             k = replace(k, solved=True, solved_why=f"主管评定“当天解决”满分（{item.override.get('by', '')}）")
         elif kinds and kinds <= {"next_contact"}:

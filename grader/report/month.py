@@ -15,9 +15,11 @@ import pandas as pd
 
 from grader.dates import month_range
 from grader.detectors.lexicon import LexiconSet
-from grader.report.kpis import AgentKpis, ChatKpi, agent_kpis, chat_kpi, drill_frame, kpi_frame, link_buyers
+from grader.report.kpis import (SAME_DAY, AgentKpis, ChatKpi, agent_kpis, chat_kpi, drill_frame, kpi_frame,
+                                link_buyers)
 from grader.report.policy import Policy
 from grader.rubric import Rubric
+from grader.scorecard.final import FinalCard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
 
@@ -56,12 +58,15 @@ class AgentMonth:
         return round(self.base_pay * self.coefficient + self.band_bonus + self.rank_reward, 2)
 
 
-def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SHANGHAI) -> dict[str, AgentMonth]:
+def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SHANGHAI,
+                 finals: list[FinalCard] | None = None) -> dict[str, AgentMonth]:
     """Per agent account with chats in `month`: supervisor's mean of final totals, self-assessment,
-    final grade, band, rank and pay lines (alerts are `build_month`'s, they need earlier months)."""
-    first, last = month_range(month)
-    cards = store.current_in_days(first.isoformat(), last.isoformat(), tz)
-    finals = store.final_cards(cards, rubric)
+    final grade, band, rank and pay lines (alerts are `build_month`'s, they need earlier months).
+    `finals`: the month's final cards when the caller has them already."""
+    if finals is None:
+        first, last = month_range(month)
+        finals = store.final_cards(store.current_in_days(first.isoformat(), last.isoformat(), tz), rubric)
+    cards = [f.card for f in finals]
     reviewed = store.reviewed([c.transcript_id for c in cards])
     selfs = store.self_assessments([month])
     per: dict[str, list] = {}
@@ -147,31 +152,65 @@ class MonthReport:
 def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
                 tz=SHANGHAI) -> MonthReport:
     """The month's report data: grades, ranking, pay, alerts, trends, and the KPIs of every chat."""
-    agents = month_grades(store, month, policy, rubric, tz)
+    finals, later = month_cards(store, month, policy, rubric, tz)
+    agents = month_grades(store, month, policy, rubric, tz, finals)
     back = max(policy.report.trend_months, policy.alerts.last_place_months, policy.alerts.fail_months) - 1
     history = {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, rubric, tz)
                for n in range(1, back + 1)}
     _alerts(month, agents, history, policy)
-    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz)
+    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz, (finals, later))
     return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text)
 
 
-def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI) -> tuple[list[ChatKpi], list[str]]:
-    """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
-    chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
-    is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named)."""
+def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
+                tz=SHANGHAI) -> tuple[list[FinalCard], list[FinalCard]]:
+    """The final cards of the month's chats, and of the chats up to `resolve_within_hours` after it
+    (the same buyer's later chats for the 24-hour resolution), read in one go."""
     first, last = month_range(month)
     extra = math.ceil(policy.kpi.resolve_within_hours / 24)
-    cards = store.current_in_days(first.isoformat(), (last + timedelta(days=extra)).isoformat(), tz, findings=True)
-    finals = store.final_cards(cards, rubric)
-    texts = store.transcripts([c.transcript_id for c in cards])
-    every = [chat_kpi(texts[fc.card.transcript_id], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds)
+    finals = store.final_cards(store.current_in_days(first.isoformat(), (last + timedelta(days=extra)).isoformat(),
+                                                     tz), rubric)
+    inside = [f for f in finals if f.card.started_at is not None and
+              first <= f.card.started_at.astimezone(tz).date() <= last]
+    ids = {f.card.transcript_id for f in inside}
+    return inside, [f for f in finals if f.card.transcript_id not in ids]
+
+
+def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
+                tz=SHANGHAI, cards: tuple[list[FinalCard], list[FinalCard]] | None = None
+                ) -> tuple[list[ChatKpi], list[str]]:
+    """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
+    chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
+    is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named).
+    `cards`: `month_cards`' answer when the caller has it already."""
+    inside, later = cards or month_cards(store, month, policy, rubric, tz)
+    finals = inside + later
+    texts = store.transcripts([f.card.transcript_id for f in finals])
+    kinds = _same_day_kinds(store, finals)
+    every = [chat_kpi(texts[fc.card.transcript_id], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds,
+                      kinds.get(fc.card.transcript_id))
              for fc in finals if fc.card.transcript_id in texts]
-    ids_in_month = {c.transcript_id for c in cards
-                    if c.started_at is not None and first <= c.started_at.astimezone(tz).date() <= last}
+    ids_in_month = {f.card.transcript_id for f in inside}
     mine = [k for k in every if k.transcript_id in ids_in_month]
     return link_buyers(mine, every, policy.kpi.resolve_within_hours), sorted(ids_in_month - set(texts))
+
+
+def _same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
+    """For after-sale chats whose suggested same-day resolution stands at full marks: the kinds of its
+    findings (is it solved, or only a next contact agreed?). Findings are decoded for these chats only."""
+    ids = []
+    for f in finals:
+        try:
+            item = f.item(SAME_DAY)
+        except KeyError:
+            continue
+        if not item.overridden and item.final == item.item.max:
+            ids.append(f.card.transcript_id)
+    out = {}
+    for start in range(0, len(ids), 500):
+        for tid, card in store.current_scorecards(ids[start:start + 500], findings=True).items():
+            out[tid] = {x.kind for x in card.item(SAME_DAY).findings}
+    return out
 
 
 def _alerts(month: str, agents: dict[str, AgentMonth], history: dict[str, dict[str, AgentMonth]],
