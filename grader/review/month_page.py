@@ -64,6 +64,18 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
             user=user, month=month, months=open_months(tz), mine=mine, mine_items=items,
             items=policy().self_assessment, error=error, form=form or {}, can_enter=month in open_months(tz)), status)
 
+    reports: dict = {}
+
+    def month_report(month: str, p):
+        """The month's report, computed again only when the database changed (a month of thousands of
+        chats takes a minute); the last few are kept."""
+        key = (month, p.model_dump_json(), store.change_stamp())
+        if key not in reports:
+            if len(reports) >= 4:
+                reports.pop(next(iter(reports)))
+            reports[key] = build_month(store, month, p, rubric(), lexicons(), tz)
+        return reports[key]
+
     @app.get("/month", response_class=HTMLResponse)
     async def month_page(request: Request, month: str = ""):
         user = user_of(request)
@@ -73,7 +85,7 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
         if user["role"] != "supervisor":
             return agent_page(request, user, month)
         p = policy()
-        report = build_month(store, month, p, rubric(), lexicons(), tz)
+        report = month_report(month, p)
         selfs = store.self_assessments([month])
         rows = []
         for a in sorted(report.agents.values(), key=lambda a: (a.rank or 10 ** 6, a.agent)):

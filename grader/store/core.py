@@ -318,6 +318,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def change_stamp(self) -> tuple:
+        """A value that changes whenever anything a month report reads changes: which scorecards are
+        current, overrides, review marks, self-assessments (for caches of computed reports)."""
+        c = scorecards.c
+        with self.engine.connect() as conn:
+            return (tuple(conn.execute(select(func.count(), func.sum(c.id)).where(c.current.is_(True))).one()),
+                    conn.execute(select(func.max(overrides.c.id))).scalar(),
+                    tuple(conn.execute(select(func.count(), func.sum(review_state.c.revision))).one()),
+                    conn.execute(select(func.max(self_assessments.c.id))).scalar())
+
     def self_assessments(self, months: list[str]) -> dict[tuple[str, str], dict]:
         """(agent account, month) -> its self-assessment row (total, items JSON, comment, by, at) for these months."""
         if not months:

@@ -122,3 +122,24 @@ def test_agent_does_not_see_the_team(app):
     c = client(app, "xiaomei")
     page = c.get("/month").text
     assert "self-form" in page and 'id="grades"' not in page
+
+
+def test_the_month_is_computed_again_only_when_the_database_changed(app, store, monkeypatch):
+    import grader.review.month_page as page
+    calls = []
+    real = page.build_month
+    monkeypatch.setattr(page, "build_month", lambda *a, **k: calls.append(1) or real(*a, **k))
+    boss = client(app, "主管甲")
+    boss.get("/month", params={"month": this_month()})
+    boss.get("/month", params={"month": this_month()})
+    assert len(calls) == 1
+    agent = client(app, "xiaomei")
+    agent.post("/month/self", data=self_form(agent, this_month(), mode="total", total="90"))
+    assert "90.0" in boss.get("/month", params={"month": this_month()}).text and len(calls) == 2
+    from grader.review.overrides import apply_override
+    card = store.current_scorecards(["m1"])["m1"]
+    item = next(i for i in card.items if len(i.levels) > 1)
+    apply_override(store, "m1", item.id, str(next(v for v in item.levels if v != item.score)), "改分", "主管甲",
+                   expected_revision=None)
+    boss.get("/month", params={"month": this_month()})
+    assert len(calls) == 3
