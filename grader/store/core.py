@@ -15,6 +15,7 @@ from typing import Iterator
 
 from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from grader.dates import day_of, utc_bounds
 from grader.scorecard.final import FinalCard, final_card
@@ -22,7 +23,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, item_scores, overrides, review_state, runs, scorecards, set_aside,
+from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards, set_aside,
                                  transcripts, versions)
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
@@ -316,6 +317,50 @@ class Store:
             with self.engine.begin() as conn:
                 conn.execute(set_aside.insert(), [dict(run_id=run_id, file=s.file, line=s.line, reason=s.reason)
                                                   for s in items])
+
+    # --- one grading run at a time ------------------------------------------------------------
+    # The lock is a row of `meta` (key "grade_lock"): inserting it is atomic on every database,
+    # so of two runs started together exactly one gets it. Its value says who holds it.
+    LOCK_KEY = "grade_lock"
+
+    def take_run_lock(self, holder: dict) -> dict | None:
+        """Take the grading lock for `holder` (JSON-able: pid, host, run id, started); None when
+        taken, else what the current holder wrote."""
+        value = json.dumps(holder, ensure_ascii=False)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(meta.insert().values(key=self.LOCK_KEY, value=value))
+            return None
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(meta.c.value).where(meta.c.key == self.LOCK_KEY)).first()
+            if row is None:  # released in between: try again
+                return self.take_run_lock(holder)
+            return json.loads(row[0])
+
+    def break_run_lock(self, stale: dict) -> bool:
+        """Remove the lock if it is still exactly `stale` (a holder that died); True if removed."""
+        with self.engine.begin() as conn:
+            done = conn.execute(meta.delete().where(meta.c.key == self.LOCK_KEY,
+                                                    meta.c.value == json.dumps(stale, ensure_ascii=False)))
+        return done.rowcount == 1
+
+    def release_run_lock(self, holder: dict) -> None:
+        self.break_run_lock(holder)
+
+    def mark_runs_killed(self, run_ids: list[int]) -> int:
+        """Runs still marked running whose process is gone (killed, power cut) become "killed"."""
+        if not run_ids:
+            return 0
+        with self.engine.begin() as conn:
+            done = conn.execute(update(runs).where(runs.c.id.in_(run_ids), runs.c.status == "running").values(
+                finished_at=now_iso(), status="killed"))
+        return done.rowcount
+
+    def running_runs(self) -> list[int]:
+        """Ids of runs marked running."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(runs.c.id).where(runs.c.status == "running"))]
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.engine.begin() as conn:
