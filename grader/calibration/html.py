@@ -76,4 +76,7 @@ def summary_text(report) -> str:
         lines.append(f"  {e.folds} 折交叉验证（词典相关项目，{e.overall.n} 个标签）：一致率 "
                      f"{pct(e.overall.before_agreement)} → {pct(e.overall.after_agreement)}，Kappa "
                      f"{num(e.overall.before_kappa)} → {num(e.overall.after_kappa)}")
+    for m in (report.learning or {}).get("evaluations", []):
+        lines.append(f"  学习模型 · {m['shop'] or '（未写店铺）'}/{m['item']}（{m['n']} 个标签）：规则 {pct(m['rules'])} → 模型 "
+                     f"{pct(m['model'])}；{'推荐采纳' if m['offered'] else '不推荐'}：{m['reason']}")
     return "\n".join(lines)

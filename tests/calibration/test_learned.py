@@ -149,3 +149,35 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
     model_file.path_in(lex).write_bytes(b"not a pickle")
     with pytest.raises(ConfigError, match="无法读取"):
         Grader(lexicons=lex)
+
+
+def test_the_calibration_page_shows_the_learned_layer(learned_world):
+    from grader.calibration import render_calibration_html
+    from grader.calibration.html import summary_text
+
+    html = render_calibration_html(learned_world["report"])
+    assert "学习模型" in html and 'data-learning="service_attitude"' in html and "推荐采纳" in html
+    assert "不推荐" in html  # product_expertise: the rules already agree
+    text = summary_text(learned_world["report"])
+    assert "学习模型 · 小店/service_attitude（80 个标签）：规则 50.0% → 模型" in text
+    assert learned_world["report"].to_dict()["learning"]["models"] == {"小店": ["service_attitude"]}
+
+
+def test_cli_learn_writes_a_candidate_and_adopts_and_rolls_back(learned_world, tmp_path, capsys):
+    import json
+
+    from tests.calibration.test_calibration import _parser
+
+    lex = synth.copy_lexicons(tmp_path)
+    out = tmp_path / "out"
+    args = _parser().parse_args(["calibrate", "--month", "2026-10", "--db", learned_world["store"].url,
+                                 "--lexicons", str(lex), "--out", str(out), "--learn"])
+    assert args.func(args) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["learned_offered"] == [["小店", ITEM]] and result["learned_candidate"].endswith(".joblib")
+    assert not model_file.path_in(lex).exists()
+    args = _parser().parse_args(["calibrate", "--lexicons", str(lex), "--adopt-model", result["learned_candidate"]])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out.strip())["learned_model"] == "1"
+    args = _parser().parse_args(["calibrate", "--lexicons", str(lex), "--rollback-model"])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out.strip())["learned_model"] is None
+    assert args.func(args) == 1  # nothing left to roll back: a clear error
