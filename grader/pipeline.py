@@ -89,7 +89,7 @@ class Grader:
             if guess is not None:
                 level, proba, feats = guess
                 explained["scenario"] = {"rule": scenario, "scenario": level, "probability": proba, "features": feats}
-                if level in SCENARIO_LABELS and level != scenario:
+                if level in SCENARIO_LABELS and level != scenario and proba >= self.learned.min_probability:
                     scenario, confidence = level, proba
                     items = score_items(self.rubric, scenario, measured)
         items, explained["items"] = self.learned.apply(transcript, items, metrics, scenario)

@@ -7,6 +7,9 @@ enough labels for, a multinomial logistic regression is trained on the shop's la
   level), value and confidence, the count of each kind of finding, the card's metrics;
 * the text: character 1–3-grams (TF-IDF) of the human agent's words and, separately, the buyer's.
 
+Its level replaces the rule's only where it is at least `MIN_PROBABILITY` sure (rules plus
+confident corrections): with few labels this keeps it from undoing what the rules get right.
+
 It is never switched on silently. `learn` evaluates each (shop, item) model by k-fold
 cross-validation over chats against the rules alone on the same labels (agreement with a 95 %
 bootstrap interval for each and for their paired difference) and offers it only when it has at least
@@ -25,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 SCENARIO = "scenario"
 JUDGEMENT_ITEMS = ("product_expertise", "service_attitude", SCENARIO)
 FORMAT = 1
+MIN_PROBABILITY = 0.6  # below it the model keeps the rule's answer (measured: docs/calibration.md)
 
 
 @dataclass
@@ -116,8 +120,10 @@ class ItemModel:
         self._names = self.names()
         return self
 
-    def predict(self, rows: list[tuple]) -> list:
-        return list(self.clf.predict(self._matrix(rows, fit=False)))
+    def predict(self, rows: list[tuple], rules: list) -> list:
+        """The model's level where it is at least MIN_PROBABILITY sure, else the rule's (`rules`)."""
+        proba = self.clf.predict_proba(self._matrix(rows, fit=False))
+        return [_plain(self.classes[p.argmax()]) if p.max() >= MIN_PROBABILITY else r for p, r in zip(proba, rules)]
 
     def explain(self, row: tuple, top: int = 3) -> tuple[object, float, list[list]]:
         """(predicted level, its probability, [[feature, contribution], …] the `top` features that
@@ -237,8 +243,8 @@ def cross_validate(examples: list[Example], item: str, shop: str = "", folds: in
                 predicted[i] = train_labels[0]
             continue
         model = ItemModel(item, shop).fit([rows[i] for i in train], train_labels)
-        for i, p in zip(test, model.predict([rows[i] for i in test])):
-            predicted[i] = _plain(p)
+        for i, p in zip(test, model.predict([rows[i] for i in test], [rules[i] for i in test])):
+            predicted[i] = p
     return compare(item, shop, labels, rules, predicted, min_labels, seed)
 
 
@@ -251,8 +257,7 @@ def held_out(train: list[Example], test: list[Example], item: str, shop: str = "
     if len(set(train_labels)) < 2:
         return compare(item, shop, labels, rules, rules, min_labels, seed)
     model = ItemModel(item, shop).fit([row_of(e) for e in train], train_labels)
-    ev = compare(item, shop, labels, rules, [_plain(p) for p in model.predict([row_of(e) for e in test])],
-                 max(0, min_labels), seed)
+    ev = compare(item, shop, labels, rules, model.predict([row_of(e) for e in test], rules), max(0, min_labels), seed)
     ev.n = len(test)
     if len(train) < min_labels:
         ev.offered, ev.reason = False, f"训练标签太少（{len(train)} < {min_labels}），不提供模型"
@@ -273,6 +278,8 @@ class Bundle:
     version: str | None = None
     sklearn: str = ""
     format: int = FORMAT
+
+    min_probability: float = MIN_PROBABILITY
 
     @property
     def tag(self) -> str:
@@ -310,9 +317,10 @@ class Bundle:
                 out.append(i)
                 continue
             level, proba, feats = model.explain(row)
-            explained[i.id] = {"rule_score": i.score, "score": level if level in i.levels else i.score,
-                               "probability": proba, "features": feats}
-            if level in i.levels and level != i.score:
+            if level not in i.levels or proba < self.min_probability:
+                level = i.score  # not sure enough (or not a level of this rubric): the rule's answer stands
+            explained[i.id] = {"rule_score": i.score, "score": level, "probability": proba, "features": feats}
+            if level != i.score:
                 i = i.model_copy(update={
                     "score": int(level), "confidence": proba, "needs_review": i.needs_review or proba < 0.6,
                     "reason": f"模型 {self.tag}：规则 {i.score} 分 → {level} 分（把握 {proba:.0%}）。规则：{i.reason}"})

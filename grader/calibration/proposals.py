@@ -29,6 +29,7 @@ import re
 import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from grader.calibration.agreement import Quote, excerpt
 from grader.calibration.labels import Background, LabeledChat
@@ -143,6 +144,12 @@ def ngram_analyzer(doc: str, max_n: int = 3) -> list[str]:
     return grams
 
 
+@lru_cache(maxsize=50_000)
+def _cached_grams(doc: str) -> tuple[str, ...]:
+    """`ngram_analyzer` of a document, remembered: each fold and item re-reads the same background."""
+    return tuple(ngram_analyzer(doc))
+
+
 @dataclass
 class _Sample:
     chat: LabeledChat
@@ -253,7 +260,7 @@ def _additions(samples: list[_Sample], bg: list, lex: Lexicon, item: str, levels
     if y.sum() < opt.min_support or y.all():
         return []
     texts = ["\n".join(role_texts(t, lex.role)) for t in docs]
-    vec = CountVectorizer(analyzer=ngram_analyzer, binary=True)
+    vec = CountVectorizer(analyzer=_cached_grams, binary=True)
     try:
         X = vec.fit_transform(texts).tocsc()
     except ValueError:  # no words at all
