@@ -96,21 +96,30 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
             folds_chosen=0, folds=folds, item=p.item, before_agreement=None, after_agreement=None)
     if learn:
         report.candidate = learn_on(store, labeled, baseline, rubric, lexicons, options, folds, seed, min_labels,
-                                    report.period)
+                                    report.period, background)
         report.learning = report.candidate.summary()
     return report
 
 
-def learn_on(store, labeled, baseline, rubric, lexicons, options, folds=5, seed=0, min_labels=30, period=""):
-    """The learned layer's candidate Bundle from labelled chats (see `grader.calibration.learned`)."""
-    from grader.calibration.learned import examples_from, learn
+def learn_on(store, labeled, baseline, rubric, lexicons, options, folds=5, seed=0, min_labels=30, period="",
+             background=()):
+    """The learned layer's candidate Bundle from labelled chats (see `grader.calibration.learned`).
+
+    Scenario labels: the scenario of reviewed cards and every scenario change, including chats of
+    the `background` whose only correction is their scenario."""
+    from grader.calibration.learned import SCENARIO, Example, examples_from, learn
     from grader.pipeline import Grader
 
     scenario_labels = {c.id: c.card.scenario for c in labeled if c.reviewed}
-    scenario_labels.update(store.scenario_overrides([c.id for c in labeled]))
+    scenario_labels.update(store.scenario_overrides([c.id for c in labeled] + [b.id for b in background]))
     free = Grader(rubric, lexicons, options.grading, learned=False)
     free_cards = {c.id: free.grade(c.transcript) for c in labeled if c.id in scenario_labels}
     examples = examples_from(labeled, baseline, free_cards, scenario_labels, min_labels=min_labels)
+    for b in background:
+        if b.id in scenario_labels:
+            shop = b.transcript.shop or ""
+            examples.setdefault((shop, SCENARIO), []).append(
+                Example(b.transcript, free.grade(b.transcript), scenario_labels[b.id], shop))
     return learn(examples, folds, seed, min_labels, period)
 
 

@@ -181,3 +181,28 @@ def test_cli_learn_writes_a_candidate_and_adopts_and_rolls_back(learned_world, t
     args = _parser().parse_args(["calibrate", "--lexicons", str(lex), "--rollback-model"])
     assert args.func(args) == 0 and json.loads(capsys.readouterr().out.strip())["learned_model"] is None
     assert args.func(args) == 1  # nothing left to roll back: a clear error
+
+
+def test_scenario_changes_alone_are_scenario_labels(tmp_path):
+    """A chat whose only correction is its scenario is no item label, but it labels the scenario."""
+    from sqlalchemy import select
+
+    from grader.store import overrides, scorecards
+
+    lex = synth.copy_lexicons(tmp_path)
+    store = Store(str(tmp_path / "g.db"))
+    rnd = random.Random(2)
+    chats = [_chat(rnd, f"sc{k:03d}", f"2026-10-{1 + k % 28:02d}", None) for k in range(34)]
+    grader = Grader(lexicons=lex)
+    store.save([(t, grader.grade(t)) for t in chats])
+    with store.engine.begin() as conn:
+        for t in chats[:31]:
+            sid = conn.execute(select(scorecards.c.id).where(scorecards.c.transcript_id == t.id,
+                                                             scorecards.c.current.is_(True))).scalar_one()
+            conn.execute(overrides.insert().values(
+                transcript_id=t.id, scorecard_id=sid, item_id="scenario", from_value="aftersale",
+                to_value="presale", reason="场景判断错误", by="主管A", at=now_iso(), source="web"))
+    report = calibrate(store, "2026-10-01", "2026-10-31", lex, learn=True)
+    assert report.agreement.chats == 0  # no item labels
+    ev = _ev(report, "scenario")
+    assert ev["n"] == 31 and not ev["offered"]  # one scenario in the labels: nothing to learn
