@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.calibration.adopt import apply, read_accept_file
@@ -33,7 +33,8 @@ class CalibrationReport:
     candidate: object = field(default=None, repr=False, compare=False)  # the candidate Bundle (not serialized)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """JSON types only: the candidate's models are not part of the report."""
+        data = asdict(replace(self, candidate=None))
         data.pop("candidate", None)
         return data
 

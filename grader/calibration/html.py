@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -38,7 +37,7 @@ def write_page(report, out_dir) -> tuple[Path, Path]:
     body = Markup(render_fragment(report))
     html_path.write_text(_env.get_template("calibration_page.html").render(period=report.period, body=body),
                          encoding="utf-8")
-    json_path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    json_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return html_path, json_path
 
 

@@ -206,3 +206,14 @@ def test_scenario_changes_alone_are_scenario_labels(tmp_path):
     assert report.agreement.chats == 0  # no item labels
     ev = _ev(report, "scenario")
     assert ev["n"] == 31 and not ev["offered"]  # one scenario in the labels: nothing to learn
+
+
+def test_the_json_report_holds_figures_not_models(learned_world, tmp_path):
+    import json
+
+    from grader.calibration import write_outputs
+
+    _, js = write_outputs(learned_world["report"], tmp_path)
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert "candidate" not in data and data["learning"]["models"] == {"小店": [ITEM]}
+    assert learned_world["report"].candidate is not None  # the report object keeps it for the CLI
