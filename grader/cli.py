@@ -74,8 +74,38 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _cmd_month(args) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from grader.dates import month_range
+    from grader.detectors.lexicon import LexiconSet
+    from grader.options import settings_of
+    from grader.report.month import build_month
+    from grader.report.month_files import write_month_html, write_month_workbook
+    from grader.report.policy import load_policy
+    from grader.rubric import load_rubric
+    from grader.store import Store
+
+    settings = settings_of(args)  # --tz, --lexicons, --rubric as the daily run's
+    month = args.month or datetime.now(settings.tz).strftime("%Y-%m")
+    month_range(month)  # refuses a malformed month
+    policy = load_policy(args.policy)
+    report = build_month(Store(args.db), month, policy, load_rubric(args.rubric), LexiconSet.load(args.lexicons),
+                         settings.tz)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    xlsx = write_month_workbook(report, out / f"month-{month}.xlsx")
+    html = write_month_html(report, out / f"month-{month}.html")
+    print(f"月度考核：{len(report.agents)} 位客服，{len(report.chats)} 个会话，提醒 {len(report.alerts())} 条 → {xlsx}，{html}",
+          file=sys.stderr)
+    print(json.dumps({"status": "ok", "month": month, "agents": len(report.agents), "chats": len(report.chats),
+                      "alerts": len(report.alerts()), "xlsx": str(xlsx), "html": str(html)}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, add_tz_argument
 
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -111,6 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--rubric", help="the rubric the scorecards were graded with (band names; default: standard)")
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
     rp.set_defaults(func=_cmd_report)
+
+    mo = sub.add_parser("month", help="the monthly assessment: KPIs, final grade, ranking, pay, alerts (Excel + HTML)")
+    mo.add_argument("--month", help="YYYY-MM (default: this month)")
+    mo.add_argument("--policy", help="the shop's assessment policy TOML (default: the bundled policy.toml)")
+    add_db_argument(mo)
+    add_tz_argument(mo)
+    mo.add_argument("--rubric", help="the rubric the scorecards were graded with (default: standard)")
+    mo.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
+    mo.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    mo.set_defaults(func=_cmd_month)
 
     from grader.calibration import cli_register as calibration_commands
     from grader.review.cli import cli_register as review_commands

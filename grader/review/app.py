@@ -490,6 +490,9 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         except cs.SessionError as exc:
             request.session["flash"] = str(exc)
         return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
+    from grader.review.month_page import register as month_pages  # self-assessment and the month (issue 18)
+    month_pages(app, store=store, render=render, form_of=form_of, user_of=user_of, login_redirect=login_redirect,
+                rubric=rubric, tz=tz, forbidden=Forbidden, lexicons_dir=settings.lexicons)
 
     @app.get("/healthz")
     async def healthz():

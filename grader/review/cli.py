@@ -28,6 +28,10 @@ def _cmd_review(args) -> int:
 
     # Scenario changes re-grade with the same settings (rubric, lexicons, options) the daily run uses.
     app = create_app(args.db, settings=settings_of(args))
+    if args.policy:  # the month page's policy; refused now, not on the first visit, when it is not valid
+        from grader.report.policy import load_policy
+        load_policy(args.policy)
+        app.state.policy_path = args.policy
     host = args.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -96,6 +100,7 @@ def cli_register(subparsers) -> None:
     r.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     add_grading_arguments(r, "scenario re-grades (as the daily run)")
     add_tz_argument(r)
+    r.add_argument("--policy", help="the shop's assessment policy TOML for the month page (default: bundled)")
     r.set_defaults(func=_cmd_review)
 
     o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")

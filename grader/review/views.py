@@ -13,7 +13,7 @@ from grader.store.queue import QueueQuery
 from grader.transcript.model import SHANGHAI, Transcript
 
 QUEUE_KEYS = ("since", "until", "agent", "shop", "platform", "item", "band", "scenario", "needs_review", "reviewed",
-              "disputed", "search")
+              "disputed", "search", "order")
 ROLE_LABELS = {"customer": "顾客", "agent": "客服", "system": "系统"}
 PLATFORM_LABELS = {"taobao": "淘宝", "jd": "京东", "pdd": "拼多多", "douyin": "抖音", "other": "其他", "unknown": "未知"}
 PAGE_SIZE = 50
@@ -45,6 +45,7 @@ class QueueFilters:
     reviewed: str = ""  # "" | yes | no
     disputed: str = ""  # "" | yes
     search: str = ""  # transcript id, buyer account, order number or words of the chat
+    order: str = ""  # "" least certain first | teach: where rules and the learned model disagree, or it is least sure
 
     @classmethod
     def from_params(cls, params, tz=SHANGHAI) -> "QueueFilters":
@@ -72,7 +73,8 @@ class QueueFilters:
         lo, hi = utc_bounds(self.since or None, self.until or None, tz)
         return QueueQuery(lo=lo, hi=hi, agent=self.agent, shop=self.shop, platform=self.platform, item=self.item,
                           band=self.band, scenario=self.scenario, needs_review=_flag(self.needs_review),
-                          reviewed=_flag(self.reviewed), disputed=self.disputed == "yes", search=self.search)
+                          reviewed=_flag(self.reviewed), disputed=self.disputed == "yes", search=self.search,
+                          teach=self.order == "teach")
 
 
 @dataclass
@@ -95,6 +97,8 @@ class QueueRow:
     disputes: int
     flagged_labels: list[str] = field(default_factory=list)
     why: str = ""  # why the card needs review, in Chinese
+    disagreements: int = 0      # items where the adopted learned model moved the rule score
+    model_certainty: float = 1.0  # the learned model's least probability on the card (1.0: no model)
 
     @property
     def platform_label(self) -> str:
@@ -154,7 +158,9 @@ def queue_page(store: Store, rubric, filters: QueueFilters, page: int = 1, size:
             final=r["final_total"], band=r["final_band"] or "", needs_review=bool(r["needs_review"]),
             flagged=len(flagged), certainty=float(r["certainty"] or 0), reviewed=bool(r["reviewed"]),
             overridden=bool(r["overridden"]), disputes=int(r["open_disputes"] or 0), flagged_labels=flagged,
-            why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"])))
+            why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"]),
+            disagreements=-int(r["rank_moved"] or 0), model_certainty=float(
+                r["model_certainty"] if r["model_certainty"] is not None else 1.0)))
     return QueuePage(rows, total, reviewed, page, pages, size)
 
 

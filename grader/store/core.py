@@ -23,8 +23,8 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue, review_state, runs,
-                                 scorecards, set_aside, transcripts, versions)
+from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue,
+                                 review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
 from grader.store import queue
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
@@ -296,13 +296,6 @@ class Store:
         with self.engine.connect() as conn:
             return queue.ids(conn, query, limit, min_certainty, unflagged)
 
-    def labeled_ids(self, since: str | None, until: str | None, tz=SHANGHAI) -> list[str]:
-        """Chats that began on local days since..until in `tz` and are reviewed or have an item override
-        (calibration's labels), found by indexed queries."""
-        lo, hi = utc_bounds(since, until, tz)
-        with self.engine.connect() as conn:
-            return queue.labeled_ids(conn, queue.QueueQuery(lo=lo, hi=hi))
-
     def queue_values(self, column: str) -> list[str]:
         """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
         with self.engine.connect() as conn:
@@ -381,6 +374,24 @@ class Store:
                    scorecards.c.versions_key).where(scorecards.c.transcript_id == transcript_id).order_by(scorecards.c.id)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
+
+    def change_stamp(self) -> tuple:
+        """A value that changes whenever anything a month report reads changes: which scorecards are
+        current, overrides, review marks, self-assessments (for caches of computed reports)."""
+        c = scorecards.c
+        with self.engine.connect() as conn:
+            return (tuple(conn.execute(select(func.count(), func.sum(c.id)).where(c.current.is_(True))).one()),
+                    conn.execute(select(func.max(overrides.c.id))).scalar(),
+                    tuple(conn.execute(select(func.count(), func.sum(review_state.c.revision))).one()),
+                    conn.execute(select(func.max(self_assessments.c.id))).scalar())
+
+    def self_assessments(self, months: list[str]) -> dict[tuple[str, str], dict]:
+        """(agent account, month) -> its self-assessment row (total, items JSON, comment, by, at) for these months."""
+        if not months:
+            return {}
+        q = select(self_assessments).where(self_assessments.c.month.in_(months))
+        with self.engine.connect() as conn:
+            return {(r.agent, r.month): dict(r._mapping) for r in conn.execute(q)}
 
     # --- runs --------------------------------------------------------------------------------
     def start_run(self, args: dict) -> int:

@@ -17,6 +17,7 @@ from grader.scorecard.model import Scorecard
 
 q_ = review_queue.c
 ORDER = (q_.rank_settled, q_.rank_flagged, q_.certainty, q_.started_utc, q_.transcript_id)
+TEACH = (q_.rank_moved, q_.model_certainty) + ORDER  # active review: what would teach the learned model most first
 PAGE_MAX = 200
 
 
@@ -43,7 +44,20 @@ def queue_row(card: Scorecard, terms: str) -> dict:
                 final_total=card.total, final_band=card.band, needs_review=card.needs_review,
                 flagged_items=" " + " ".join(flagged) + " " if flagged else "",
                 rank_settled=0 if card.needs_review else 1, rank_flagged=-len(flagged), certainty=certainty(card),
-                terms=terms)
+                **teaching(card), terms=terms)
+
+
+def teaching(card: Scorecard) -> dict:
+    """How much a supervisor's review of `card` would teach the adopted learned model: the items (and
+    scenario) where it moved the rules' answer (negated, for an ascending order) and its least probability."""
+    learned = getattr(card, "learned", None) or {}
+    parts = list((learned.get("items") or {}).values())
+    moved = sum(p["score"] != p["rule_score"] for p in parts)
+    probs = [p["probability"] for p in parts]
+    if learned.get("scenario"):
+        moved += learned["scenario"]["scenario"] != learned["scenario"]["rule"]
+        probs.append(learned["scenario"]["probability"])
+    return {"rank_moved": -moved, "model_certainty": round(min(probs, default=1.0), 3)}
 
 
 @dataclass
@@ -67,6 +81,7 @@ class QueueQuery:
     reviewed: bool | None = None
     disputed: bool = False
     search: str = ""
+    teach: bool = False  # the active-review order (TEACH) instead of ORDER
 
 
 def _like(text: str) -> str:
@@ -115,7 +130,7 @@ def _from():
 
 ROW_COLUMNS = (q_.transcript_id, q_.scorecard_id, q_.started_utc, q_.platform, q_.shop, q_.agent, q_.customer,
                q_.scenario, q_.scenario_confidence, q_.suggested, q_.final_total, q_.final_band, q_.needs_review,
-               q_.flagged_items, q_.certainty)
+               q_.flagged_items, q_.certainty, q_.rank_moved, q_.model_certainty)
 
 
 def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
@@ -125,9 +140,13 @@ def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
     changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
     q = (select(*ROW_COLUMNS, review_state.c.reviewed, review_state.c.reviewed_by, n_open.label("open_disputes"),
                 changed.label("overridden"))
-         .select_from(_from()).where(*where(query)).order_by(*ORDER)
+         .select_from(_from()).where(*where(query)).order_by(*_order(query))
          .offset(max(0, int(offset))).limit(max(1, min(int(limit), PAGE_MAX))))
     return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _order(query: QueueQuery) -> tuple:
+    return TEACH if query.teach else ORDER
 
 
 def count(conn, query: QueueQuery) -> tuple[int, int]:
@@ -138,9 +157,9 @@ def count(conn, query: QueueQuery) -> tuple[int, int]:
     return int(total), int(done or 0)
 
 
-def position(conn, transcript_id: str):
+def position(conn, transcript_id: str, order: tuple = ORDER):
     """The queue-order key of a chat, or None."""
-    row = conn.execute(select(*ORDER).where(q_.transcript_id == transcript_id)).first()
+    row = conn.execute(select(*order).where(q_.transcript_id == transcript_id)).first()
     return tuple(row) if row else None
 
 
@@ -148,15 +167,16 @@ def step(conn, query: QueueQuery, transcript_id: str, forward: bool = True, unre
          wrap: bool = False) -> str | None:
     """The chat after (or before) `transcript_id` in queue order among `query`'s, optionally only
     unreviewed ones and wrapping round; None if there is none."""
-    key = position(conn, transcript_id)
+    by = _order(query)
+    key = position(conn, transcript_id, by)
     cond = where(query) + [q_.transcript_id != transcript_id]
     if unreviewed:
         cond.append(or_(review_state.c.reviewed.is_(None), review_state.c.reviewed.is_(False)))
-    order = ORDER if forward else tuple(c.desc() for c in ORDER)
+    order = by if forward else tuple(c.desc() for c in by)
     base = select(q_.transcript_id).select_from(_from()).where(*cond)
     if key is not None:
-        beyond = tuple_(*ORDER) > tuple_(*[literal(v) for v in key]) if forward else \
-            tuple_(*ORDER) < tuple_(*[literal(v) for v in key])
+        beyond = tuple_(*by) > tuple_(*[literal(v) for v in key]) if forward else \
+            tuple_(*by) < tuple_(*[literal(v) for v in key])
         found = conn.execute(base.where(beyond).order_by(*order).limit(1)).scalar()
         if found is not None or not wrap:
             return found
@@ -171,15 +191,7 @@ def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
         cond.append(q_.certainty >= min_certainty)
     if unflagged:
         cond.append(q_.needs_review.is_not(True))
-    q = select(q_.transcript_id).select_from(_from()).where(*cond).order_by(*ORDER).limit(limit)
-    return [r[0] for r in conn.execute(q)]
-
-
-def labeled_ids(conn, query: QueueQuery) -> list[str]:
-    """Chats of `query` a supervisor has labelled: reviewed, or with an override of an item."""
-    changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
-    q = select(q_.transcript_id).select_from(_from()).where(*where(query), or_(_reviewed, changed)).order_by(
-        q_.scorecard_id)  # the order the cards were stored in, as before
+    q = select(q_.transcript_id).select_from(_from()).where(*cond).order_by(*_order(query)).limit(limit)
     return [r[0] for r in conn.execute(q)]
 
 

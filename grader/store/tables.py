@@ -81,6 +81,8 @@ review_queue = Table(
     Column("needs_review", Boolean), Column("flagged_items", Text),  # " id id " of items that need review
     # the queue order, all ascending: cards that need review first, more flagged items first, least certain first
     Column("rank_settled", Integer), Column("rank_flagged", Integer), Column("certainty", Float),
+    # the "teach the model" order: items (and scenario) the adopted learned model moved, negated; its least probability
+    Column("rank_moved", Integer, default=0), Column("model_certainty", Float, default=1.0),
     Index("ix_queue_started", "started_utc"),
     Index("ix_queue_order", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
     Index("ix_queue_agent", "agent", "started_utc"),
@@ -167,4 +169,17 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", String(40)), Column("finished_at", String(40)), Column("status", String(16)),
     Column("args", Text), Column("counts", Text),
+)
+
+# --- monthly self-assessment (客服自评): one per agent account and month; created by create_all ---
+self_assessments = Table(
+    "self_assessments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String(200), nullable=False),  # the agent account on the scorecards
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("total", Float, nullable=False),  # 0..100
+    Column("items", Text),  # JSON {item id: {"score": n, "comment": "..."}}; null when one total was given
+    Column("comment", Text),
+    Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
+    Index("ux_self_assessment", "agent", "month", unique=True),
 )

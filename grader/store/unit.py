@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from grader.errors import GraderError
 from grader.scorecard.model import Scorecard
-from grader.store.tables import calibration_scores, calibration_sessions, disputes, meta, overrides, review_state, scorecards, transcripts, users
+from grader.store.tables import (calibration_scores, calibration_sessions, disputes, meta, overrides, review_state,
+                                 scorecards, self_assessments, transcripts, users)
 from grader.transcript.model import Transcript
 
 
@@ -175,6 +176,25 @@ class Unit:
         c = calibration_scores.c
         q = select(c.transcript_id, c.rater, c.item_id, c.score, c.at).where(c.session_id == int(session_id))
         return [dict(r._mapping) for r in self.conn.execute(q)]
+    # --- monthly self-assessment ------------------------------------------------------------------
+    def self_assessment(self, agent: str, month: str) -> dict | None:
+        """The agent account's self-assessment of `month` (YYYY-MM): total, items (JSON text), comment,
+        by, at; or None."""
+        row = self.conn.execute(select(self_assessments).where(
+            self_assessments.c.agent == agent, self_assessments.c.month == month)).first()
+        return dict(row._mapping) if row else None
+
+    def add_self_assessment(self, agent: str, month: str, total: float, items: str | None, comment: str,
+                            by: str, at: str) -> bool:
+        """Record it; False when the agent already has one for that month (entered once a month)."""
+        if self.self_assessment(agent, month) is not None:
+            return False
+        try:
+            self.conn.execute(insert(self_assessments).values(agent=agent, month=month, total=total, items=items,
+                                                              comment=comment, by=by, at=at))
+        except IntegrityError:  # entered meanwhile by another session
+            return False
+        return True
 
     # --- accounts and settings --------------------------------------------------------------------
     def user(self, name: str) -> dict | None:
