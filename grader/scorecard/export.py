@@ -8,6 +8,7 @@ from typing import IO
 
 from grader.rubric import Rubric
 from grader.scorecard.model import Scorecard
+from grader.spreadsheet import csv_safe_row
 
 METRIC_LABELS = {
     "first_response_seconds": "首次响应(秒)",
@@ -45,7 +46,7 @@ class ScorecardFiles:
         self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
         self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(csv_header(rubric))
+        self._csv.writerow(csv_safe_row(csv_header(rubric)))
         self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
 
     def write(self, cards: list[Scorecard]) -> None:
@@ -55,7 +56,7 @@ class ScorecardFiles:
         """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
         for card_json, row in rows:
             self._jsonl.write(card_json + "\n")
-            self._csv.writerow(row)
+            self._csv.writerow(csv_safe_row(row))  # every text cell, whoever built the row
 
     def write_set_aside(self, items: list) -> None:
         for s in items:
