@@ -16,6 +16,7 @@ from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, Meta
 from sqlalchemy.engine import Engine
 
 from grader.scorecard.model import Scorecard, Versions
+from grader.store_security import SecurityStore, migrate_security
 from grader.transcript.model import SHANGHAI, Transcript
 
 SCHEMA_VERSION = 1
@@ -137,7 +138,7 @@ def db_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-class Store:
+class Store(SecurityStore):
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
@@ -155,6 +156,7 @@ class Store:
                 conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif int(row[0]) > SCHEMA_VERSION:
                 raise RuntimeError(f"database schema {row[0]} is newer than this grader ({SCHEMA_VERSION}); upgrade grader")
+        migrate_security(self.engine)
 
     # --- grading -----------------------------------------------------------------------------
     def graded_keys(self, transcript_ids: list[str]) -> set[tuple[str, str, str]]:

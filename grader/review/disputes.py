@@ -5,6 +5,7 @@ from sqlalchemy import insert, select, update
 
 from grader.review.overrides import (Change, ReviewError, UnknownItem, _parse_level, apply_override, current_card)
 from grader.store import Store, disputes, now_iso
+from grader.store_security import append_audit
 
 STATUS_LABELS = {"open": "待处理", "accepted": "已接受", "rejected": "已驳回"}
 
@@ -26,9 +27,11 @@ def open_dispute(store: Store, transcript_id: str, item_id: str, by: str, commen
         level = None
         if requested not in (None, ""):
             level = _parse_level(item_id, requested, card.item(item_id).levels)
-        return conn.execute(insert(disputes).values(
-            transcript_id=transcript_id, item_id=item_id, by=by, at=now_iso(), comment=comment, status="open",
-            requested=None if level is None else str(level))).inserted_primary_key[0]
+        values = dict(transcript_id=transcript_id, item_id=item_id, by=by, at=now_iso(), comment=comment,
+                      status="open", requested=None if level is None else str(level))
+        did = conn.execute(insert(disputes).values(**values)).inserted_primary_key[0]
+        append_audit(conn, by, "dispute_open", transcript_id, {**values, "id": did})
+        return did
 
 
 def list_disputes(store: Store, transcript_id: str | None = None, status: str | None = None) -> list[dict]:
@@ -86,5 +89,9 @@ def _resolve(store: Store, dispute_id: int, status: str, by: str, resolution: st
     with store.engine.begin() as conn:
         done = conn.execute(update(disputes).where(disputes.c.id == dispute_id, disputes.c.status == "open").values(
             status=status, resolved_by=by, resolved_at=now_iso(), resolution=resolution)).rowcount
+        if done == 1:
+            tid = conn.execute(select(disputes.c.transcript_id).where(disputes.c.id == dispute_id)).scalar()
+            append_audit(conn, by, "dispute_resolve", tid, {"id": dispute_id, "status": status,
+                                                            "resolution": resolution})
     if done != 1:
         raise DisputeError(f"申诉 #{dispute_id} 已被其他人处理")

@@ -19,6 +19,7 @@ from grader.errors import GraderError
 from grader.rubric import SCENARIO_LABELS
 from grader.scorecard.model import Scorecard
 from grader.store import Store, now_iso, overrides, review_state, scorecards, transcripts
+from grader.store_security import append_audit
 from grader.transcript.model import Transcript
 
 SOURCES = ("web", "cli", "dispute")
@@ -222,9 +223,9 @@ def apply_override(store: Store, transcript_id: str, item_id: str, score, reason
         if not reason:
             raise ReasonRequired(item_id)
         revision = _bump(conn, transcript_id, revision)
-        oid = conn.execute(insert(overrides).values(
-            transcript_id=transcript_id, scorecard_id=card_id, item_id=item_id, from_value=str(current),
-            to_value=str(value), reason=reason, by=by, at=now_iso(), source=source)).inserted_primary_key[0]
+        oid = _record(conn, dict(transcript_id=transcript_id, scorecard_id=card_id, item_id=item_id,
+                                 from_value=str(current), to_value=str(value), reason=reason, by=by, at=now_iso(),
+                                 source=source))
     return Change(transcript_id, item_id, str(current), str(value), oid, revision)
 
 
@@ -252,9 +253,9 @@ def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str
     new_card = grader.grade(transcript, scenario=scenario)
     with store.engine.begin() as conn:  # the revision check again: nobody may have slipped in meanwhile
         revision = _bump(conn, transcript_id, revision)
-        oid = conn.execute(insert(overrides).values(
-            transcript_id=transcript_id, scorecard_id=card_id, item_id="scenario", from_value=card.scenario,
-            to_value=scenario, reason=reason, by=by, at=now_iso(), source=source)).inserted_primary_key[0]
+        oid = _record(conn, dict(transcript_id=transcript_id, scorecard_id=card_id, item_id="scenario",
+                                 from_value=card.scenario, to_value=scenario, reason=reason, by=by, at=now_iso(),
+                                 source=source))
     store.save([(transcript, new_card)])
     return Change(transcript_id, "scenario", card.scenario, scenario, oid, revision)
 
@@ -264,5 +265,14 @@ def mark_reviewed(store: Store, transcript_id: str, by: str, expected_revision: 
     """Mark (or unmark) the chat reviewed; returns the new revision."""
     with store.engine.begin() as conn:
         current_card(conn, transcript_id)
-        return _bump(conn, transcript_id, expected_revision, reviewed=reviewed,
-                     reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
+        revision = _bump(conn, transcript_id, expected_revision, reviewed=reviewed,
+                         reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
+        append_audit(conn, by, "reviewed" if reviewed else "unreviewed", transcript_id, {"revision": revision})
+        return revision
+
+
+def _record(conn: Connection, values: dict) -> int:
+    """Insert an override and its entry in the hash-chained audit log (same transaction); returns its id."""
+    oid = conn.execute(insert(overrides).values(**values)).inserted_primary_key[0]
+    append_audit(conn, values["by"], "override", values["transcript_id"], {**values, "id": oid})
+    return oid
