@@ -76,7 +76,8 @@ class Run:
 
     def __init__(self, store: Store, settings: GradeSettings, days: DayRange = DayRange(),
                  out_dir: str | Path | None = None, workers: int = 1, progress: bool | None = None,
-                 batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None):
+                 batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None,
+                 masker=None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.store = store
@@ -91,11 +92,12 @@ class Run:
         self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
+        self.masker = masker  # grader.privacy.Masker for the files; None: the default (masking on)
 
     def execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric) if self.out_dir else None
+        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.masker) if self.out_dir else None
         status = "failed"
         try:
             with tqdm(disable=not self.progress, unit=" 会话", desc="评分") as bar:

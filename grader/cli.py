@@ -22,6 +22,7 @@ def _cmd_read(args) -> int:
 def _cmd_grade(args) -> int:
     from grader.batch import GradeSettings, Run
     from grader.dates import period_of
+    from grader.privacy import masker_from_args
     from grader.store import Store
 
     days, _ = period_of(args)
@@ -31,7 +32,7 @@ def _cmd_grade(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
     run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
-              engine=engine, scheduler=args.scheduler)
+              engine=engine, scheduler=args.scheduler, masker=masker_from_args(args))
     try:
         counts = run.execute(args.paths)
     except KeyboardInterrupt:
@@ -55,11 +56,12 @@ def _cmd_report(args) -> int:
     from pathlib import Path
 
     from grader.dates import period_of
+    from grader.privacy import masker_from_args
     from grader.report import build, write_html, write_workbook
     from grader.store import Store
 
     days, period = period_of(args)
-    data = build(Store(args.db), *days.iso_bounds(), period)
+    data = build(Store(args.db), *days.iso_bounds(), period, masker=masker_from_args(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook(data, out / f"report-{period}.xlsx")
@@ -75,6 +77,7 @@ DB_HELP = "database file or URL (default $GRADER_DB or ./grader.db)"
 
 def build_parser() -> argparse.ArgumentParser:
     from grader.dates import add_period_arguments
+    from grader.privacy import add_masking_arguments
 
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -97,12 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scheduler", help="with --engine dask: scheduler address (tcp://host:8786); "
                                        "default: a local cluster of --workers processes")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_masking_arguments(g)
     g.set_defaults(func=_cmd_grade)
 
     rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
     add_period_arguments(rp)
     rp.add_argument("--db", help=DB_HELP)
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    add_masking_arguments(rp)
     rp.set_defaults(func=_cmd_report)
 
     from grader.calibration import cli_register as calibration_commands

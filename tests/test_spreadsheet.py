@@ -6,6 +6,7 @@ import zipfile
 import pytest
 
 from grader.pipeline import Grader
+from grader.privacy import load_masker
 from grader.report import build, write_workbook
 from grader.scorecard.export import ScorecardFiles
 from grader.spreadsheet import csv_safe, is_risky
@@ -55,7 +56,7 @@ def grader():
 @pytest.mark.parametrize("payload, risky", CASES)
 def test_scorecards_csv(tmp_path, grader, payload, risky):
     _, card = graded(payload, grader)
-    with ScorecardFiles(tmp_path, grader.rubric) as files:
+    with ScorecardFiles(tmp_path, grader.rubric, load_masker(enabled=False)) as files:  # injection only
         files.write([card])
     with open(tmp_path / "scorecards.csv", encoding="utf-8-sig", newline="") as f:
         header, row = list(csv.reader(f))
@@ -78,7 +79,8 @@ def test_report_workbook(tmp_path, grader, payload, risky):
 
     store = Store(str(tmp_path / "g.db"))
     store.save([graded(payload, grader)])
-    path = write_workbook(build(store, "2026-11-22", "2026-11-22", "2026-11-22"), tmp_path / "r.xlsx")
+    data = build(store, "2026-11-22", "2026-11-22", "2026-11-22", masker=load_masker(enabled=False))
+    path = write_workbook(data, tmp_path / "r.xlsx")
     for name in ("客服日汇总", "评分明细", "客服排名"):
         assert "<f>" not in sheet_xml(path, name), f"a formula in sheet {name}"
     book = openpyxl.load_workbook(path)

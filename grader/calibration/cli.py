@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     c.add_argument("--apply", action="store_true",
                    help="write accepted proposals into new lexicon versions (asks y/n for each unless --accept)")
     c.add_argument("--accept", metavar="FILE", help="with --apply: accepted proposal ids, one a line")
+    from grader.privacy import add_masking_arguments
+    add_masking_arguments(c)
     c.set_defaults(func=run)
 
 
@@ -56,7 +58,8 @@ def run(args) -> int:
     lexicon_dir = args.lexicons or default_lexicon_dir()
     report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
                        options=Options(min_support=args.min_support))
-    html, js = write_outputs(report, args.out)
+    from grader.privacy import masker_from_args
+    html, js = write_outputs(report, args.out, masker_from_args(args))
     print(summary_text(report), file=sys.stderr)
     written: list[str] = []
     accepted: list[str] = []

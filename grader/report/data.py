@@ -30,8 +30,13 @@ class ReportData:
         return int(self.cards["已复核"].sum()) if len(self.cards) else 0
 
 
-def build(store: Store, since: str | None, until: str | None, period: str, rubric: Rubric | None = None) -> ReportData:
+def build(store: Store, since: str | None, until: str | None, period: str, rubric: Rubric | None = None,
+          masker=None) -> ReportData:
+    """The report's tables; text cells masked by `masker` (grader.privacy; None: the default, on)."""
+    from grader.privacy import load_masker
+
     rubric = rubric or load_rubric()
+    mask = (masker if masker is not None else load_masker()).mask
     cards = store.current_in_days(since, until)
     ids = [c.transcript_id for c in cards]
     overrides = store.latest_overrides(ids)
@@ -41,7 +46,7 @@ def build(store: Store, since: str | None, until: str | None, period: str, rubri
         final = final_item_scores(c, overrides.get(c.transcript_id, {}))
         total = sum(final.values())
         row = {
-            "日期": local_day(c.started_at), "客服": c.agent or "（未知）", "会话ID": c.transcript_id,
+            "日期": local_day(c.started_at), "客服": mask(c.agent or "（未知）"), "会话ID": mask(c.transcript_id),
             "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": rubric.band(total),
             "已复核": c.transcript_id in reviewed, "有改分": bool(set(overrides.get(c.transcript_id, {})) - {"scenario"}),
             "需复核": c.needs_review,

@@ -1,4 +1,8 @@
-"""Scorecard files a supervisor opens: JSON lines for tools, CSV (UTF-8 with BOM) for Excel."""
+"""Scorecard files a supervisor opens: JSON lines for tools, CSV (UTF-8 with BOM) for Excel.
+
+Personal information is masked in all three files unless the caller passes a disabled masker
+(grader.privacy); every CSV text cell is neutralised against formula injection (grader.spreadsheet).
+"""
 from __future__ import annotations
 
 import csv
@@ -6,6 +10,7 @@ import json
 from pathlib import Path
 from typing import IO
 
+from grader.privacy import Masker, load_masker
 from grader.rubric import Rubric
 from grader.scorecard.model import Scorecard
 from grader.spreadsheet import csv_safe_row
@@ -39,7 +44,8 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
 class ScorecardFiles:
     """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes."""
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric):
+    def __init__(self, out_dir: str | Path, rubric: Rubric, masker: Masker | None = None):
+        self.masker = masker if masker is not None else load_masker()
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
@@ -54,13 +60,14 @@ class ScorecardFiles:
 
     def write_serialized(self, rows: list[tuple[str, list]]) -> None:
         """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
+        mask = self.masker
         for card_json, row in rows:
-            self._jsonl.write(card_json + "\n")
-            self._csv.writerow(csv_safe_row(row))  # every text cell, whoever built the row
+            self._jsonl.write(mask.mask_json_line(card_json) + "\n")
+            self._csv.writerow(csv_safe_row(mask.mask_row(row)))  # every text cell, whoever built the row
 
     def write_set_aside(self, items: list) -> None:
         for s in items:
-            self._aside.write(json.dumps(s.model_dump(), ensure_ascii=False) + "\n")
+            self._aside.write(json.dumps(self.masker.mask_value(s.model_dump()), ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         for f in (self._jsonl, self._csv_file, self._aside):
