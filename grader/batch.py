@@ -15,6 +15,7 @@ from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
 from grader.engines.work import Batch, Graded, Job, use_store
 from grader.pipeline import Grader
+from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
 from grader.store import Store, versions_key
@@ -92,7 +93,7 @@ class Run:
         self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
-        self.masker = masker  # grader.privacy.Masker for the files; None: the default (masking on)
+        self.masker = masker if masker is not None else load_masker()  # for the files (grader.privacy)
 
     def execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
@@ -115,7 +116,7 @@ class Run:
         return self.counts
 
     def _batches(self, parts) -> Iterator[Batch]:
-        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size)
+        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size, self.masker)
         if self.engine == "dask":
             return run_on_dask(parts, job, self.workers, self.scheduler)
         if self.workers == 1:
@@ -135,12 +136,12 @@ class Run:
             if isinstance(e, SetAside):
                 aside.append(e)
             elif isinstance(e, Graded):
-                rows.append((e.json, e.csv))
+                rows.append((self.masker.apply_pairs(e.json, e.pii), e.csv))
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e in cached:
                 card = Scorecard.model_validate_json(cached[e])
-                rows.append((cached[e], csv_row(card, self.grader.rubric)))
+                rows.append((self.masker.mask_json_line(cached[e]), csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -149,7 +150,7 @@ class Run:
         self.counts.unchanged += len(unchanged)
         self._set_aside(aside, run_id, files)
         if files:
-            files.write_serialized(rows)
+            files.write_serialized(rows, json_masked=True)
         self.counts.seconds.update(batch.seconds)
         self.counts.seconds["write"] += time.perf_counter() - start
 

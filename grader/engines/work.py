@@ -36,6 +36,7 @@ class Job:
     db_url: str
     vkey: str
     batch_size: int
+    masker: object = None  # grader.privacy.Masker: workers list each new scorecard's PII for the files
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Graded:
     csv: list  # the scorecards.csv row
     total: int
     flagged: list[str]  # labels of items needing review
+    pii: list = field(default_factory=list)  # (clear, masked) pairs for the files (Masker.pairs)
 
 
 @dataclass
@@ -152,14 +154,15 @@ def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job:
         elif (t.id, hashes[id(t)], job.vkey) in done:
             batch.entries.append(t.id)
         else:
-            batch.entries.append(_grade_one(grader, t, scenarios.get(t.id), hashes[id(t)]))
+            batch.entries.append(_grade_one(grader, t, scenarios.get(t.id), hashes[id(t)], job.masker))
     detect = grader.detect_seconds - detect_before
     batch.seconds["detect"] += detect
     batch.seconds["score"] += time.perf_counter() - start - detect
     return batch
 
 
-def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: str) -> Graded | SetAside:
+def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: str,
+               masker=None) -> Graded | SetAside:
     """A chat that makes a detector fail is set aside; the rest of the batch goes on."""
     try:
         card = grader.grade(t, scenario)
@@ -167,6 +170,8 @@ def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: 
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
     rows = scorecard_rows(t, card, chash, grader.vkey)
+    pii = masker.pairs([t.id, t.shop, t.agent, t.customer, t.source_file, *t.notes,
+                        *(m.text for m in t.messages)]) if masker is not None else []
     return Graded(transcript_id=t.id, rows=rows, json=rows[1]["json"], csv=csv_row(card, grader.rubric),
-                  total=card.total, flagged=[i.label for i in card.items if i.needs_review])
+                  total=card.total, flagged=[i.label for i in card.items if i.needs_review], pii=pii)
 

@@ -87,9 +87,14 @@ class Pattern:
 
     def apply(self, text: str) -> tuple[str, int]:
         """The text with this pattern masked, and how many matches were masked."""
+        text, spans = self.apply_spans(text)
+        return text, len(spans)
+
+    def apply_spans(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+        """The text with this pattern masked, and the (start, end) of each whole match masked."""
         if self.needs is not None and not self.needs.search(text):
-            return text, 0
-        pieces, last, count = [], 0, 0
+            return text, []
+        pieces, last, spans = [], 0, []
         for m in self.regex.finditer(text):
             done = self._masked(text, m)
             if done is None:
@@ -97,11 +102,11 @@ class Pattern:
             start, masked = done
             pieces += [text[last:start], masked]
             last = start + len(masked)
-            count += 1
-        if not count:
-            return text, 0
+            spans.append(m.span())
+        if not spans:
+            return text, []
         pieces.append(text[last:])
-        return "".join(pieces), count
+        return "".join(pieces), spans
 
 
 class Masker:
@@ -132,6 +137,41 @@ class Masker:
             if n:
                 counts[p.kind] = counts.get(p.kind, 0) + n
         return counts
+
+    def pairs(self, texts) -> list[tuple[str, str]]:
+        """(clear, masked) of every whole match in `texts`, JSON-escaped, longest first.
+
+        A scorecard's strings are its chat's fields and messages or pieces of them (evidence
+        quotes, reasons quoting a message), so replacing these pairs in its JSON line masks it
+        without parsing it (see apply_pairs): workers compute them from the transcript.
+        """
+        found: dict[str, str] = {}
+        if not self.patterns:
+            return []
+        for text in texts:
+            if not isinstance(text, str) or (self.line_filter is not None and not self.line_filter.search(text)):
+                continue
+            masked, spans = text, []
+            for p in self.patterns:
+                masked, more = p.apply_spans(masked)
+                spans += more
+            for start, end in spans:
+                clear = text[start:end]
+                found[_json_inner(clear)] = _json_inner(masked[start:end])
+        return sorted(found.items(), key=lambda pair: -len(pair[0]))
+
+    def apply_pairs(self, line: str, pairs: list[tuple[str, str]]) -> str:
+        """A JSON line with `pairs` replaced (see pairs); parsed and masked in full if that breaks it."""
+        if not pairs:
+            return line
+        out = line
+        for clear, masked in pairs:
+            out = out.replace(clear, masked)
+        try:
+            json.loads(out)
+        except ValueError:  # a pair inside a number or a key: never seen, but never write a broken line
+            return self.mask_json_line(line)
+        return out
 
     def mask_value(self, value: Any) -> Any:
         """Strings masked inside any structure of dicts, lists and tuples; other values unchanged."""
@@ -167,6 +207,10 @@ class Masker:
         if masked == doc:
             return line
         return json.dumps(masked, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_inner(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def load_masker(path: str | Path | None = None, enabled: bool = True, orders: bool = False) -> Masker:

@@ -58,11 +58,15 @@ class ScorecardFiles:
     def write(self, cards: list[Scorecard]) -> None:
         self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
 
-    def write_serialized(self, rows: list[tuple[str, list]]) -> None:
-        """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
+    def write_serialized(self, rows: list[tuple[str, list]], json_masked: bool = False) -> None:
+        """Scorecards already serialized (by workers): (JSON line, CSV row) each.
+
+        `json_masked`: the caller masked the JSON lines already (grader.batch does, from pairs the
+        workers found); CSV rows are always masked here.
+        """
         mask = self.masker
         for card_json, row in rows:
-            self._jsonl.write(mask.mask_json_line(card_json) + "\n")
+            self._jsonl.write((card_json if json_masked else mask.mask_json_line(card_json)) + "\n")
             self._csv.writerow(csv_safe_row(mask.mask_row(row)))  # every text cell, whoever built the row
 
     def write_set_aside(self, items: list) -> None:
