@@ -92,3 +92,22 @@ def test_grade_and_report_commands_mask_unless_told_not_to(tmp_path):
     assert PHONE in (tmp_path / "b" / "scorecards.jsonl").read_text(encoding="utf-8")
     # the database keeps the chat as it was: the review app shows it to signed-in accounts only
     assert PHONE in Store(db).current_json(["t-pii"])["t-pii"]
+
+
+def test_the_batch_masks_exactly_like_the_full_walk(tmp_path):
+    """grader.batch masks from the workers' (clear, masked) pairs; the result equals parsing each line."""
+    lines = [f"c 10:00:00 我电话{PHONE}，地址{ADDRESS}", "a 10:00:05 非常抱歉，麻烦您提供一下订单号",
+             "c 10:01:00 订单号 3456789012345678901，邮箱 zhangsan@qq.com", "a 10:01:30 好的，已经为您登记"]
+    chats = [transcript(*lines, id="p1"), transcript("c 10:00:00 有优惠吗", "a 10:00:05 您好，满300减30", id="p2"),
+             transcript("c 10:00:00 在吗", "a 10:00:05 您好", id="p3")]
+    chats[2].messages[0].text = f"在吗\n{PHONE}\"引号\""  # escapes next to a phone in the JSON line
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(t.model_dump_json() + "\n" for t in chats), encoding="utf-8")
+    for out, extra in (("masked", []), ("clear", ["--no-mask-pii"])):
+        assert main(["grade", str(src), "--date", "2026-11-22", "--db", str(tmp_path / f"{out}.db"),
+                     "--out", str(tmp_path / out), "--quiet", "--workers", "1", *extra]) == 0
+    masked = (tmp_path / "masked" / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()
+    clear = (tmp_path / "clear" / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()
+    walk = load_masker()
+    assert [json.loads(x) for x in masked] == [json.loads(walk.mask_json_line(x)) for x in clear]
+    assert PHONE in "".join(clear) and PHONE not in "".join(masked) and "zhangsan@" not in "".join(masked)
