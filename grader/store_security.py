@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, delete, func, insert, select, text,
@@ -71,7 +72,7 @@ purged = Table(  # chats whose text was removed by `grader purge` (scores kept)
 GENESIS = "0" * 64
 APPEND_ONLY = ("audit_log", "access_log", "overrides")
 ACTIONS = ("override", "reviewed", "unreviewed", "dispute_open", "dispute_resolve", "login", "login_failed",
-           "logout", "user_add", "secret_rotate", "purge")
+           "logout", "user_add", "secret_rotate", "purge", "retention")
 OVERRIDE_FIELDS = ("id", "transcript_id", "scorecard_id", "item_id", "from_value", "to_value", "reason", "by", "at",
                    "source")
 
@@ -348,3 +349,86 @@ class SecurityStore:
             q = q.limit(limit)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
+
+    # retention: chat text removed, scores kept
+    def retention_days(self) -> int | None:
+        """The saved retention period in days (`grader retention set`), or None."""
+        from grader.store import meta
+        with self.engine.connect() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == RETENTION_KEY)).scalar()
+        return int(value) if value else None
+
+    def set_retention_days(self, days: int, by: str) -> None:
+        from grader.store import meta
+        with self.engine.begin() as conn:
+            conn.execute(delete(meta).where(meta.c.key == RETENTION_KEY))
+            conn.execute(insert(meta).values(key=RETENTION_KEY, value=str(int(days))))
+            append_audit(conn, by, "retention", None, {"retention_days": int(days)})
+
+    def purge_before(self, day: str, by: str, dry_run: bool = False) -> dict:
+        """Remove the text of chats that began before `day` (ISO date, local), keeping their scores.
+
+        Per chat: the transcript's messages and customer name are dropped; every stored scorecard
+        (current and history) keeps its scores, items, metrics and evidence positions, but its
+        evidence quotes become "" and quoted text (“…”) in reasons becomes “（已删除）”. Set-aside
+        records of runs started before `day` are deleted. One transaction, audited. Returns counts.
+        """
+        from grader.store import scorecards, set_aside, runs, transcripts
+        with self.engine.begin() as conn:
+            ids = [r[0] for r in conn.execute(select(transcripts.c.id).where(
+                transcripts.c.day < day, transcripts.c.id.not_in(select(purged.c.transcript_id))))]
+            aside = conn.execute(select(func.count()).select_from(set_aside).where(
+                set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day)))).scalar_one()
+            counts = {"before": day, "chats": len(ids), "scorecards": 0, "set_aside": aside}
+            if dry_run:
+                return counts
+            stamp = _iso(_now())
+            for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
+                conn.execute(update(transcripts).where(transcripts.c.id.in_(chunk)).values(content=None, customer=None))
+                rows = conn.execute(select(scorecards.c.id, scorecards.c.json).where(
+                    scorecards.c.transcript_id.in_(chunk))).all()
+                for sid, js in rows:
+                    conn.execute(update(scorecards).where(scorecards.c.id == sid).values(json=strip_text(js)))
+                counts["scorecards"] += len(rows)
+                conn.execute(insert(purged), [dict(transcript_id=t, at=stamp, by=by) for t in chunk])
+            conn.execute(delete(set_aside).where(set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day))))
+            conn.execute(delete(sessions).where(sessions.c.expires_at < day))
+            conn.execute(delete(login_failures).where(login_failures.c.at < day))
+            append_audit(conn, by, "purge", None, counts)
+        return counts
+
+    def purged_at(self, transcript_id: str) -> dict | None:
+        """When and by whom the chat's text was purged, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(purged).where(purged.c.transcript_id == transcript_id)).first()
+        return dict(row._mapping) if row else None
+
+
+RETENTION_KEY = "retention_days"
+_QUOTED = re.compile(r"“[^”]*”")
+
+
+def strip_text(card_json: str) -> str:
+    """A scorecard JSON without chat text: evidence quotes emptied (positions kept), customer
+    dropped, “quoted” text in reasons replaced by “（已删除）”."""
+    doc = json.loads(card_json)
+
+    def walk(value):
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if k == "quote" and isinstance(v, str):
+                    out[k] = ""
+                elif k == "reason" and isinstance(v, str):
+                    out[k] = _QUOTED.sub("“（已删除）”", v)
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    doc = walk(doc)
+    if "customer" in doc:
+        doc["customer"] = None
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

@@ -207,3 +207,16 @@ def test_trigger_ddl_covers_both_databases():
     assert "plpgsql" in pg[0] and any("BEFORE TRUNCATE ON audit_log" in s for s in pg)
     with pytest.raises(NotImplementedError):
         trigger_ddl("mysql")
+
+
+def test_purge_on_both_databases(db):
+    store = Store(db)
+    some_changes(store)
+    before = store.count(overrides), store.current_scorecards(["t1", "t2"])
+    counts = store.purge_before("2099-01-01", "主管甲")
+    assert (counts["chats"], counts["scorecards"]) == (2, 2)
+    after = store.current_scorecards(["t1", "t2"])
+    assert {t: c.total for t, c in after.items()} == {t: c.total for t, c in before[1].items()}
+    assert all(e.quote == "" for c in after.values() for i in c.items for e in i.evidence)
+    assert store.count(overrides) == before[0] and store.verify_audit() == []
+    assert store.purged_at("t1")["by"] == "主管甲"

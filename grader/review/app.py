@@ -29,7 +29,8 @@ from starlette.templating import Jinja2Templates
 from grader.review import disputes as dsp
 from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
                                 sign_in)
-from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
+from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
+                                     apply_override, audit,
                                      change_scenario, current_card, final_items, load_transcript, mark_reviewed,
                                      review_info)
 from grader.review.views import QueueFilters, agents_in, chat_view, latest_day, next_in_queue, queue_rows
@@ -130,7 +131,10 @@ def create_app(db: str | None, grader=None) -> FastAPI:
                   error: str | None = None, attempted: str | None = None) -> Response:
         with store.engine.connect() as conn:
             _, card = current_card(conn, transcript_id)
-            transcript = load_transcript(conn, transcript_id)
+            try:
+                transcript = load_transcript(conn, transcript_id)
+            except PurgedTranscript:
+                transcript = None  # the scores are shown; the chat text is gone
         items = final_items(store, transcript_id)
         disputes = dsp.list_disputes(store, transcript_id)
         by_item: dict[str, list[dict]] = {}
@@ -139,7 +143,8 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         labels = {i["id"]: i["label"] for i in items}
         labels["scenario"] = "场景"
         return render(request, "scorecard.html", dict(
-            user=user, card=card, items=items, messages=chat_view(transcript, items), q=q,
+            user=user, card=card, items=items, messages=chat_view(transcript, items) if transcript else [],
+            purged=store.purged_at(transcript_id) if transcript is None else None, q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
             suggested_total=card.total, final_total=sum(i["final"] for i in items),
             final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),

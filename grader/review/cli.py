@@ -1,5 +1,5 @@
 """Commands of the review feature: `grader review`, `grader override`, `grader user add|list`,
-`grader secret rotate`, `grader audit verify|log|access`.
+`grader secret rotate`, `grader audit verify|log|access`, `grader purge`, `grader retention`.
 
 grader/cli.py calls `cli_register(sub)` with its subparsers; each command sets `func(args) -> int`.
 """
@@ -127,6 +127,40 @@ def _cmd_audit_access(args) -> int:
     return EXIT_OK
 
 
+def _cmd_purge(args) -> int:
+    from datetime import timedelta
+
+    from grader.dates import parse_day
+
+    store = _store(args)
+    require_account(store, args.by)
+    days = args.older_than if args.older_than is not None else store.retention_days()
+    if days is None:
+        raise AccountError("没有设置保留期限：用 --older-than 天数，或先运行 grader retention set 天数")
+    if days < 1:
+        raise AccountError("保留天数至少为 1")
+    before = (parse_day("today") - timedelta(days=days)).isoformat()  # local day (Asia/Shanghai)
+    counts = store.purge_before(before, args.by, dry_run=args.dry_run)
+    verb = "将删除" if args.dry_run else "已删除"
+    print(f"{verb} {counts['chats']} 个 {before} 之前开始的会话的聊天原文（评分保留），"
+          f"处理评分卡 {counts['scorecards']} 张，搁置记录 {counts['set_aside']} 条", file=sys.stderr)
+    print(json.dumps({"status": "ok", "dry_run": args.dry_run, "older_than_days": days, **counts}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _cmd_retention(args) -> int:
+    store = _store(args)
+    if args.retention_command == "set":
+        require_account(store, args.by)
+        if args.days < 1:
+            raise AccountError("保留天数至少为 1")
+        store.set_retention_days(args.days, args.by)
+    days = store.retention_days()
+    print(f"聊天原文保留期限：{f'{days} 天' if days else '未设置（不自动删除）'}", file=sys.stderr)
+    print(json.dumps({"status": "ok", "retention_days": days}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cli_register(subparsers) -> None:
     """Add `review`, `override` and `user` to grader's subparsers."""
     from grader.cli import DB_HELP as db_help
@@ -187,3 +221,22 @@ def cli_register(subparsers) -> None:
     ac.add_argument("--limit", type=int, help="only the newest N")
     ac.add_argument("--db", help=db_help)
     ac.set_defaults(func=_cmd_audit_access)
+
+    pg = subparsers.add_parser("purge", help="remove the chat text of old chats, keeping their scores (audited)")
+    pg.add_argument("--older-than", type=int, metavar="DAYS",
+                    help="chats that began more than DAYS days ago (default: the saved retention)")
+    pg.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
+    pg.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    pg.add_argument("--db", help=db_help)
+    pg.set_defaults(func=_cmd_purge)
+
+    rt = subparsers.add_parser("retention", help="how many days chat text is kept (used by grader purge)")
+    rsub = rt.add_subparsers(dest="retention_command", required=True)
+    rs = rsub.add_parser("set", help="save the retention period")
+    rs.add_argument("days", type=int)
+    rs.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
+    rs.add_argument("--db", help=db_help)
+    rs.set_defaults(func=_cmd_retention)
+    rw = rsub.add_parser("show", help="print the retention period")
+    rw.add_argument("--db", help=db_help)
+    rw.set_defaults(func=_cmd_retention)

@@ -95,11 +95,21 @@ def current_card(conn: Connection, transcript_id: str) -> tuple[int, Scorecard]:
     return row[0], Scorecard.model_validate_json(row[1])
 
 
+class PurgedTranscript(ReviewError):
+    """The chat's text was removed by `grader purge` (its scores are kept)."""
+
+    def __init__(self, transcript_id: str):
+        super().__init__(f"会话 {transcript_id} 的聊天原文已按保留期限删除（评分仍保留），无法查看原文或重新评分")
+        self.transcript_id = transcript_id
+
+
 def load_transcript(conn: Connection, transcript_id: str) -> Transcript:
-    content = conn.execute(select(transcripts.c.content).where(transcripts.c.id == transcript_id)).scalar()
-    if content is None:
+    row = conn.execute(select(transcripts.c.content).where(transcripts.c.id == transcript_id)).first()
+    if row is None:
         raise UnknownTranscript(transcript_id)
-    return Transcript.model_validate_json(content)
+    if row[0] is None:
+        raise PurgedTranscript(transcript_id)
+    return Transcript.model_validate_json(row[0])
 
 
 def revision_of(conn: Connection, transcript_id: str) -> int:
