@@ -14,10 +14,10 @@ from grader.dates import DayRange
 from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
 from grader.engines.work import Batch, Graded, Job, use_store
-from grader.pipeline import Grader
 from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.scorecard.model import Scorecard
+from grader.settings import GradeSettings
 from grader.store import Store, versions_key
 from grader.transcript.reader import SetAside
 
@@ -57,16 +57,6 @@ class RunCounts:
         return d
 
 
-@dataclass
-class GradeSettings:
-    rubric: str | None = None
-    lexicons: str | None = None
-    options: dict = field(default_factory=dict)
-
-    def grader(self) -> Grader:
-        return Grader(self.rubric, self.lexicons, self.options)
-
-
 class Run:
     """Grade the chats of `paths` whose day is in `days`.
 
@@ -75,7 +65,7 @@ class Run:
     The scorecards (database and files) are the same whichever way they are graded.
     """
 
-    def __init__(self, store: Store, settings: GradeSettings, days: DayRange = DayRange(),
+    def __init__(self, store: Store, settings: GradeSettings, days: DayRange | None = None,
                  out_dir: str | Path | None = None, workers: int = 1, progress: bool | None = None,
                  batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None,
                  masker=None):
@@ -83,9 +73,9 @@ class Run:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.store = store
         self.settings = settings
-        self.grader = settings.grader()
+        self.grader = settings.grader()  # the same one this process's grading uses: lexicons load once
         self.vkey = versions_key(self.grader.versions)
-        self.days = days
+        self.days = days or DayRange(tz=settings.tz)
         self.out_dir = out_dir
         self.workers = max(1, workers)
         self.batch_size = batch_size

@@ -20,14 +20,13 @@ def _cmd_read(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    from grader.batch import GradeSettings, Run
-    from grader.dates import period_of
+    from grader.batch import Run
+    from grader.options import period_of, settings_of
     from grader.privacy import masker_from_args
     from grader.store import Store
 
     days, _ = period_of(args)
-    settings = GradeSettings(rubric=args.rubric, lexicons=args.lexicons,
-                             options={"service_hours": args.service_hours})
+    settings = settings_of(args)
     store = Store(args.db)
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
@@ -55,13 +54,15 @@ def _cmd_grade(args) -> int:
 def _cmd_report(args) -> int:
     from pathlib import Path
 
-    from grader.dates import period_of
+    from grader.options import period_of
     from grader.privacy import masker_from_args
     from grader.report import build, write_html, write_workbook
+    from grader.rubric import load_rubric
     from grader.store import Store
 
     days, period = period_of(args)
-    data = build(Store(args.db), *days.iso_bounds(), period, masker=masker_from_args(args))
+    data = build(Store(args.db), *days.iso_bounds(), period, load_rubric(args.rubric), tz=days.tz,
+                 masker=masker_from_args(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook(data, out / f"report-{period}.xlsx")
@@ -72,11 +73,8 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
-DB_HELP = "database file or URL (default $GRADER_DB or ./grader.db)"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from grader.dates import add_period_arguments
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments
     from grader.privacy import add_masking_arguments
 
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
@@ -89,11 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
     g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")
     g.add_argument("--out", help="folder for scorecards.jsonl, scorecards.csv and set_aside.jsonl")
-    g.add_argument("--db", help=DB_HELP)
+    add_db_argument(g)
     add_period_arguments(g, month=False)
-    g.add_argument("--rubric", help="a rubric TOML file (default: the standard rubric)")
-    g.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
-    g.add_argument("--service-hours", default="08:00-23:00", help="service hours for response times")
+    add_grading_arguments(g)
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")
@@ -105,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
     add_period_arguments(rp)
-    rp.add_argument("--db", help=DB_HELP)
+    add_db_argument(rp)
+    rp.add_argument("--rubric", help="the rubric the scorecards were graded with (band names; default: standard)")
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
     add_masking_arguments(rp)
     rp.set_defaults(func=_cmd_report)

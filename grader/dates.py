@@ -2,11 +2,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from grader.errors import GraderError
 from grader.transcript.model import SHANGHAI, Transcript
+
+
+def day_of(moment: datetime | None, tz: ZoneInfo = SHANGHAI) -> date | None:
+    """The local date in `tz` of an aware moment; None for None. The one notion of "the day" in grader:
+    a chat's day is day_of(its first customer message's time, the run's --tz)."""
+    return moment.astimezone(tz).date() if moment is not None else None
+
+
+def utc_bounds(since: str | date | None, until: str | date | None,
+               tz: ZoneInfo = SHANGHAI) -> tuple[datetime | None, datetime | None]:
+    """The instants [start, end) covering local days since..until (inclusive) in `tz`; None = open."""
+    def start_of(d):
+        d = date.fromisoformat(d) if isinstance(d, str) else d
+        return datetime.combine(d, time(0), tzinfo=tz)
+    lo = start_of(since) if since else None
+    hi = start_of((date.fromisoformat(until) if isinstance(until, str) else until) + timedelta(days=1)) if until else None
+    return lo, hi
 
 
 def parse_day(text: str, tz: ZoneInfo = SHANGHAI, today: date | None = None) -> date:
@@ -51,8 +68,7 @@ class DayRange:
                    parse_day(until, zone, today) if until else None, zone)
 
     def day_of(self, transcript: Transcript) -> date | None:
-        started = transcript.started_at
-        return started.astimezone(self.tz).date() if started else None
+        return day_of(transcript.started_at, self.tz)
 
     def contains(self, transcript: Transcript) -> bool:
         if self.since is None and self.until is None:
@@ -71,20 +87,3 @@ class DayRange:
         if self.since == self.until:
             return self.since.isoformat()
         return f"{self.since or '…'}..{self.until or '…'}"
-
-
-def add_period_arguments(parser, month: bool = True) -> None:
-    """The --date/--month/--since/--until/--tz options every command that covers days shares."""
-    parser.add_argument("--date", help="one day: YYYY-MM-DD, yesterday or today (by the customer's first message)")
-    if month:
-        parser.add_argument("--month", help="a month: YYYY-MM")
-    parser.add_argument("--since", help="first day (inclusive)")
-    parser.add_argument("--until", help="last day (inclusive)")
-    parser.add_argument("--tz", default="Asia/Shanghai", help="time zone of days (default Asia/Shanghai)")
-
-
-def period_of(args) -> tuple[DayRange, str]:
-    """The DayRange the options chose, and its name for file names and titles."""
-    month = getattr(args, "month", None)
-    days = DayRange.from_args(day=args.date, since=args.since, until=args.until, month=month, tz=args.tz)
-    return days, month or days.describe()

@@ -1,51 +1,64 @@
 """grade(transcript) -> Scorecard: detectors measure, the rubric scores, the scorecard records."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.scoring import collect_metrics, score_items
 from grader.scorecard.model import Scorecard, Versions, new_scorecard
+from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
 
 
 class Grader:
-    """Loads the rubric, lexicons and detectors once; grades any number of transcripts."""
+    """Loads the rubric, lexicons and detectors once; grades any number of transcripts.
+
+    Within grader, get one through `grader.settings.GradeSettings.grader()` (once per process).
+    `detect_seconds` adds up the time the detectors took (the batch's accounting).
+    """
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
                  options: dict | None = None):
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
-        self.options = options or {}
+        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.tz = ZoneInfo(self.options["tz"])
         self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
         self.versions = Versions(
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
             lexicons=self.lexicons.versions(),
+            settings=versioned_options(self.options),
         )
+        self.detect_seconds = 0.0
 
     def measure(self, transcript: Transcript) -> dict[str, Measurement]:
+        start = time.perf_counter()
         chat = Chat(transcript)
         measured: dict[str, Measurement] = {}
         for detector in self.detectors:
             for m in detector.detect(chat):
                 measured[m.item] = m
+        self.detect_seconds += time.perf_counter() - start
         return measured
 
     def grade(self, transcript: Transcript, scenario: str | None = None) -> Scorecard:
         """Grade one transcript. `scenario` ("presale"/"aftersale") overrides the detected one."""
         measured = self.measure(transcript)
         detected = measured.get("scenario")
+        found = self.detected_scenario(detected)
         if scenario is None:
-            scenario = "aftersale" if detected and detected.value == 1 else "presale"
+            scenario = found
             confidence = detected.confidence if detected else 0.0
         else:
             confidence = 1.0
         items = score_items(self.rubric, scenario, measured)
-        total = sum(i.score for i in items)
+        total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
         notes = list(transcript.notes)
-        if detected and scenario == ("aftersale" if detected.value == 1 else "presale"):
+        if detected and scenario == found:
             notes.append(f"场景判断：{detected.reason}")
         return new_scorecard({  # every part is already validated: the transcript, measurements, rubric
             "transcript_id": transcript.id, "platform": transcript.platform, "shop": transcript.shop,
@@ -56,6 +69,14 @@ class Grader:
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
             "notes": notes, "source_file": transcript.source_file,
         })
+
+
+    def detected_scenario(self, detected: Measurement | None) -> str:
+        """The scenario a scenario measurement points to: 1.0 after-sale, 0.0 pre-sale, None (no
+        cue either way) the rubric's `scenario_default`."""
+        if detected is None or detected.value is None:
+            return self.rubric.scenario_default
+        return "aftersale" if detected.value == 1 else "presale"
 
 
 _default: Grader | None = None

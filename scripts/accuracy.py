@@ -1,6 +1,7 @@
-"""Compare suggested scores with hand scores; write docs/accuracy.md.
+"""Compare suggested scores with people's scores; write docs/accuracy.md.
 
-Two sets: the bundled samples (`transcripts/`, hand scores in `transcripts/hand_scores.csv`) and the
+First the real JD chats labelled by people (`scripts/accuracy_jddc.py`, when `../shared/` is present),
+then two sets of our own: the bundled samples (`transcripts/`, hand scores in `transcripts/hand_scores.csv`) and the
 held-out chats (`tests/data/heldout/`), written and hand-scored before the rules were tuned; the
 held-out figures are the honest estimate of how the rules generalise.
 
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from grader.pipeline import Grader
 from grader.transcript import read_paths
+
+import accuracy_jddc
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [
@@ -75,10 +78,11 @@ def main() -> int:
     grader = Grader()
     results = [(title, source, evaluate(grader, source, scores)) for title, source, scores in SETS]
     lines = [
-        "# Accuracy on the bundled samples and the held-out chats",
+        "# Accuracy: real JD chats, the bundled samples and the held-out chats",
         "",
         f"Measured {date.today().isoformat()} with `python scripts/accuracy.py`: suggested scores against scores "
-        "written by hand (conventions in `transcripts/README.md`), on two sets of invented chats:",
+        "written by people under the scoring conventions (`docs/conventions.md`): first on real JD chats, then "
+        "on two sets of invented chats:",
         "",
         "- **Bundled samples** (`transcripts/`, 22 chats): the rules were tuned while looking at these, so "
         "their agreement is optimistic.",
@@ -98,6 +102,11 @@ def main() -> int:
         e = sum(row[3] for row in r["rows"])
         lines.append(f"| {title} | {len(r['cards'])} | {e}/{n} ({100 * e / max(n, 1):.0f}%) |")
     lines.append("")
+    data = accuracy_jddc.load()
+    if data is not None:
+        lines += accuracy_jddc.markdown({w: accuracy_jddc.evaluate(grader, *data, w) for w in ("tuning", "untouched")})
+    else:
+        lines += [f"(The real JD chats were not found at {accuracy_jddc.CORPUS}; their section is left out.)", ""]
     for title, source, r in results:
         lines += section(title, source, r)
     text = "\n".join(lines)

@@ -1,5 +1,6 @@
 """The daily run: date selection, idempotent re-runs, re-grading on version change, resuming."""
 import json
+import re
 import shutil
 
 import pytest
@@ -38,8 +39,8 @@ def exports(tmp_path):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(str(tmp_path / "g.db"))
+def store(db_url):
+    return Store(db_url)
 
 
 def _run(store, exports, out=None, day="2026-11-21", settings=None, **kw):
@@ -70,13 +71,15 @@ def test_changed_lexicon_version_regrades_and_keeps_history(store, exports, tmp_
     lex = tmp_path / "lexicons"
     shutil.copytree(default_lexicon_dir(), lex)
     promo = lex / "promotion.txt"
-    promo.write_text(promo.read_text(encoding="utf-8").replace("# version: 1", "# version: 2", 1), encoding="utf-8")
+    text = promo.read_text(encoding="utf-8")
+    version = int(re.search(r"# version: (\d+)", text).group(1))
+    promo.write_text(text.replace(f"# version: {version}", f"# version: {version + 1}", 1), encoding="utf-8")
     again = _run(store, exports, day="2026-11-22", settings=GradeSettings(lexicons=str(lex)))
     assert again.graded == 2 and again.unchanged == 0
     history = store.scorecard_history("morning")
     assert [h["current"] for h in history] == [False, True]
     current = store.current_scorecards(["morning"])["morning"]
-    assert current.versions.lexicons["promotion"].startswith("2+")
+    assert current.versions.lexicons["promotion"].startswith(f"{version + 1}+")
 
 
 def test_changed_content_is_regraded(store, exports):

@@ -1,13 +1,8 @@
 """The audit log: append-only in the database (SQLite and PostgreSQL), hash-chained, verified.
 
-PostgreSQL cases run when $GRADER_TEST_PG_URL names a server (a SQLAlchemy URL to a database the
-test may create databases from, e.g. postgresql+psycopg://grader@127.0.0.1:5432/postgres); else skip.
-"""
-import os
-import uuid
-
+Every case runs on SQLite and on PostgreSQL (the `db_url` fixture of tests/conftest.py)."""
 import pytest
-from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from grader.cli import main
@@ -15,7 +10,7 @@ from grader.pipeline import Grader
 from grader.review.auth import add_user
 from grader.review.overrides import apply_override, mark_reviewed
 from grader.store import Store, overrides
-from grader.store_security import access_log, audit_log, trigger_ddl
+from grader.store.security import access_log, audit_log, trigger_ddl
 from tests.builders import transcript
 
 PASSWORD = "secret-pass-1"
@@ -26,37 +21,15 @@ def grader():
     return Grader()
 
 
-def _pg_database():
-    url = os.environ.get("GRADER_TEST_PG_URL")
-    if not url:
-        pytest.skip("no PostgreSQL server ($GRADER_TEST_PG_URL)")
-    name = "grader_test_" + uuid.uuid4().hex[:12]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = url.rsplit("/", 1)[0]
-    return f"{base}/{name}", admin, name
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path, grader):
-    if request.param == "sqlite":
-        url, cleanup = str(tmp_path / "a.db"), None
-    else:
-        url, admin, name = _pg_database()
-        cleanup = (admin, name)
-    store = Store(url)
+@pytest.fixture
+def db(db_url, grader):
+    """A database (SQLite, and PostgreSQL when tests/conftest.py has a server) with two graded chats."""
+    store = Store(db_url)
     chats = [transcript("c 10:00:00 有优惠吗", "a 10:00:05 您好，现在满300减30哦", id=tid) for tid in ("t1", "t2")]
     store.save([(t, grader.grade(t, scenario="presale")) for t in chats])
     add_user(store, "主管甲", PASSWORD, "supervisor")
     add_user(store, "xiaomei", PASSWORD, "agent", agent_account="小店:小美")
-    yield url
-    store.engine.dispose()
-    if cleanup:
-        admin, name = cleanup
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    return db_url
 
 
 def some_changes(store):
@@ -154,7 +127,7 @@ def test_verify_finds_tampering(db, tamper, found, capsys):
 
 def test_rehashing_after_an_edit_still_breaks_the_head(db):
     """Recomputing an edited entry's hash breaks the next entry's link (or the head, for the last)."""
-    from grader.store_security import entry_hash
+    from grader.store.security import entry_hash
     store = Store(db)
     some_changes(store)
     drop_triggers(store)

@@ -33,37 +33,46 @@ class CalibrationReport:
         return asdict(self)
 
 
-def _setup(store, since, until, lexicon_dir, rubric):
+def _setup(store, since, until, lexicon_dir, rubric, options: Options | None, settings=None):
+    """Rubric, lexicons, labelled chats and their re-grades; `settings` (GradeSettings, the process's)
+    give the rubric and grading options the labelled chats are re-graded with."""
     from grader.detectors.lexicon import LexiconSet
     from grader.pipeline import Grader
     from grader.rubric import load_rubric
 
-    rubric = rubric or load_rubric()
+    options = options or Options()
+    if settings is not None:
+        options.grading = settings.all_options()
+    rubric = rubric or load_rubric(settings.rubric if settings else None)
     lexicons = LexiconSet.load(lexicon_dir)
-    labeled = load_labeled(store, since, until)
-    baseline = regrade(Grader(rubric, lexicons), labeled)
-    return rubric, lexicons, labeled, baseline
+    tz = settings.tz if settings else None
+    labeled = load_labeled(store, since, until, tz) if tz else load_labeled(store, since, until)
+    baseline = regrade(Grader(rubric, lexicons, options.grading), labeled)
+    return rubric, lexicons, labeled, baseline, options
 
 
 def propose(store, since: str | None, until: str | None, lexicon_dir=None, rubric=None,
-            options: Options | None = None) -> list[Proposal]:
+            options: Options | None = None, settings=None) -> list[Proposal]:
     """Proposals learned from all labelled chats of since..until, against the lexicons in `lexicon_dir`
     (the chats are re-graded with those lexicons first, so the proposals fit the files as they are)."""
-    rubric, lexicons, labeled, baseline = _setup(store, since, until, lexicon_dir, rubric)
+    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
     return propose_on(labeled, baseline, lexicons, rubric, options)
 
 
 def evaluate(store, since: str | None, until: str | None, lexicon_dir=None, folds: int = 5, seed: int = 0,
-             rubric=None, options: Options | None = None) -> Evaluation:
+             rubric=None, options: Options | None = None, settings=None) -> Evaluation:
     """k-fold held-out agreement before and after the changes proposed on the other folds."""
-    rubric, lexicons, labeled, baseline = _setup(store, since, until, lexicon_dir, rubric)
+    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
     return evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline)
 
 
 def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, period: str | None = None,
-              folds: int = 5, seed: int = 0, rubric=None, options: Options | None = None) -> CalibrationReport:
-    """Agreement report, proposals (on all labelled chats) and their cross-validated evaluation."""
-    rubric, lexicons, labeled, baseline = _setup(store, since, until, lexicon_dir, rubric)
+              folds: int = 5, seed: int = 0, rubric=None, options: Options | None = None,
+              settings=None) -> CalibrationReport:
+    """Agreement report, proposals (on all labelled chats) and their cross-validated evaluation.
+
+    `settings`: the process's GradeSettings (rubric, options, --tz), as the daily run's."""
+    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
     report = CalibrationReport(period=period or f"{since or '…'}..{until or '…'}",
                                agreement=agreement_of(labeled, rubric, since, until),
                                lexicon_versions=lexicons.versions())

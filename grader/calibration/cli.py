@@ -8,14 +8,13 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def register(subparsers) -> None:
-    from grader.cli import DB_HELP
-    from grader.dates import add_period_arguments
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments
 
     c = subparsers.add_parser(
         "calibrate", help="compare suggested scores with supervisors' decisions and propose lexicon changes")
     add_period_arguments(c)
-    c.add_argument("--db", help=DB_HELP)
-    c.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
+    add_db_argument(c)
+    add_grading_arguments(c, "re-grading the labelled chats")
     c.add_argument("--out", default="reports", help="folder for calibration-<period>.html and .json (default ./reports)")
     c.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     c.add_argument("--min-support", type=int, default=3, help="chats a proposal must rest on (default 3)")
@@ -48,16 +47,16 @@ def _ask(proposals) -> list[str]:
 def run(args) -> int:
     from grader.calibration import Options, apply, calibrate, read_accept_file, write_outputs
     from grader.calibration.html import summary_text
-    from grader.dates import period_of
     from grader.detectors.lexicon import default_lexicon_dir
     from grader.errors import GraderError
+    from grader.options import period_of, settings_of
     from grader.store import Store
 
     days, period = period_of(args)
     since, until = days.iso_bounds()
     lexicon_dir = args.lexicons or default_lexicon_dir()
     report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
-                       options=Options(min_support=args.min_support))
+                       options=Options(min_support=args.min_support), settings=settings_of(args))
     from grader.privacy import masker_from_args
     html, js = write_outputs(report, args.out, masker_from_args(args))
     print(summary_text(report), file=sys.stderr)

@@ -94,8 +94,9 @@ def evaluate_on(labeled: list[LabeledChat], lexicons: LexiconSet, rubric: Rubric
     from sklearn.model_selection import KFold
 
     texts = lexicon_texts(lexicons)
+    grading = (options or Options()).grading
     if baseline is None:
-        baseline = regrade(Grader(rubric, lexicons), labeled)
+        baseline = regrade(Grader(rubric, lexicons, grading), labeled)
     result = Evaluation(folds=folds, chats=len(labeled), seed=seed)
     if len(labeled) < max(folds, 2):
         return result
@@ -108,14 +109,14 @@ def evaluate_on(labeled: list[LabeledChat], lexicons: LexiconSet, rubric: Rubric
         test = [labeled[i] for i in test_idx]
         props = propose_on(train, baseline, lexicons, rubric, options)
         if props:
-            after.update(regrade(Grader(rubric, changed_lexicons(lexicons, texts, props)), test))
+            after.update(regrade(Grader(rubric, changed_lexicons(lexicons, texts, props), grading), test))
         else:
             after.update({c.id: baseline[c.id] for c in test})
         for p in props:
             chosen[p.id] = chosen.get(p.id, 0) + 1
             item_of[p.id] = p.item
             single.setdefault(p.id, {}).update(
-                regrade(Grader(rubric, changed_lexicons(lexicons, texts, [p])), test))
+                regrade(Grader(rubric, changed_lexicons(lexicons, texts, [p]), grading), test))
     items = lexicon_items()
     for item in rubric.items:
         if item.id in items and _pairs(labeled, baseline, item.id):

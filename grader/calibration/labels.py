@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
+from grader.scorecard.final import override_level
 from grader.scorecard.model import Scorecard
-from grader.store import Store, review_state, scorecards
-from grader.transcript.model import Transcript
+from grader.store import Store
+from grader.transcript.model import SHANGHAI, Transcript
 
 POLICY = ("复核完成的会话（review_state.reviewed = true）：每个项目都是标签（改过的取最后一次改分，"
           "没改的视为主管同意当时看到的建议分）；有改分但未完成复核的会话：只有改过的项目算标签；"
@@ -53,15 +52,11 @@ def _cards_seen_at_review(store: Store, ids: list[str]) -> dict[str, Scorecard]:
     result: dict[str, Scorecard] = {}
     if not ids:
         return result
-    with store.engine.connect() as conn:
-        done = dict(conn.execute(select(review_state.c.transcript_id, review_state.c.reviewed_at).where(
-            review_state.c.transcript_id.in_(ids), review_state.c.reviewed.is_(True))).all())
-        rows = conn.execute(select(scorecards.c.transcript_id, scorecards.c.graded_at, scorecards.c.json).where(
-            scorecards.c.transcript_id.in_(list(done))).order_by(scorecards.c.id)).all()
-    for tid, graded_at, js in rows:
+    done = store.reviewed_at(ids)
+    for tid, graded_at, card in store.scorecards_of(list(done)):
         at, graded = _moment(done.get(tid)), _moment(graded_at)
         if at is not None and graded is not None and graded <= at:
-            result[tid] = Scorecard.model_validate_json(js)  # later rows (newer cards) win
+            result[tid] = card  # later rows (newer cards) win
     return result
 
 
@@ -75,14 +70,14 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def load_labeled(store: Store, since: str | None, until: str | None) -> list[LabeledChat]:
-    """Reviewed or overridden chats that began on days since..until, with their labels."""
-    cards = store.current_in_days(since, until)
+def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[LabeledChat]:
+    """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels."""
+    cards = store.current_in_days(since, until, tz)
     ids = [c.transcript_id for c in cards]
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)
     seen = _cards_seen_at_review(store, sorted(reviewed))
-    texts = _transcripts(store, [i for i in ids if i in reviewed or i in overrides])
+    texts = store.transcripts([i for i in ids if i in reviewed or i in overrides])
     labeled = []
     for card in cards:
         tid = card.transcript_id
@@ -97,11 +92,8 @@ def load_labeled(store: Store, since: str | None, until: str | None) -> list[Lab
         overridden: set[str] = set()
         for item in card.items:
             if item.id in ov:
-                try:
-                    value = int(str(ov[item.id]).strip())
-                except ValueError:
-                    continue
-                if value not in item.levels:
+                value = override_level(item, ov[item.id])  # the final card's rule: allowed levels only
+                if value is None:
                     continue
                 final[item.id] = value
                 overridden.add(item.id)
@@ -110,17 +102,3 @@ def load_labeled(store: Store, since: str | None, until: str | None) -> list[Lab
         if final:
             labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
     return labeled
-
-
-def _transcripts(store: Store, ids: list[str]) -> dict[str, Transcript]:
-    from grader.store import transcripts
-
-    out: dict[str, Transcript] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        with store.engine.connect() as conn:
-            for tid, content in conn.execute(select(transcripts.c.id, transcripts.c.content).where(
-                    transcripts.c.id.in_(chunk))):
-                if content:
-                    out[tid] = Transcript.model_validate_json(content)
-    return out

@@ -46,6 +46,7 @@ class Options:
     context_coverage: float = 0.8  # an exclusion must stand before the term in this share of its false positives
     context_leak: float = 0.1     # ... and in at most this share of its rightful mentions
     examples: int = 3
+    grading: dict = field(default_factory=dict)  # the process's grading options (GradeSettings), for re-grades
 
 
 @dataclass

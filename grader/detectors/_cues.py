@@ -2,9 +2,11 @@
 
 * `clause`: the clause around a match (punctuation-delimited), with its closing mark;
 * `is_question`: whether a clause asks something (question mark or question particle);
-* `REQUEST`: request wording (麻烦/请/提供/发一下 …) that turns a noun like 订单号 into an ask;
 * `order_index`: where the first order was placed in the chat (system order notice or words);
+* `case_question`: an agent question about the customer's case (after-sale clarifying);
 * `situation_question`: an agent question about the customer's own situation, preference or use.
+
+Vocabulary lives in lexicons; what stays here is structure: clause ends, question particles, digits.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from grader.transcript.model import Message
 # Clause ends; a question mark is kept with its clause so `is_question` sees it.
 _CLAUSE_END = re.compile(r"[，,。.!！?？；;~～\n]|\s{1,}")
 QUESTION = re.compile(r"[?？]|吗|么|呢|多少|多大|什么|啥|哪|几|还是|是否|有没有|要不要|能不能|可不可以|是不是|如何|怎么")
-REQUEST = re.compile(r"麻烦|请|提供|发(?:一?下|给|个|张|过来|我)|告诉|说(?:一?下|明)|描述|拍(?:一?下|个|张)|上传|看(?:一?下|看)")
 DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -65,35 +66,40 @@ def numbers(text: str) -> set[str]:
     return set(DIGITS.findall(text))
 
 
-# The general family: clauses of an agent message, and what makes one a question about the customer.
+# Clauses of an agent message, and what makes one a question.
 CLAUSES = re.compile(r"[^，,。.!！?？；;~～\n\s]+[?？]?")
-SUBJECT = re.compile(r"您|亲(?!自|肤|人)|你|宝宝|孩子|小孩|家里|家人|老人|家中")
 # A real question: a question mark, 吗/么 at the end, a wh-word, or "A还是B" closed by 呢/?.
 # A plain 呢 is not enough: agents close statements with 的呢/哦呢 ("暂时是未更新的呢").
 ASKS = re.compile(r"[?？]$|[吗么嘛]$|多大|几|多少|哪|什么|啥|还是(?!很|挺|比较|会|要|需要|可以|不|没|有点|得|建议|推荐)[^，。]*(?:呢|[?？])$")
-# Situation / preference / use: alternatives (A还是B), habits, who/what for, amounts, skin, age …
-SITUATION = re.compile(
-    r"还是|平时|平常|日常|一般|主要|经常|通常|习惯|喜欢|偏好|偏爱|想要(?:什么|哪|啥)|用来|拿来|用于|自己(?:用|穿|喝|吃|戴|住)"
-    r"|送人|送给|给谁|用量|多大|几岁|几个月|几年级|几口人|几个人|多少人|面积|多高|多重|肤质|皮肤|[干油混]皮|混[干油]|敏感肌")
-# Service questions, permission asks and the agent's own offers are not needs questions.
-SERVICE = re.compile(
-    r"帮您|为您|给您|帮到|帮助|可以帮|服务|满意|评价|在吗|在不在|还在|收到|签收|订单|单号|地址|电话|号码|手机|账号|快递|物流"
-    r"|照片|图片|截图|视频|问题|情况|怎么了|回事|原因|为什么|申请|退|换货|付|刷卡|现金|取消|修改|改成|发票|抬头|取件|自提|代收|联系|转接|咨询"
-    r"|是说|是指|意思|考虑|决定|确认|核对|确定|拍下|下单|付款|支付|领|什么时候|几号|几点|多久|稍等|不会|没有|不用|不需要"
-    r"|还有(?:什么|其他|别的)|(?:可以|好|行|对|是|方便|清楚|明白|满意)(?:吗|么|嘛)[?？]?$|对吧|是吧|没错吧")
-SITUATION_TERM = Term(raw="（问句：顾客的情况、喜好或用途）", regex=SITUATION, line=0, tag="situation")
+SITUATION_TERM = Term(raw="（问句：顾客的情况、喜好或用途）", regex=ASKS, line=0, tag="situation")
 
 
-def situation_question(text: str, said: set[str] = frozenset()) -> Match | None:
-    """The first clause of `text` asking about the customer's situation, preference or use, if any.
+CASE_QUESTION_TERM = Term(raw="（客服问句）", regex=ASKS, line=0, tag="question")
+
+
+def case_question(text: str, not_asks: Lexicon) -> Match | None:
+    """The first clause of `text` that asks the customer about their case (a question by `ASKS`:
+    "是这个订单吗", "您是什么支付方式呢") holding no term of `not_asks` (``not_clarify.txt``: generic
+    offers and closings, contact details, permission asks), or None."""
+    for c in CLAUSES.finditer(text):
+        clause_ = c.group(0)
+        if ASKS.search(clause_) and not_asks.search(clause_) is None:
+            return Match(CASE_QUESTION_TERM, c.start(), c.end(), clause_)
+    return None
+
+
+def situation_question(text: str, lexicon: Lexicon, said: set[str] = frozenset()) -> Match | None:
+    """The first clause of `text` asking about the customer's situation, preference or use, if any:
+    a question (`ASKS`) holding `lexicon` terms of tags subject and situation and none of tag service
+    (``lexicons/situation.txt``).
 
     `said`: numbers the customer already gave (a clause repeating one is an echo, not a question).
     """
     for c in CLAUSES.finditer(text):
         clause_ = c.group(0)
-        if not ASKS.search(clause_) or SERVICE.search(clause_) or numbers(clause_) & said:
+        if not ASKS.search(clause_) or lexicon.search(clause_, "service") or numbers(clause_) & said:
             continue
-        if not SUBJECT.search(clause_) or not SITUATION.search(clause_):
+        if not lexicon.search(clause_, "subject") or not lexicon.search(clause_, "situation"):
             continue
         return Match(SITUATION_TERM, c.start(), c.end(), clause_)
     return None

@@ -33,7 +33,7 @@ class AskNeedsDetector(Detector):
     name = "ask_needs"
     version = "2"
     items = (ITEM,)
-    lexicons = ("ask_needs",)
+    lexicons = ("ask_needs", "situation")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["ask_needs"]
@@ -62,7 +62,7 @@ class AskNeedsDetector(Detector):
                     counted = True
                     break  # one counted question per message is enough
             if not counted and msg.is_human_agent:
-                situation = situation_question(msg.text, said)
+                situation = situation_question(msg.text, self.lex["situation"], said)
                 if situation is not None:
                     text = situation.text
                     findings.append(self.finding(ITEM, "question", f"客服询问顾客的情况：“{text}”",

@@ -22,7 +22,7 @@ ITEM = "presale.delivery_notes"
 @register
 class DeliveryNotesDetector(Detector):
     name = "delivery_notes"
-    version = "1"
+    version = "2"
     items = (ITEM,)
     lexicons = ("delivery_notes", "order_signals")
 
@@ -43,8 +43,8 @@ class DeliveryNotesDetector(Detector):
                 findings.append(self.finding(ITEM, "before_order", f"“{match.text}”是在下单之前说的，不算成交后的提醒",
                                              msg, match, lex, positive=False))
         if at is None:
-            return [Measurement(item=ITEM, value=0, confidence=0.5, needs_review=True, findings=findings,
-                                reason="本次会话没有成交，无法判断签收提醒")]
+            return [Measurement(item=ITEM, value=0, confidence=0.75, findings=findings, not_applicable=True,
+                                reason="本次会话没有成交，不需要签收提醒")]
         notes = [f for f in findings if f.kind == "note"]
         reason = notes[0].reason if notes else "顾客下单后，客服没有提醒签收时的注意事项（检查包装、当面验货等）"
         return [Measurement(item=ITEM, value=counted, confidence=0.85 if counted else 0.75, reason=reason,

@@ -35,6 +35,8 @@ class Measurement(BaseModel):
 
     `value` is what the rubric's bands map to a score (seconds, a share, a count, a level index);
     None means the item could not be measured, and the rubric's fallback applies with a review flag.
+    `not_applicable` means the occasion for the item never arose (不适用: no sale, so no delivery
+    notes; no timed promise); `reason` says why, and the rubric's `not_applicable` policy scores it.
     """
 
     item: str
@@ -44,6 +46,7 @@ class Measurement(BaseModel):
     reason: str
     findings: list[Finding] = Field(default_factory=list)
     metrics: dict[str, float | int | None] = Field(default_factory=dict)
+    not_applicable: bool = False
 
 
 # Detectors build findings from checked parts (message indexes, match spans): no validation needed.

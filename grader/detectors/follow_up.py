@@ -13,12 +13,15 @@ Two kinds, each human agent message counted at most once:
 * wording ("nudge"): a human agent message holding a nudge toward ordering (喜欢可以先拍下,
   今天下单今天发, 库存不多, 活动快结束了 …, follow_up tag=nudge), whatever the timing.
 
+Not applicable (不适用) when nothing called for a follow-up: the customer ordered (order_signals) with
+no hesitation and no unpaid order left, and the agent did not follow up.
 Closing lines (还有什么可以帮您, tag=closing) are never a follow-up. Without timestamps only the
 wording can be judged: presence checks are then counted but flagged for review.
 value = number of follow-up messages.
 """
 from __future__ import annotations
 
+from grader.detectors._cues import order_index
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence, has_words
 from grader.detectors.findings import Measurement
@@ -34,9 +37,9 @@ def _mins(seconds: float) -> str:
 @register
 class FollowUpDetector(Detector):
     name = "follow_up"
-    version = "2"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("follow_up", "follow_up_cues")
+    lexicons = ("follow_up", "follow_up_cues", "order_signals")
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
@@ -147,6 +150,10 @@ class FollowUpDetector(Detector):
             parts = "、".join(dict.fromkeys(kinds[f.kind] for f in follow_ups))
             reason = f"客服跟进了 {n} 次（{parts}）：{follow_ups[0].reason}"
             confidence = 0.6 if unverified else 0.8
+        elif not hesitations and not any(why == "unpaid" for _, why in triggers) and \
+                order_index(chat, self.lex["order_signals"])[0] is not None:
+            return [Measurement(item=ITEM, value=0, confidence=0.75, not_applicable=True, findings=findings,
+                                reason="顾客没有犹豫，自己下了单，不需要跟进催单")]
         else:
             reason = "客服没有跟进沉默或未付款的顾客，也没有催单话术"
             confidence = 0.7 if timed else 0.5

@@ -112,6 +112,20 @@ class Lexicon:
         """Version plus a short content hash, so an edit without a version bump still shows."""
         return f"{self.version}+{self.digest[:8]}"
 
+    def search(self, text: str, tag: str | None = None) -> Match | None:
+        """The first term (of `tag`, if given; in file order) whose pattern occurs in `text` and is
+        not cancelled by its exclusions, or None: for tests of a clause or message such as "is this
+        a request" or "did the customer describe themselves". `word` terms never match here."""
+        for term in self.terms:
+            if (tag is not None and term.tag != tag) or term.word:
+                continue
+            for m in term.regex.finditer(text):
+                start, end = m.span()
+                if end > start and not (
+                        (term.unless_before or term.unless_after) and _exclusion(term, text, start, end)):
+                    return Match(term, start, end, text[start:end])
+        return None
+
     def find(self, text: str, words: Words = None, present: dict[str, list[int]] | None = None,
              terms: list[Term] | None = None) -> list[Match]:
         """All matches in `text`, left to right, overlapping terms resolved longest-first.
@@ -308,7 +322,7 @@ def parse_lexicon(text: str, path: str | None = None) -> Lexicon:
     for no, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("#"):
-            m = re.match(r"#\s*(name|version|role|item|description)\s*:\s*(.+)", stripped)
+            m = re.match(r"#\s*([a-z_]+)\s*:\s*(.+)", stripped)  # name, version, role, item, description, switches
             if m and not terms:
                 headers[m.group(1)] = m.group(2).strip()
             continue

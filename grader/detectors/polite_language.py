@@ -1,12 +1,15 @@
 """polite_language: share of the agent's human messages that hold a polite expression.
 
-* Counted messages: human agent messages with words (`has_words`); a bare link, image or card
-  placeholder is left out and counted in ``polite_excluded_messages``.
-* Polite: a term of ``lexicons/polite.txt`` (请 as a whole word, 您, 您好, 谢谢, 不好意思, 亲 …).
-  亲 is the platform's customary courteous address to a customer and counts; 亲自/亲戚 do not.
-* Addressing the customer as 你 (``lexicons/impolite_address.txt``) is a negative finding
-  ("you_address"), and that message is **not** polite even when it also holds 请 or 谢谢: the
-  rubric asks for 您 throughout, so a message that says 你 breaks it.
+Source: the rubric's 礼貌用语 item and its scoring convention (a closed list).
+
+* Counted messages: human agent messages with words (`has_words`); auto-replies, a bare link,
+  image or card placeholder are left out and counted in ``polite_excluded_messages``.
+* Polite: a term of ``lexicons/polite.txt``: 请 (not inside 申请/邀请/请假/请求 …), 您 anywhere,
+  谢谢, 对不起, 不好意思, 不客气. 亲, 抱歉, 感谢 alone are not on the list (a shop may switch 亲 on
+  in its lexicon).
+* Addressing the customer as 你 (``lexicons/impolite_address.txt``) is reported as a negative
+  finding ("you_address"). It does not cancel a listed word unless the lexicon's header says
+  ``cancels_polite: yes`` (a shop's stricter reading).
 * value = polite messages / countable messages; None (needs review) when there is no countable
   human agent message.
 """
@@ -22,7 +25,7 @@ ITEM = "polite_language"
 @register
 class PoliteLanguageDetector(Detector):
     name = "polite_language"
-    version = "1"
+    version = "2"
     items = (ITEM,)
     lexicons = ("polite", "impolite_address")
 
@@ -48,22 +51,23 @@ class PoliteLanguageDetector(Detector):
         for msg, match in chat.find(you_lex, countable):
             you_hits.setdefault(msg.index, []).append(match)
 
+        cancels = you_lex.headers.get("cancels_polite", "no").strip().lower() in ("yes", "true", "1")
         findings = []
         polite = 0
         for msg in countable:
-            if msg.index in you_hits:
-                for match in you_hits[msg.index]:
-                    findings.append(self.finding(
-                        ITEM, "you_address", f"客服称呼顾客为“{match.text}”，应使用“您”，这条消息不算礼貌用语",
-                        msg, match, you_lex, positive=False))
-            elif msg.index in polite_hits:
+            for match in you_hits.get(msg.index, ()):
+                findings.append(self.finding(
+                    ITEM, "you_address", f"客服称呼顾客为“{match.text}”，应使用“您”", msg, match, you_lex,
+                    positive=False))
+            hits = polite_hits.get(msg.index)
+            if hits and not (cancels and msg.index in you_hits):
                 polite += 1
-                match = polite_hits[msg.index][0]
-                terms = "、".join(dict.fromkeys(m.text for m in polite_hits[msg.index]))
-                findings.append(self.finding(ITEM, "polite", f"这条消息有礼貌用语：{terms}", msg, match, polite_lex))
+                terms = "、".join(dict.fromkeys(m.text for m in hits))
+                findings.append(self.finding(ITEM, "polite", f"这条消息有礼貌用语：{terms}", msg, hits[0], polite_lex))
             else:
-                findings.append(self.finding(ITEM, "not_polite", "这条消息没有礼貌用语（请、您、谢谢、不好意思等）",
-                                             msg, positive=False))
+                why = ("这条消息称呼顾客为“你”，按本店词库设置不算礼貌用语" if hits
+                       else "这条消息没有礼貌用语（请、您、谢谢、对不起、不好意思、不客气）")
+                findings.append(self.finding(ITEM, "not_polite", why, msg, positive=False))
 
         share = polite / len(countable)
         metrics["polite_messages"] = polite

@@ -5,7 +5,7 @@ tag=process (refund route, working days, 运费险, 上门取件), tag=advice (a
 numbers), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看). Only human agent
 messages count. The level index (the rubric maps 3/2/1/0 to 20/12/6/0):
 
-* 3 熟悉并能分析 – the customer gave their data or situation (身高/体重/脚长, numbers with cm/斤/kg,
+* 3 熟悉并能分析 – the customer gave their data or situation (``customer_data.txt``: 身高/体重/脚长, numbers with cm/斤/kg,
   送人/自己喝/预算, 家里有小孩, 干皮/油皮, 怕冷, 出差 …) and a later agent message gives advice tied to
   it: an expertise advice cue (170的话建议L码, 这种情况更适合…) or any recommendation from
   ``lexicons/recommend.txt`` made after the customer's words;
@@ -18,23 +18,12 @@ flagged for review below 0.7. No human agent message with words → value None (
 """
 from __future__ import annotations
 
-import re
-
 from grader.detectors._cues import is_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "product_expertise"
-# What a customer says about themselves: body data, budget, who it is for, skin, family, use, worries.
-CUSTOMER_DATA = re.compile(
-    r"身高|体重|平时穿|一般穿|脚长|脚背|脚宽|宽脚|腰围|胸围|\d{2,3}\s*(?:cm|CM|厘米|公分|斤|kg|KG|公斤|码)|一米[五六七八九]"
-    r"|送人|送礼|送给|送(?:给)?我?(?:爸|妈|父母|爷爷|奶奶|外公|外婆|长辈|老人|朋友|女朋友|男朋友|女友|男友|老婆|老公|同事|领导|闺蜜)|过敏|怀孕|孕妇|哺乳|血压|血糖|自己(?:用|喝|吃|穿|戴)"
-    r"|预算|\d+(?:元|块)(?:以内|左右)"
-    r"|家里有|有(?:小孩|宝宝|孩子|老人|猫|狗|宠物)|宝宝|孩子|\d+\s*(?:岁|个月)|[一二三四五六七八九十两]+(?:岁|个月)"
-    r"|干皮|油皮|混油|混干|敏感肌|痘痘肌|皮肤(?:偏)?(?:干|油|敏感)"
-    r"|怕(?:冷|热|辣|吵|不够|太)|出差|通勤|上班|跑步|健身|学生|上网课|年级|初[一二三]|高[一二三]"
-    r"|\d+\s*(?:平|平米|平方)|卧室|客厅|用量")
 LABELS = {3: "熟悉产品，能结合顾客情况分析", 2: "清楚产品，能给出具体信息", 1: "能回答，但内容单薄",
           0: "回答含糊，无法正面回答"}
 
@@ -44,7 +33,7 @@ class ProductExpertiseDetector(Detector):
     name = "product_expertise"
     version = "2"
     items = (ITEM,)
-    lexicons = ("expertise", "recommend")
+    lexicons = ("expertise", "recommend", "customer_data")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["expertise"]
@@ -52,7 +41,7 @@ class ProductExpertiseDetector(Detector):
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价产品专业性")]
-        data_at = next((m.index for m in chat.customer if CUSTOMER_DATA.search(m.text)), None)
+        data_at = next((m.index for m in chat.customer if self.lex["customer_data"].search(m.text)), None)
         asked = sum(1 for m in chat.customer if is_question(m.text))
         findings = []
         counts = {"fact": 0, "process": 0, "advice": 0, "evasive": 0}

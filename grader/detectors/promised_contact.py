@@ -13,11 +13,14 @@ Each promise gets a deadline:
 * soon ("稍后/一会儿/马上给您回复"): ``vague_promise_seconds`` (default 1800);
 * open ("有结果通知您"): no deadline; any later human agent message keeps it.
 
-Verdicts: kept – a human agent message after the promise, at or before the deadline; broken – no
-such message and the transcript goes on past the deadline; unknown – the deadline lies beyond the
+Verdicts: kept – a human agent message after the promise, at or before the deadline, in which the
+agent comes back (not the immediate answer to the customer's next words: "收到，请您明天保持电话
+畅通" 25 s after the customer sends the order number keeps nothing; a message after the agent's own
+or after ``promise_return_seconds`` (default 60) of quiet does); broken – no such message and the
+transcript goes on past the deadline; unknown – the deadline lies beyond the
 end of the transcript (or there are no timestamps). value: 0 if any promise is broken, else None
-if any is unknown, else 1. No promise at all → 1 with needs_review and confidence 0.5 (the rubric's
-"none was needed"); whether the problem was left open is judged by same_day_resolution.
+if any is unknown, else 1. No timed promise at all → not applicable (不适用: scored by the rubric's
+N/A policy, 0 by default); whether the problem was left open is judged by same_day_resolution.
 """
 from __future__ import annotations
 
@@ -109,7 +112,7 @@ def _fmt(seconds: float) -> str:
 @register
 class PromisedContactDetector(Detector):
     name = "promised_contact"
-    version = "1"
+    version = "3"
     items = (ITEM,)
     lexicons = ("promise",)
 
@@ -117,6 +120,7 @@ class PromisedContactDetector(Detector):
         super().__init__(lexicons, options)
         self.vague_seconds = float(self.options.get("vague_promise_seconds", 1800))
         self.grace = float(self.options.get("promise_grace_seconds", 300))
+        self.comeback = float(self.options.get("promise_return_seconds", 60))
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["promise"]
@@ -128,8 +132,8 @@ class PromisedContactDetector(Detector):
             seen.add(msg.index)
             promises.append((msg, match))
         if not promises:
-            return [Measurement(item=ITEM, value=1, confidence=0.5, needs_review=True,
-                                reason="本次会话没有作出回复承诺")]
+            return [Measurement(item=ITEM, value=0, confidence=0.8, not_applicable=True,
+                                reason="客服没有作出限时联系的承诺")]
 
         msgs = chat.messages
         last_time = max((m.time for m in msgs if m.time is not None), default=None)
@@ -137,7 +141,7 @@ class PromisedContactDetector(Detector):
         verdicts = []
         for msg, match in promises:
             tag = match.term.tag or "open"
-            later = [m for m in chat.human_agent if m.index > msg.index]
+            later = [m for m in chat.human_agent if m.index > msg.index and self._comes_back(msgs, m)]
             verdict, reason, keeper = self._judge(tag, msg, match, later, last_time)
             verdicts.append(verdict)
             f = self.finding(ITEM, f"promise_{verdict}", reason, msg, match, lex,
@@ -160,6 +164,13 @@ class PromisedContactDetector(Detector):
             confidence = 0.6 if vague else 0.8
         return [Measurement(item=ITEM, value=value, confidence=confidence,
                             needs_review=value is None or vague, reason=reason, findings=findings)]
+
+    def _comes_back(self, msgs: list[Message], m: Message) -> bool:
+        """Whether agent message `m` returns to the customer rather than answering their last words."""
+        prev = next((p for p in reversed(msgs[:m.index]) if p.role != "system"), None)
+        if prev is None or prev.role != "customer" or prev.time is None or m.time is None:
+            return True
+        return (m.time - prev.time).total_seconds() >= self.comeback
 
     def _judge(self, tag: str, msg: Message, match, later: list[Message], last_time: datetime | None):
         said = match.text

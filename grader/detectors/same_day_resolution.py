@@ -1,22 +1,33 @@
-"""aftersale.same_day_resolution: 当天问题当天解决；无法当天解决时约定下次沟通时间.
+"""aftersale.same_day_resolution: 当天问题当天解决；无法当天解决时约定下次沟通时间 (10 or 0).
 
-value 2 – solved in the chat on the day the customer first wrote (the agent states it done:
-          已经给您退款/已为您补发/已同意退货/已经处理好了, with no protest after it; or the
-          customer says 解决了/收到了), or a concrete next contact agreed ("明天上午10点前联系您",
-          "24小时内给您答复": tags window/time of ``promise.txt``), or the customer accepts
-          (好的谢谢) with no vague promise outstanding;
-value 1 – only a vague promise (稍后联系/有结果通知您) or a hand-off (已为您反馈/已催促), a
-          resolution on a later day without an agreed next contact, or unclear: needs_review;
-value 0 – left open: the customer's last message has no human reply, the customer is still
-          protesting after the last fix, or the agent deflects (我们也没办法/您自己联系快递).
+Source: the rubric item and its convention: 10 when the problem is solved in the chat (refund
+approved, reissue or exchange registered, answer given) or a concrete next-contact time is agreed;
+0 when it is left open, vague ("有消息通知你") or abandoned. There is no 5.
 
-Vocabulary: ``resolution.txt`` (agent: done / pending / deflect), ``resolution_customer.txt``
-(customer: solved / confirm / protest), ``promise.txt`` (shared with promised_contact). The day
-check is code: Beijing calendar date of the resolution vs the customer's first message; without
-timestamps the day cannot be checked and confidence drops.
+value 2 – the agent states it done on the day the customer first wrote (已经给您退款/已为您补发/
+          已同意退货, with no protest after it), or the customer says 解决了/收到了, or a concrete
+          next contact is agreed ("明天上午10点前联系您": tags window/time of ``promise.txt``), or
+          the agent answered and the customer closes (好的谢谢) with nothing outstanding;
+value 0 – left open: the customer's last message has no human reply; the customer still protests
+          after the last fix or says they will see to it themselves (我先问问他); the agent deflects;
+          only a vague promise or a hand-off (稍后联系/已为您反馈/专员会联系您); the agent's last
+          step asks the customer for something that never comes; solved on a later day with no
+          contact agreed. Vague and unclear outcomes are flagged for review.
+Resolution is judged from the agent's actions and the end of the chat: a customer's 收到了 early in
+a complaint ("收到了，但是水箱裂了") is not "solved" when the complaint follows it.
+
+Vocabulary: ``resolution.txt`` (agent: done / not_done / pending), ``deflection.txt`` (shared with
+service_attitude: refusals and dismissals of the complaint), ``resolution_customer.txt``
+(customer: solved / confirm / protest / self), ``promise.txt`` (shared with promised_contact),
+``clarify.txt`` (what counts as asking the customer for something). The day is the calendar date of
+the customer's first message in the chat's time zone; without timestamps it cannot be checked.
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from grader.dates import day_of
+from grader.detectors._cues import CLAUSES, clause_text
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -26,19 +37,23 @@ ITEM = "aftersale.same_day_resolution"
 CONCRETE = ("window", "time")
 
 
-def _date(m: Message):
-    return m.time.astimezone(SHANGHAI).date() if m.time is not None else None
+def _date(m: Message, tz=SHANGHAI):
+    return day_of(m.time, tz)
 
 
 @register
 class SameDayResolutionDetector(Detector):
     name = "same_day_resolution"
-    version = "1"
+    version = "2"
     items = (ITEM,)
-    lexicons = ("resolution", "resolution_customer", "promise")
+    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off")
+
+    def __init__(self, lexicons, options=None):
+        super().__init__(lexicons, options)
+        self.tz = ZoneInfo(self.options.get("tz") or "Asia/Shanghai")  # the run's --tz: "the day" is its day
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        res, cust, prom = (self.lex[n] for n in self.lexicons)
+        res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons[:5])
         customers, humans = chat.customer, chat.human_agent
         if not customers:
             return [self._m(None, 0.0, "会话中没有顾客消息，无法判断问题是否解决", [])]
@@ -46,13 +61,15 @@ class SameDayResolutionDetector(Detector):
             return [self._m(0, 0.7, "顾客的问题一直没有人工处理", [
                 self.finding(ITEM, "unanswered", "顾客的问题没有人工回复", customers[-1], positive=False)])]
 
-        agent_hits = chat.find(res)
+        agent_hits = chat.find(res) + [(m, x) for m, x in chat.find(defl)]
         promise_hits = chat.find(prom)
         cust_hits = chat.find(cust)
         by_tag: dict[str, list] = {}
         for msg, match in agent_hits + promise_hits + cust_hits:
             tag = match.term.tag or ""
-            if match.term in prom.terms:
+            if match.term in defl.terms:
+                tag = "deflect"  # refusals and dismissals (不是质量问题) alike leave the problem open
+            elif match.term in prom.terms:
                 tag = "concrete" if tag in CONCRETE else "vague"
             by_tag.setdefault(tag, []).append((msg, match))
         cust_tags: dict[int, set[str]] = {}
@@ -60,7 +77,7 @@ class SameDayResolutionDetector(Detector):
             cust_tags.setdefault(msg.index, set()).add(match.term.tag or "")
 
         def lexfor(tag):
-            return {"done": res, "pending": res, "deflect": res, "concrete": prom, "vague": prom}.get(tag, cust)
+            return {"done": res, "not_done": res, "pending": res, "deflect": defl, "concrete": prom, "vague": prom}.get(tag, cust)
 
         def hit_finding(tag, kind, reason, positive, which=-1):
             msg, match = by_tag[tag][which]
@@ -79,48 +96,83 @@ class SameDayResolutionDetector(Detector):
 
         fixes = by_tag.get("done", []) + by_tag.get("concrete", [])
         last_fix = max((m.index for m, _ in fixes), default=-1)
-        protests = [(m, x) for m, x in by_tag.get("protest", []) if m.index > last_fix]
+        protests = [(m, x) for m, x in by_tag.get("protest", []) + by_tag.get("self", []) if m.index > last_fix]
         if protests:
             p_msg, p_match = protests[-1]
-            settled_after = any(i > p_msg.index and ({"solved", "confirm"} & t) and "protest" not in t
+            # A later 好的谢谢 settles a protest; only 解决了 settles "I'll see to it myself".
+            settling = {"solved"} if by_tag.get("self") and protests[-1] in by_tag["self"] else {"solved", "confirm"}
+            settled_after = any(i > p_msg.index and (settling & t) and not ({"protest", "self"} & t)
                                 for i, t in cust_tags.items())
             if not settled_after:
                 return [self._m(0, 0.7, f"顾客到最后仍不满意：“{p_match.text}”", [self.finding(
                     ITEM, "protest", "顾客在客服最后一次处理之后仍在抱怨：“{}”".format(p_match.text),
                     p_msg, p_match, cust, positive=False)])]
 
-        first_day = _date(customers[0])
+        deflected = [(m, x) for m, x in by_tag.get("deflect", []) if m.index > last_fix]
+        if deflected:
+            f = hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
+            return [self._m(0, 0.6, f"客服推脱，问题没有解决：“{deflected[-1][1].text}”", [f])]
+        not_yet = [(m, x) for m, x in by_tag.get("not_done", []) if m.index > last_fix]
+        if not_yet:
+            msg, match = not_yet[-1]
+            text = clause_text(msg.text, match.start, match.end)
+            f = self.finding(ITEM, "not_done", f"客服说明还没有办好：“{text}”", msg, match, res, positive=False)
+            return [self._m(0, 0.6, f"客服说明还没有办好：“{text}”，问题没有当场解决", [f])]
+        first_day = _date(customers[0], self.tz)
         if "done" in by_tag:
             msg, match = by_tag["done"][-1]
             f = hit_finding("done", "resolved", "客服说明问题已解决：“{term}”", True)
-            if first_day is None or _date(msg) is None:
+            if first_day is None or _date(msg, self.tz) is None:
                 return [self._m(2, 0.6, f"客服说明问题已解决：“{match.text}”（没有时间戳，无法核对是否当天）", [f])]
-            if _date(msg) == first_day:
+            if _date(msg, self.tz) == first_day:
                 return [self._m(2, 0.75, f"当天解决：客服说明“{match.text}”，顾客没有再抱怨", [f])]
-            agreed = [m for m, _ in by_tag.get("concrete", []) if _date(m) == first_day]
+            agreed = [m for m, _ in by_tag.get("concrete", []) if _date(m, self.tz) == first_day]
             if agreed:
                 return [self._m(2, 0.7, f"第一天约定了下次联系时间，之后客服说明“{match.text}”", [f])]
-            return [self._m(1, 0.6, f"问题在 {_date(msg)} 才解决，第一天没有约定下次沟通时间", [f])]
+            return [self._m(0, 0.55, f"问题在 {_date(msg, self.tz)} 才解决，第一天没有约定下次沟通时间", [f], review=True)]
         if "concrete" in by_tag:
             f = hit_finding("concrete", "next_contact", "客服约定了下次联系时间：“{term}”", True)
             return [self._m(2, 0.65, f.reason, [f])]
-        if "solved" in last_tags or any("solved" in t for i, t in cust_tags.items() if i > last_fix):
-            msg, match = next((m, x) for m, x in reversed(by_tag["solved"]))
+        # The customer's 解决了/收到了 counts once the agent has acted, not as the opening of a
+        # complaint ("收到了，但是水箱裂了"), and not in a message that still protests.
+        first_reply = humans[0].index
+        solved = [(m, x) for m, x in by_tag.get("solved", [])
+                  if m.index > max(last_fix, first_reply) and "protest" not in cust_tags[m.index]]
+        if solved:
+            msg, match = solved[-1]
             f = self.finding(ITEM, "customer_solved", f"顾客确认问题已解决：“{match.text}”", msg, match, cust)
             return [self._m(2, 0.7, f.reason, [f])]
         if "vague" in by_tag or "pending" in by_tag:
             tag = "vague" if "vague" in by_tag else "pending"
-            f = hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间", False)
-            return [self._m(1, 0.6, f.reason, [f], review=True)]
-        if "deflect" in by_tag:
-            f = hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
-            return [self._m(0, 0.6, f"客服推脱，问题没有解决：“{by_tag['deflect'][-1][1].text}”", [f])]
+            f = hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间，问题没有当场解决", False)
+            return [self._m(0, 0.55, f.reason, [f], review=True)]
+        waiting = self._waiting_on_customer(chat, last_cust)
+        if waiting is not None:
+            msg, match = waiting
+            f = self.finding(ITEM, "waiting", f"客服最后在等顾客提供信息：“{match.text}”，问题没有当场解决",
+                             msg, match, ask, positive=False)
+            return [self._m(0, 0.55, f.reason, [f], review=True)]
         if accepts:
             msg = last_cust
             f = self.finding(ITEM, "customer_accepts", "顾客最后表示接受：“{}”".format(msg.text[:20]), msg)
-            return [self._m(2, 0.6, f"顾客最后表示接受（“{msg.text[:20]}”），没有再提问题", [f])]
-        return [self._m(1, 0.4, "无法从对话判断问题是否当天解决，需人工确认", [], review=True)]
+            return [self._m(2, 0.6, f"客服作了答复，顾客最后表示接受（“{msg.text[:20]}”），没有再提问题", [f])]
+        f = self.finding(ITEM, "answered", "客服回复了顾客最后的问题", last_human)
+        return [self._m(2, 0.5, "客服回复了顾客的问题，顾客没有再提出异议；是否真正解决需人工确认", [f], review=True)]
+
+    def _waiting_on_customer(self, chat: Chat, last_cust: Message):
+        """The agent's last worded human message that is not only a sign-off (``sign_off.txt``), when
+        it asks the customer for something (order number, screenshot …) and the customer only
+        acknowledges or leaves: (message, match)."""
+        ask, sign_off = self.lex["clarify"], self.lex["sign_off"]
+        last = next((m for m in reversed(chat.human_agent_words)
+                     if not all(sign_off.search(c.group(0)) for c in CLAUSES.finditer(m.text))), None)
+        if last is None or last_cust.index > last.index and len(last_cust.text.strip()) > 6:
+            return None
+        for msg, match in chat.find(ask, [last]):
+            if self.lex["request"].search(clause_text(msg.text, match.start, match.end)):
+                return msg, match
+        return None
 
     def _m(self, value, confidence, reason, findings, review=False) -> Measurement:
         return Measurement(item=ITEM, value=value, confidence=confidence, reason=reason, findings=findings,
-                           needs_review=review or value is None or value == 1)
+                           needs_review=review or value is None)

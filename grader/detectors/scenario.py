@@ -1,17 +1,21 @@
 """scenario: is this a pre-sale (value 0.0) or an after-sale (value 1.0) chat?
 
-Cues come from ``lexicons/scenario_aftersale.txt`` and ``lexicons/scenario_presale.txt``.
+Cues come from ``lexicons/scenario_aftersale.txt``, ``lexicons/scenario_presale.txt`` and
+``lexicons/scenario_presale_customer.txt`` (questions about a product, looked for in the customer's
+words only).
 Weights:
 * who spoke: a customer's words weigh 1.0, a human agent's 0.5 (the customer says why they came);
 * where: the first third of the chat (and at least the first 3 messages) weighs double;
-* tag=weak terms weigh half;
+* tag=weak terms weigh half, tag=strong terms double (e.g. 还没付款: an order, but no purchase yet);
 * an order notice/card (system order message, or an order card placeholder from the customer)
   before the customer's first question suggests after-sale (weight 1.0).
 
-value = 1.0 when after-sale weight is larger than pre-sale weight, else 0.0 (ties and chats
-without cues default to pre-sale). confidence = 0.5 + 0.45 × margin² × min(1, total / 2), where
+value = 1.0 when after-sale weight is larger than pre-sale weight, 0.0 when smaller; None when
+there is no cue, or the weights tie: no cue is not evidence for either side, so the chat gets the
+rubric's `scenario_default` (售后 in the standard rubric: most service chats are about an order)
+and is flagged. confidence = 0.5 + 0.45 × margin² × min(1, total / 2), where
 margin = |A − P| / (A + P): mixed cues give < 0.6, a single cue about 0.7, two or more
-one-sided cues 0.95. No cues → confidence 0.4 and the reason says pre-sale is a default.
+one-sided cues 0.95. No cue → confidence 0.4.
 """
 from __future__ import annotations
 
@@ -24,26 +28,27 @@ from grader.detectors.findings import Measurement
 ITEM = "scenario"
 ORDER_CARD = re.compile(r"\[订单[^\]]*\]|咨询订单号")
 ROLE_WEIGHT = {"customer": 1.0, "agent": 0.5}
+TAG_WEIGHT = {"weak": 0.5, "strong": 2.0}
 
 
 @register
 class ScenarioDetector(Detector):
     name = "scenario"
-    version = "1"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("scenario_aftersale", "scenario_presale")
+    lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         msgs = chat.messages
         early = max(3, len(msgs) // 3)
         weights = {"after": 0.0, "pre": 0.0}
         findings = []
-        for side, lex_name, label in (("after", "scenario_aftersale", "售后"), ("pre", "scenario_presale", "售前")):
+        for side, lex_name, label in (("after", "scenario_aftersale", "售后"), ("pre", "scenario_presale", "售前"),
+                                      ("pre", "scenario_presale_customer", "售前")):
             lex = self.lex[lex_name]
             for msg, match in chat.find(lex):
                 w = ROLE_WEIGHT["customer" if msg.role == "customer" else "agent"]
-                if match.term.tag == "weak":
-                    w *= 0.5
+                w *= TAG_WEIGHT.get(match.term.tag, 1.0)
                 if msg.index < early:
                     w *= 2
                 weights[side] += w
@@ -60,18 +65,18 @@ class ScenarioDetector(Detector):
         total = a + p
         metrics = {"aftersale_weight": round(a, 2), "presale_weight": round(p, 2)}
         if total == 0:
-            return [Measurement(item=ITEM, value=0.0, confidence=0.4, needs_review=True, findings=findings,
-                                reason="没有发现售前或售后的明显线索，默认按售前评分", metrics=metrics)]
+            return [Measurement(item=ITEM, value=None, confidence=0.4, needs_review=True, findings=findings,
+                                reason="没有发现售前或售后的明显线索，按默认场景评分，需复核", metrics=metrics)]
         margin = abs(a - p) / total
         confidence = round(min(0.95, 0.5 + 0.45 * margin * margin * min(1.0, total / 2)), 2)
-        value = 1.0 if a > p else 0.0
+        value = 1.0 if a > p else 0.0 if p > a else None
         top = max((f for f in findings if f.data["side"] == ("after" if value else "pre")),
                   key=lambda f: f.data["weight"], default=None)
-        label = "售后" if value else "售前"
+        label = "售后" if value else "售前" if value == 0 else "默认场景"
         if a and p:
             reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}"
             if a == p:
-                reason += "（两边相当，默认售前）"
+                reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两边相当，按默认场景评分，需复核"
         else:
             reason = f"判断为{label}：{top.reason}" if top else f"判断为{label}"
         return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,

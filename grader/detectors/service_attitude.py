@@ -16,7 +16,8 @@ is matched here again on the chat; no other detector's result is read):
   (``follow_up`` tag=nudge), delivery / usage notes (``delivery_notes``), a time promise
   (``promise``), soothing (``soothe``);
 * cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
-  "好的帮您申请"), asking for the order number or photos (``clarify``), a finished resolution
+  "好的帮您申请"), asking for the order number or photos (``clarify``) or any question about the
+  case (`_cues.case_question`), a finished resolution
   (``resolution`` tag=done).
 
 Rule:
@@ -38,17 +39,12 @@ from __future__ import annotations
 
 import re
 
-from grader.detectors._cues import clause_text, is_question, situation_question
+from grader.detectors._cues import case_question, clause_text, is_question, situation_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
 
 ITEM = "service_attitude"
-# The action of an initiative cue, to check whether the customer asked for it.
-ACTION = re.compile(r"申请|提交|补发|重新发|重发|换新|换|退款|退|联系|催|加急|登记|反馈|备注|核实|查|安排|处理|跟进"
-                    r"|升级|报备|补偿|优惠|改价|减|留|修改|取消|通知|赔|返现|送|寄回|运费")
-# A customer asking about prices or deals: a promotion in the answer is cooperation, not initiative.
-PROMO_ASKED = re.compile(r"优惠|活动|便宜|券|折|包邮|运费|赠|送|划算|降价|价格|多少钱|贵|满减|少点")
 QUESTION_END = re.compile(r"(?:[?？]|[吗么嘛呢])\s*$")
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
 STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐",
@@ -64,7 +60,8 @@ class ServiceAttitudeDetector(Detector):
     version = "3"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
-                "delivery_notes", "promise", "soothe", "clarify", "resolution")
+                "delivery_notes", "promise", "soothe", "clarify", "not_clarify", "resolution", "situation",
+                "attitude_context")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = chat.human_agent_words
@@ -121,7 +118,7 @@ class ServiceAttitudeDetector(Detector):
                 break
         else:
             for msg in humans:
-                q = situation_question(msg.text)
+                q = situation_question(msg.text, self.lex["situation"])
                 if q is not None:
                     add("ask_back", msg, q, None, STRONG["ask_back"])
                     break
@@ -134,14 +131,19 @@ class ServiceAttitudeDetector(Detector):
                 add("nudge", msg, match, self.lex["follow_up"], SUPPORT["nudge"])
         for msg, match in chat.find(self.lex["promotion"], humans):
             prev = self._prev_customer(chat, msg.index)
-            if prev is None or not PROMO_ASKED.search(prev.text):
+            if prev is None or not self.lex["attitude_context"].search(prev.text, "deal_asked"):
                 add("promotion", msg, match, self.lex["promotion"], SUPPORT["promotion"])
                 break
         for name, kind in (("delivery_notes", "notes"), ("promise", "promise"), ("soothe", "soothe")):
             for msg, match in chat.find(self.lex[name], humans)[:1]:
                 add(kind, msg, match, self.lex[name], SUPPORT[kind])
-        for msg, match in chat.find(self.lex["clarify"], humans)[:1]:
+        clarified = chat.find(self.lex["clarify"], humans)[:1]
+        for msg, match in clarified:
             add("cooperate", msg, match, self.lex["clarify"], "客服按流程了解问题")
+        for msg in [] if clarified else humans:  # or any question about the case (是这个订单吗)
+            if (q := case_question(msg.text, self.lex["not_clarify"])) is not None:
+                add("cooperate", msg, q, None, "客服问清顾客的问题")
+                break
         for msg, match in chat.find(self.lex["resolution"], humans):
             if match.term.tag == "done":
                 add("cooperate", msg, match, self.lex["resolution"], "客服办好了顾客的事")
@@ -195,11 +197,11 @@ class ServiceAttitudeDetector(Detector):
         prev = next((m for m in reversed(chat.messages[:index]) if m.role != "system"), None)
         return prev is not None and prev.role == "agent"
 
-    @classmethod
-    def _asked_for(cls, chat: Chat, index: int, cue: str) -> bool:
-        """Whether the customer's last message before `index` asked for the cue's action."""
-        action = ACTION.search(cue)
+    def _asked_for(self, chat: Chat, index: int, cue: str) -> bool:
+        """Whether the customer's last message before `index` asked for the cue's action
+        (``attitude_context.txt`` tag=action)."""
+        action = self.lex["attitude_context"].search(cue, "action")
         if not action:
             return False
-        prev = cls._prev_customer(chat, index)
-        return bool(prev and action.group(0) in prev.text)
+        prev = self._prev_customer(chat, index)
+        return bool(prev and action.text in prev.text)

@@ -5,12 +5,11 @@ batches. Each batch comes back as plain rows (JSON strings, tuples, dicts) in in
 for the database and the scorecard files: the process that writes does no parsing, grading or
 pydantic work, and nothing heavy is pickled between processes.
 
-The grader, its lexicons and jieba are loaded once per process (`_grader`), and so is the database
-connection used to look up what is already graded (`_store`).
+The grader, its lexicons and jieba are loaded once per process (`GradeSettings.grader()`), and so is
+the database connection used to look up what is already graded (`_store`).
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from grader.dates import DayRange
 from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
+from grader.settings import GradeSettings
 from grader.store import Store, content_hash, scorecard_rows, versions_key
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
@@ -31,7 +31,7 @@ from grader.transcript.reader import SetAside
 class Job:
     """What every part needs to know; small and picklable (sent along with each part)."""
 
-    settings: object  # grader.batch.GradeSettings
+    settings: GradeSettings
     days: DayRange
     db_url: str
     vkey: str
@@ -65,15 +65,7 @@ class Batch:
 
 
 # --- per-process state -------------------------------------------------------------------------
-_graders: dict = {}
 _stores: dict[tuple[int, str], Store] = {}  # by process id too: a forked worker opens its own
-
-
-def _grader(settings) -> "TimedGrader":
-    key = (settings.rubric, settings.lexicons, json.dumps(settings.options, sort_keys=True, default=str))
-    if key not in _graders:
-        _graders[key] = TimedGrader(settings.rubric, settings.lexicons, settings.options)
-    return _graders[key]
 
 
 def _store(url: str) -> Store:
@@ -88,28 +80,11 @@ def use_store(store: Store) -> None:
     _stores[(os.getpid(), store.url)] = store
 
 
-class TimedGrader(Grader):
-    """A Grader that adds up the time its detectors take (the rest of `grade` is scoring)."""
-
-    detect_seconds = 0.0
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.vkey = versions_key(self.versions)
-
-    def measure(self, transcript: Transcript):
-        start = time.perf_counter()
-        try:
-            return super().measure(transcript)
-        finally:
-            self.detect_seconds += time.perf_counter() - start
-
-
 # --- grading a part ----------------------------------------------------------------------------
 def grade_part(part, job: Job) -> Iterator[Batch]:
     """Batches of one part: a file, a slice of one, or a path that is not there (one set-aside)."""
 
-    grader = _grader(job.settings)
+    grader = job.settings.grader()
     store = _store(job.db_url)
     batch, pending = Batch(), []  # pending: the batch's entries, with transcripts to grade in place
     clock = time.perf_counter()
@@ -137,7 +112,7 @@ def grade_part_list(part, job: Job) -> list[Batch]:
     return list(grade_part(part, job))
 
 
-def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job: Job) -> Batch:
+def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job) -> Batch:
     """Grade what is new or changed in the batch; everything else keeps its place as is."""
     start = time.perf_counter()
     chats = [t for t in pending if isinstance(t, Transcript)]
@@ -161,7 +136,15 @@ def _finish(batch: Batch, pending: list, grader: TimedGrader, store: Store, job:
     return batch
 
 
-def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: str,
+def job_vkey(grader: Grader) -> str:
+    """The versions key of the grader's scorecards (computed once per grader)."""
+    key = getattr(grader, "_vkey", None)
+    if key is None:
+        key = grader._vkey = versions_key(grader.versions)
+    return key
+
+
+def _grade_one(grader: Grader, t: Transcript, scenario: str | None, chash: str,
                masker=None) -> Graded | SetAside:
     """A chat that makes a detector fail is set aside; the rest of the batch goes on."""
     try:
@@ -169,7 +152,7 @@ def _grade_one(grader: TimedGrader, t: Transcript, scenario: str | None, chash: 
     except Exception as exc:  # a bug on one chat must not stop the batch
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
-    rows = scorecard_rows(t, card, chash, grader.vkey)
+    rows = scorecard_rows(t, card, chash, job_vkey(grader), grader.tz)
     pii = masker.pairs([t.id, t.shop, t.agent, t.customer, t.source_file, *t.notes,
                         *(m.text for m in t.messages)]) if masker is not None else []
     return Graded(transcript_id=t.id, rows=rows, json=rows[1]["json"], csv=csv_row(card, grader.rubric),

@@ -5,16 +5,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from grader.dates import day_of
 from grader.rubric import Rubric, load_rubric
-from grader.scorecard.model import Scorecard
-from grader.store import Store, local_day
-
-BANDS = ["优秀", "良好", "合格", "不合格"]
+from grader.store import Store
+from grader.transcript.model import SHANGHAI
 
 
-def final_item_scores(card: Scorecard, overrides: dict[str, str]) -> dict[str, int]:
-    """Suggested scores with the supervisor's latest override applied to items on this card."""
-    return {i.id: int(overrides[i.id]) if i.id in overrides else i.score for i in card.items}
+def band_names(rubric: Rubric) -> list[str]:
+    """The rubric's band names, best first."""
+    return [name for _, name in sorted(rubric.bands, reverse=True)]
 
 
 @dataclass
@@ -31,24 +30,25 @@ class ReportData:
 
 
 def build(store: Store, since: str | None, until: str | None, period: str, rubric: Rubric | None = None,
-          masker=None) -> ReportData:
-    """The report's tables; text cells masked by `masker` (grader.privacy; None: the default, on)."""
+          tz=SHANGHAI, masker=None) -> ReportData:
+    """The report's tables for chats whose local day in `tz` is in since..until (ISO dates, inclusive).
+
+    Final scores are the final cards' (`Store.final_cards`): overrides applied where they are allowed
+    levels, bands named by `rubric` (the one the scorecards were graded with). Text cells are masked
+    by `masker` (grader.privacy; None: the default, masking on)."""
     from grader.privacy import load_masker
 
     rubric = rubric or load_rubric()
-    mask = (masker if masker is not None else load_masker()).mask
-    cards = store.current_in_days(since, until)
-    ids = [c.transcript_id for c in cards]
-    overrides = store.latest_overrides(ids)
-    reviewed = store.reviewed(ids)
+    mask = (masker if masker is not None else load_masker()).mask  # text cells (grader.privacy)
+    cards = store.current_in_days(since, until, tz)
+    reviewed = store.reviewed([c.transcript_id for c in cards])
     rows = []
-    for c in cards:
-        final = final_item_scores(c, overrides.get(c.transcript_id, {}))
-        total = sum(final.values())
+    for fc in store.final_cards(cards, rubric):
+        c, final, total = fc.card, fc.scores(), fc.total
         row = {
-            "日期": local_day(c.started_at), "客服": mask(c.agent or "（未知）"), "会话ID": mask(c.transcript_id),
-            "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": rubric.band(total),
-            "已复核": c.transcript_id in reviewed, "有改分": bool(set(overrides.get(c.transcript_id, {})) - {"scenario"}),
+            "日期": day_of(c.started_at, tz).isoformat(), "客服": mask(c.agent or "（未知）"), "会话ID": mask(c.transcript_id),
+            "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": fc.band,
+            "已复核": c.transcript_id in reviewed, "有改分": fc.overridden,
             "需复核": c.needs_review,
             "首次响应(秒)": c.metrics.get("first_response_seconds"),
             "30秒内回复占比": c.metrics.get("replied_within_30s_share"),
@@ -65,7 +65,7 @@ def _agent_days(df: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
         return pd.DataFrame()
     g = df.groupby(["日期", "客服"], sort=True)
     out = g.agg(会话数=("会话ID", "count"), 平均分=("最终总分", "mean")).reset_index()
-    for band in BANDS:
+    for band in band_names(rubric):
         out[band] = g["等级"].apply(lambda s, b=band: int((s == b).sum())).values
     for item in rubric.items:
         out[f"{item.label}均分"] = g[item.label].mean().values  # NaN where no chat had the item

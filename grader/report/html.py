@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from grader.report.data import BANDS, ReportData
+from grader.report.data import ReportData, band_names
 from grader.report.svg import stacked_bars
 
 # Upper bounds inclusive, as the rubric's first-response bands.
@@ -26,7 +26,7 @@ def charts(data: ReportData) -> dict[str, str]:
     cards = data.cards
     if cards.empty:
         return {}
-    per_agent = [(agent, [(b, int((g["等级"] == b).sum())) for b in BANDS]) for agent, g in cards.groupby("客服")]
+    per_agent = [(agent, [(b, int((g["等级"] == b).sum())) for b in band_names(data.rubric)]) for agent, g in cards.groupby("客服")]
     items = []
     for item in data.rubric.items:
         mean = cards[item.label].dropna().mean()

@@ -30,8 +30,8 @@ from grader.review import disputes as dsp
 from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
                                 sign_in)
 from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
-                                     apply_override, audit,
-                                     change_scenario, current_card, final_items, load_transcript, mark_reviewed,
+                                     apply_override, audit, card_of, change_scenario, final_items, load_card,
+                                     mark_reviewed,
                                      review_info)
 from grader.review.views import QueueFilters, agents_in, chat_view, latest_day, next_in_queue, queue_rows
 from grader.rubric import SCENARIO_LABELS
@@ -55,8 +55,16 @@ class Forbidden(Exception):
         self.message = message
 
 
-def create_app(db: str | None, grader=None) -> FastAPI:
-    """The review app on database `db` (a path or SQLAlchemy URL). `grader` re-grades scenario changes."""
+def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
+    """The review app on database `db` (a path or SQLAlchemy URL).
+
+    `settings` (GradeSettings, as the daily run's: rubric, lexicons, options, tz) grade scenario
+    changes and name the bands and days; `grader` (a Grader already loaded) may stand in for them.
+    """
+    from grader.settings import GradeSettings
+
+    settings = settings or GradeSettings()
+    tz = grader.tz if grader is not None else settings.tz
     store = Store(db)
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
@@ -66,8 +74,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def get_grader():
         if state["grader"] is None:
-            from grader.pipeline import Grader
-            state["grader"] = Grader()
+            state["grader"] = settings.grader()
         return state["grader"]
 
     def rubric():
@@ -75,7 +82,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return state["grader"].rubric
         if "rubric" not in state:
             from grader.rubric import load_rubric
-            state["rubric"] = load_rubric()
+            state["rubric"] = load_rubric(settings.rubric)
         return state["rubric"]
 
     # --- helpers -------------------------------------------------------------------------------
@@ -120,8 +127,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
     def may_read(user: dict, transcript_id: str) -> bool:
         if user["role"] == "supervisor":
             return True
-        with store.engine.connect() as conn:
-            _, card = current_card(conn, transcript_id)
+        card, _ = load_card(store, transcript_id)
         return bool(user.get("agent_account")) and card.agent == user["agent_account"]
 
     def card_url(transcript_id: str, q: str = "") -> str:
@@ -129,13 +135,13 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def card_page(request: Request, user: dict, transcript_id: str, q: str = "", status: int = 200,
                   error: str | None = None, attempted: str | None = None) -> Response:
-        with store.engine.connect() as conn:
-            _, card = current_card(conn, transcript_id)
-            try:
-                transcript = load_transcript(conn, transcript_id)
-            except PurgedTranscript:
-                transcript = None  # the scores are shown; the chat text is gone
-        items = final_items(store, transcript_id)
+        purged = None
+        try:
+            card, transcript = load_card(store, transcript_id)
+        except PurgedTranscript:  # the scores are shown; the chat text is gone
+            with store.reading() as u:
+                (_, card), transcript, purged = card_of(u, transcript_id), None, u.purged_at(transcript_id)
+        items = final_items(store, transcript_id, rubric())
         disputes = dsp.list_disputes(store, transcript_id)
         by_item: dict[str, list[dict]] = {}
         for d in disputes:
@@ -143,8 +149,8 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         labels = {i["id"]: i["label"] for i in items}
         labels["scenario"] = "场景"
         return render(request, "scorecard.html", dict(
-            user=user, card=card, items=items, messages=chat_view(transcript, items) if transcript else [],
-            purged=store.purged_at(transcript_id) if transcript is None else None, q=q,
+            user=user, card=card, items=items, messages=chat_view(transcript, items, tz) if transcript else [],
+            purged=purged, q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
             suggested_total=card.total, final_total=sum(i["final"] for i in items),
             final_band=rubric().band(sum(i["final"] for i in items)), audit=audit(store, transcript_id),
@@ -207,14 +213,14 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         user = user_of(request)
         if user is None:
             return login_redirect(request)
-        filters = QueueFilters.from_params(request.query_params)
+        filters = QueueFilters.from_params(request.query_params, tz)
         own = user["agent_account"] or "" if user["role"] == "agent" else None
         if own is not None:
             filters.agent = own
-        rows = queue_rows(store, rubric(), filters, agent_account=own)
+        rows = queue_rows(store, rubric(), filters, agent_account=own, tz=tz)
         return render(request, "queue.html", dict(
-            user=user, rows=rows, f=filters, q=filters.query(), agents=agents_in(store, filters) if own is None else [own],
-            bands=[name for _, name in rubric().bands], latest=latest_day(store) if not rows else None,
+            user=user, rows=rows, f=filters, q=filters.query(), agents=agents_in(store, filters, tz) if own is None else [own],
+            bands=[name for _, name in rubric().bands], latest=latest_day(store, tz) if not rows else None,
             card_url=card_url))
 
     # --- scorecard -----------------------------------------------------------------------------
@@ -226,7 +232,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         if not may_read(user, id):
             raise Forbidden(403, "没有权限：客服只能查看自己的评分卡")
         store.log_access(user["name"], id, address_of(request))
-        return card_page(request, user, id, QueueFilters.from_query(q).query() if q else "")
+        return card_page(request, user, id, QueueFilters.from_query(q, tz).query() if q else "")
 
     def refused(request: Request, user: dict, form: dict, exc: ReviewError, attempted: str) -> Response:
         status = 409 if isinstance(exc, StaleRevision) else 400
@@ -237,7 +243,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
 
     def _q(form: dict) -> str:
         q = form.get("q", "")
-        return QueueFilters.from_query(q).query() if q else ""
+        return QueueFilters.from_query(q, tz).query() if q else ""
 
     def done(request: Request, form: dict, message: str) -> Response:
         request.session["flash"] = message
@@ -282,7 +288,7 @@ def create_app(db: str | None, grader=None) -> FastAPI:
         if undo:
             return done(request, form, "已取消复核标记")
         q = _q(form)
-        rows = queue_rows(store, rubric(), QueueFilters.from_query(q))
+        rows = queue_rows(store, rubric(), QueueFilters.from_query(q, tz), tz=tz)
         nxt = next_in_queue(rows, tid)
         if nxt is None:
             request.session["flash"] = "已标记复核。队列中没有其他待复核的评分卡了。"
@@ -333,7 +339,8 @@ def create_app(db: str | None, grader=None) -> FastAPI:
             return login_redirect(request)
         if user["role"] != "supervisor":
             raise Forbidden(403, "没有权限：只有主管可以查看评分校准")
-        report = calibrate(store, since or None, until or None, period=f"{since or '…'}..{until or '…'}")
+        report = calibrate(store, since or None, until or None, settings.lexicons,
+                           period=f"{since or '…'}..{until or '…'}", settings=settings)
         return render(request, "calibration.html", dict(user=user, since=since, until=until,
                                                         body=render_calibration_html(report)))
 

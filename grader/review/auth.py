@@ -3,7 +3,7 @@
 The secret that signs session cookies is never kept in the database: it comes from $GRADER_SECRET,
 or from a file readable only by its owner (0600): $GRADER_SECRET_FILE, else `<database>.secret`
 beside a SQLite database, else `~/.config/grader/secret`. Cookies carry a random session id whose
-sha256 the store keeps (see grader.store_security): logout ends it, and it expires.
+sha256 the store keeps (see grader.store.security): logout ends it, and it expires.
 """
 from __future__ import annotations
 
@@ -15,11 +15,8 @@ import stat
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
-
 from grader.errors import GraderError
-from grader.store import Store, now_iso, users
-from grader.store_security import append_audit
+from grader.store import Store, now_iso
 
 ROLES = ("supervisor", "agent")
 ROLE_LABELS = {"supervisor": "主管", "agent": "客服"}
@@ -75,17 +72,12 @@ def add_user(store: Store, name: str, password: str, role: str, agent_account: s
     check_password_strength(name, password)
     row = dict(role=role, agent_account=agent_account if role == "agent" else None,
                password_hash=hash_password(password))
-    with store.engine.begin() as conn:
-        exists = conn.execute(select(users.c.name).where(users.c.name == name)).first()
-        if exists and not replace:
+    with store.unit() as u:
+        if not u.put_user(name, row, now_iso(), replace):
             raise AccountError(f"用户 {name} 已存在")
-        if exists:
-            conn.execute(update(users).where(users.c.name == name).values(**row))
-        else:
-            conn.execute(insert(users).values(name=name, created_at=now_iso(), **row))
-        append_audit(conn, by or name, "user_add", None, dict(name=name, role=role, agent_account=row["agent_account"],
-                                                              replaced=bool(exists)))
-    if exists:
+        u.audit(by or name, "user_add", None, dict(name=name, role=role, agent_account=row["agent_account"],
+                                                   replaced=replace))
+    if replace:
         store.end_sessions(name)  # a reset password signs the account out everywhere
     return dict(name=name, role=role, agent_account=row["agent_account"])
 
@@ -93,25 +85,23 @@ def add_user(store: Store, name: str, password: str, role: str, agent_account: s
 def get_user(store: Store, name: str | None) -> dict | None:
     if not name:
         return None
-    with store.engine.connect() as conn:
-        row = conn.execute(select(users.c.name, users.c.role, users.c.agent_account).where(users.c.name == name)).first()
-    return dict(row._mapping) if row else None
+    with store.reading() as u:
+        row = u.user(name)
+    return {k: row[k] for k in ("name", "role", "agent_account")} if row else None
 
 
 def list_users(store: Store) -> list[dict]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(users.c.name, users.c.role, users.c.agent_account, users.c.created_at)
-                            .order_by(users.c.name))
-        return [dict(r._mapping) for r in rows]
+    with store.reading() as u:
+        return u.users()
 
 
 def authenticate(store: Store, name: str, password: str) -> dict | None:
-    with store.engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.name == (name or "").strip())).first()
-    ok = verify_password(password or "", row.password_hash if row else _DUMMY)
+    with store.reading() as u:
+        row = u.user((name or "").strip())
+    ok = verify_password(password or "", row["password_hash"] if row else _DUMMY)
     if not (row and ok):
         return None
-    return dict(name=row.name, role=row.role, agent_account=row.agent_account)
+    return dict(name=row["name"], role=row["role"], agent_account=row["agent_account"])
 
 
 def _common_passwords() -> frozenset[str]:
@@ -179,8 +169,8 @@ def secret_path(store: Store) -> Path:
     env = os.environ.get("GRADER_SECRET_FILE")
     if env:
         return Path(env)
-    if store.url.startswith("sqlite:///") and store.engine.url.database not in (None, "", ":memory:"):
-        db = Path(store.engine.url.database)
+    db = store.database_file()
+    if db is not None:
         return db.with_name(db.name + ".secret")
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return base / "grader" / "secret"

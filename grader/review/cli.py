@@ -24,11 +24,11 @@ def _store(args):
 def _cmd_review(args) -> int:
     import uvicorn
 
-    from grader.pipeline import Grader
+    from grader.options import settings_of
     from grader.review.app import create_app
 
-    # Scenario changes re-grade with the same rubric and lexicons the daily run uses.
-    app = create_app(args.db, Grader(args.rubric, args.lexicons) if args.rubric or args.lexicons else None)
+    # Scenario changes re-grade with the same settings (rubric, lexicons, options) the daily run uses.
+    app = create_app(args.db, settings=settings_of(args))
     host = args.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback
@@ -43,12 +43,14 @@ def _cmd_review(args) -> int:
 
 
 def _cmd_override(args) -> int:
+    from grader.options import settings_of
     from grader.review.overrides import apply_override
 
     store = _store(args)
     require_account(store, args.by)  # the command line acts as a named, existing supervisor
+    grader = settings_of(args).grader() if args.item == "scenario" else None
     change = apply_override(store, args.transcript, args.item, args.score, args.reason, args.by,
-                            expected_revision=args.revision, source="cli")
+                            expected_revision=args.revision, source="cli", grader=grader)
     result = {"status": "ok", **change.as_dict()}
     if change.override_id is None:
         print(f"{args.transcript} {args.item} 已经是 {change.to_value}，没有修改", file=sys.stderr)
@@ -163,15 +165,15 @@ def _cmd_retention(args) -> int:
 
 def cli_register(subparsers) -> None:
     """Add `review`, `override` and `user` to grader's subparsers."""
-    from grader.cli import DB_HELP as db_help
+    from grader.options import add_db_argument, add_grading_arguments, add_tz_argument
 
     r = subparsers.add_parser("review", help="serve the review web app (Chinese interface) on this machine")
-    r.add_argument("--db", help=db_help)
+    add_db_argument(r)
     r.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     r.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     r.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
-    r.add_argument("--rubric", help="rubric TOML for scenario re-grades (default: the standard rubric)")
-    r.add_argument("--lexicons", help="lexicon folder for scenario re-grades (default $GRADER_LEXICONS or ./lexicons)")
+    add_grading_arguments(r, "scenario re-grades (as the daily run)")
+    add_tz_argument(r)
     r.set_defaults(func=_cmd_review)
 
     o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")
@@ -181,7 +183,9 @@ def cli_register(subparsers) -> None:
     o.add_argument("--reason", help="why (required when the score changes)")
     o.add_argument("--by", required=True, help="the supervisor account making the change (must exist; audited)")
     o.add_argument("--revision", type=int, help="refuse if the scorecard changed since this revision")
-    o.add_argument("--db", help=db_help)
+    add_db_argument(o)
+    add_grading_arguments(o, "scenario re-grades (as the daily run)")
+    add_tz_argument(o)
     o.set_defaults(func=_cmd_override)
 
     u = subparsers.add_parser("user", help="review app accounts")
@@ -192,34 +196,34 @@ def cli_register(subparsers) -> None:
     ua.add_argument("--agent-account", help="for agents: the agent account name on scorecards")
     ua.add_argument("--password", help="the password (prefer $GRADER_PASSWORD or the prompt: shell history)")
     ua.add_argument("--replace", action="store_true", help="reset an existing account's password and role")
-    ua.add_argument("--db", help=db_help)
+    add_db_argument(ua)
     ua.set_defaults(func=_cmd_user_add)
     ul = usub.add_parser("list", help="list accounts")
-    ul.add_argument("--db", help=db_help)
+    add_db_argument(ul)
     ul.set_defaults(func=_cmd_user_list)
 
     sec = subparsers.add_parser("secret", help="the secret that signs review-app sessions (kept outside the database)")
     ssub = sec.add_subparsers(dest="secret_command", required=True)
     sr = ssub.add_parser("rotate", help="write a new secret file (0600) and end every session")
     sr.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
-    sr.add_argument("--db", help=db_help)
+    add_db_argument(sr)
     sr.set_defaults(func=_cmd_secret_rotate)
 
     a = subparsers.add_parser("audit", help="the append-only, hash-chained audit log and the access log")
     asub = a.add_subparsers(dest="audit_command", required=True)
     av = asub.add_parser("verify", help="check the hash chain and that every override matches it (exit 1 if not)")
-    av.add_argument("--db", help=db_help)
+    add_db_argument(av)
     av.set_defaults(func=_cmd_audit_verify)
     al = asub.add_parser("log", help="print audit entries (JSON lines, oldest first)")
     al.add_argument("--transcript", help="only this chat")
     al.add_argument("--limit", type=int, help="only the newest N")
-    al.add_argument("--db", help=db_help)
+    add_db_argument(al)
     al.set_defaults(func=_cmd_audit_log)
     ac = asub.add_parser("access", help="print who opened which chat in the review app (JSON lines)")
     ac.add_argument("--transcript", help="only this chat")
     ac.add_argument("--user", help="only this account")
     ac.add_argument("--limit", type=int, help="only the newest N")
-    ac.add_argument("--db", help=db_help)
+    add_db_argument(ac)
     ac.set_defaults(func=_cmd_audit_access)
 
     pg = subparsers.add_parser("purge", help="remove the chat text of old chats, keeping their scores (audited)")
@@ -227,7 +231,7 @@ def cli_register(subparsers) -> None:
                     help="chats that began more than DAYS days ago (default: the saved retention)")
     pg.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
     pg.add_argument("--dry-run", action="store_true", help="only count what would be removed")
-    pg.add_argument("--db", help=db_help)
+    add_db_argument(pg)
     pg.set_defaults(func=_cmd_purge)
 
     rt = subparsers.add_parser("retention", help="how many days chat text is kept (used by grader purge)")
@@ -235,8 +239,8 @@ def cli_register(subparsers) -> None:
     rs = rsub.add_parser("set", help="save the retention period")
     rs.add_argument("days", type=int)
     rs.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
-    rs.add_argument("--db", help=db_help)
+    add_db_argument(rs)
     rs.set_defaults(func=_cmd_retention)
     rw = rsub.add_parser("show", help="print the retention period")
-    rw.add_argument("--db", help=db_help)
+    add_db_argument(rw)
     rw.set_defaults(func=_cmd_retention)

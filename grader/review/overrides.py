@@ -6,20 +6,21 @@ that transcript+item, applied to the current scorecard when the item is on it.
 
 Every change bumps `review_state.revision`; a caller that says which revision it loaded
 (`expected_revision`) is refused with `StaleRevision` when someone else changed the chat since.
+Each action is one transaction (`Store.unit()`): its checks, audit record, revision and any
+re-graded scorecard are all stored, or none is. Final scores come from `grader.scorecard.final`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from contextlib import contextmanager
+from functools import lru_cache
 
 from grader.errors import GraderError
-from grader.rubric import SCENARIO_LABELS
+from grader.rubric import SCENARIO_LABELS, load_rubric
+from grader.scorecard.final import final_card
 from grader.scorecard.model import Scorecard
-from grader.store import Store, now_iso, overrides, review_state, scorecards, transcripts
-from grader.store_security import append_audit
+from grader.store import RevisionConflict, Store, Unit, now_iso
 from grader.transcript.model import Transcript
 
 SOURCES = ("web", "cli", "dispute")
@@ -87,12 +88,17 @@ class Change:
 
 # --- reading --------------------------------------------------------------------------------------
 
-def current_card(conn: Connection, transcript_id: str) -> tuple[int, Scorecard]:
-    row = conn.execute(select(scorecards.c.id, scorecards.c.json).where(
-        scorecards.c.transcript_id == transcript_id, scorecards.c.current.is_(True))).first()
-    if row is None:
+@lru_cache(maxsize=1)
+def _standard_rubric():
+    return load_rubric()
+
+
+def card_of(unit: Unit, transcript_id: str) -> tuple[int, Scorecard]:
+    """(row id, current scorecard) of the chat; UnknownTranscript if it has none."""
+    found = unit.current_card(transcript_id)
+    if found is None:
         raise UnknownTranscript(transcript_id)
-    return row[0], Scorecard.model_validate_json(row[1])
+    return found
 
 
 class PurgedTranscript(ReviewError):
@@ -103,68 +109,45 @@ class PurgedTranscript(ReviewError):
         self.transcript_id = transcript_id
 
 
-def load_transcript(conn: Connection, transcript_id: str) -> Transcript:
-    row = conn.execute(select(transcripts.c.content).where(transcripts.c.id == transcript_id)).first()
-    if row is None:
-        raise UnknownTranscript(transcript_id)
-    if row[0] is None:
-        raise PurgedTranscript(transcript_id)
-    return Transcript.model_validate_json(row[0])
+def transcript_of(unit: Unit, transcript_id: str) -> Transcript:
+    """The chat's transcript; PurgedTranscript if its text was purged, UnknownTranscript if missing."""
+    transcript = unit.transcript(transcript_id)
+    if transcript is None:
+        raise PurgedTranscript(transcript_id) if unit.purged_at(transcript_id) else UnknownTranscript(transcript_id)
+    return transcript
 
 
-def revision_of(conn: Connection, transcript_id: str) -> int:
-    rev = conn.execute(select(review_state.c.revision).where(review_state.c.transcript_id == transcript_id)).scalar()
-    return int(rev or 0)
+def load_card(store: Store, transcript_id: str) -> tuple[Scorecard, Transcript]:
+    """The chat's current scorecard and its transcript; UnknownTranscript if either is missing,
+    PurgedTranscript if the text was purged."""
+    with store.reading() as u:
+        _, card = card_of(u, transcript_id)
+        transcript = transcript_of(u, transcript_id)
+    return card, transcript
 
 
 def review_info(store: Store, transcript_id: str) -> dict:
-    with store.engine.connect() as conn:
-        row = conn.execute(select(review_state).where(review_state.c.transcript_id == transcript_id)).first()
-    if row is None:
-        return dict(revision=0, reviewed=False, reviewed_by=None, reviewed_at=None)
-    return dict(revision=int(row.revision or 0), reviewed=bool(row.reviewed), reviewed_by=row.reviewed_by,
-                reviewed_at=row.reviewed_at)
+    with store.reading() as u:
+        return u.review_state(transcript_id)
 
 
 def audit(store: Store, transcript_id: str) -> list[dict]:
     """Every override of this chat, oldest first."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(overrides).where(overrides.c.transcript_id == transcript_id)
-                            .order_by(overrides.c.id))
-        return [dict(r._mapping) for r in rows]
+    with store.reading() as u:
+        return u.overrides(transcript_id)
 
 
-def _latest(conn: Connection, transcript_id: str) -> dict[str, dict]:
-    rows = conn.execute(select(overrides).where(overrides.c.transcript_id == transcript_id).order_by(overrides.c.id))
-    return {r.item_id: dict(r._mapping) for r in rows}
-
-
-def _final_for(item, latest: dict[str, dict]) -> tuple[int, dict | None]:
-    record = latest.get(item.id)
-    if record is not None:
-        try:
-            value = int(record["to_value"])
-        except (TypeError, ValueError):
-            value = None
-        if value in item.levels:  # an override of a level the current rubric no longer has is not applied
-            return value, record
-    return item.score, None
-
-
-def final_items(store: Store, transcript_id: str) -> list[dict]:
+def final_items(store: Store, transcript_id: str, rubric=None) -> list[dict]:
     """The current scorecard's items with suggested and final scores (latest override applied)."""
-    with store.engine.connect() as conn:
-        _, card = current_card(conn, transcript_id)
-        latest = _latest(conn, transcript_id)
-    out = []
-    for item in card.items:
-        final, record = _final_for(item, latest)
-        out.append(dict(
-            id=item.id, label=item.label, max=item.max, levels=list(item.levels), suggested=item.score,
-            final=final, overridden=record is not None, override=record, confidence=item.confidence,
-            needs_review=item.needs_review, reason=item.reason, value=item.value,
-            evidence=[e.model_dump() for e in item.evidence]))
-    return out
+    with store.reading() as u:
+        _, card = card_of(u, transcript_id)
+        latest = u.latest_overrides(transcript_id)
+    final = final_card(card, latest, rubric or _standard_rubric())
+    return [dict(id=f.item.id, label=f.item.label, max=f.item.max, levels=list(f.item.levels),
+                 suggested=f.item.score, final=f.final, overridden=f.overridden, override=f.override,
+                 confidence=f.item.confidence, needs_review=f.item.needs_review, reason=f.item.reason,
+                 value=f.item.value, not_applicable=f.item.not_applicable,
+                 evidence=[e.model_dump() for e in f.item.evidence]) for f in final.items]
 
 
 def final_total(store: Store, transcript_id: str) -> int:
@@ -173,26 +156,21 @@ def final_total(store: Store, transcript_id: str) -> int:
 
 # --- writing --------------------------------------------------------------------------------------
 
-def _bump(conn: Connection, transcript_id: str, expected: int | None, **values) -> int:
-    """Bump the revision atomically; refuse when it is no longer `expected`. Returns the new revision."""
-    current = revision_of(conn, transcript_id)
-    if expected is not None and int(expected) != current:
-        raise StaleRevision(transcript_id, int(expected), current)
-    exists = conn.execute(select(review_state.c.transcript_id).where(
-        review_state.c.transcript_id == transcript_id)).first()
-    if exists is None:
-        try:
-            conn.execute(insert(review_state).values(**{"reviewed": False, **values},
-                                                     transcript_id=transcript_id, revision=current + 1))
-        except IntegrityError:  # someone created it between our read and insert
-            raise StaleRevision(transcript_id, current, current + 1) from None
-        return current + 1
-    done = conn.execute(update(review_state).where(
-        review_state.c.transcript_id == transcript_id, review_state.c.revision == current)
-        .values(revision=current + 1, **values)).rowcount
-    if done != 1:
-        raise StaleRevision(transcript_id, current, revision_of(conn, transcript_id))
-    return current + 1
+@contextmanager
+def _action(store: Store):
+    """One user action: one transaction; a revision conflict becomes StaleRevision."""
+    try:
+        with store.unit() as u:
+            yield u
+    except RevisionConflict as exc:
+        raise StaleRevision(exc.transcript_id, exc.expected, exc.current) from None
+
+
+def _check_revision(unit: Unit, transcript_id: str, expected: int | None) -> int:
+    revision = unit.revision(transcript_id)
+    if expected is not None and int(expected) != revision:
+        raise StaleRevision(transcript_id, int(expected), revision)
+    return revision
 
 
 def _parse_level(item_id: str, score, levels: list[int]) -> int:
@@ -205,6 +183,29 @@ def _parse_level(item_id: str, score, levels: list[int]) -> int:
     return value
 
 
+def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str | None, by: str,
+                expected_revision: int | None, source: str) -> Change:
+    """`apply_override`'s work inside the caller's unit (for actions that do more, e.g. disputes)."""
+    if not by:
+        raise ReviewError("必须说明是谁修改的（--by）")
+    reason = (reason or "").strip()
+    card_id, card = card_of(unit, transcript_id)
+    ids = [i.id for i in card.items]
+    if item_id not in ids:
+        raise UnknownItem(item_id, ids)
+    item = card.item(item_id)
+    value = _parse_level(item_id, score, item.levels)
+    current = final_card(card, unit.latest_overrides(transcript_id), _standard_rubric()).item(item_id).final
+    revision = _check_revision(unit, transcript_id, expected_revision)
+    if value == current:
+        return Change(transcript_id, item_id, str(current), str(value), None, revision)
+    if not reason:
+        raise ReasonRequired(item_id)
+    revision = unit.bump(transcript_id, revision)
+    oid = unit.add_override(transcript_id, card_id, item_id, str(current), str(value), reason, by, now_iso(), source)
+    return Change(transcript_id, item_id, str(current), str(value), oid, revision)
+
+
 def apply_override(store: Store, transcript_id: str, item_id: str, score, reason: str | None, by: str,
                    expected_revision: int | None = None, source: str = "cli", grader=None) -> Change:
     """Set an item of the current scorecard to one of its allowed levels, with a reason and audit record.
@@ -214,75 +215,53 @@ def apply_override(store: Store, transcript_id: str, item_id: str, score, reason
     """
     if item_id == "scenario":
         return change_scenario(store, transcript_id, str(score), reason, by, expected_revision, source, grader)
-    if not by:
-        raise ReviewError("必须说明是谁修改的（--by）")
-    reason = (reason or "").strip()
-    with store.engine.begin() as conn:
-        card_id, card = current_card(conn, transcript_id)
-        ids = [i.id for i in card.items]
-        if item_id not in ids:
-            raise UnknownItem(item_id, ids)
-        item = card.item(item_id)
-        value = _parse_level(item_id, score, item.levels)
-        current, _ = _final_for(item, _latest(conn, transcript_id))
-        revision = revision_of(conn, transcript_id)
-        if expected_revision is not None and int(expected_revision) != revision:
-            raise StaleRevision(transcript_id, int(expected_revision), revision)
-        if value == current:
-            return Change(transcript_id, item_id, str(current), str(value), None, revision)
-        if not reason:
-            raise ReasonRequired(item_id)
-        revision = _bump(conn, transcript_id, revision)
-        oid = _record(conn, dict(transcript_id=transcript_id, scorecard_id=card_id, item_id=item_id,
-                                 from_value=str(current), to_value=str(value), reason=reason, by=by, at=now_iso(),
-                                 source=source))
-    return Change(transcript_id, item_id, str(current), str(value), oid, revision)
+    with _action(store) as u:
+        return override_in(u, transcript_id, item_id, score, reason, by, expected_revision, source)
 
 
 def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str | None, by: str,
                     expected_revision: int | None = None, source: str = "web", grader=None) -> Change:
-    """Re-grade the chat as `scenario` (swapping the section) and store it; audit as item "scenario"."""
+    """Re-grade the chat as `scenario` (swapping the section) and store it; audit as item "scenario".
+
+    `grader` must be the process's grader (`GradeSettings.grader()`), so the re-graded card uses the
+    run's rubric, lexicons and options. The audit record, the revision and the new scorecard are
+    written in one transaction, after the re-grade (which touches no database).
+    """
     if scenario not in SCENARIO_LABELS:
         raise LevelNotAllowed("scenario", scenario, list(SCENARIO_LABELS))
     if not by:
         raise ReviewError("必须说明是谁修改的（--by）")
     reason = (reason or "").strip()
-    with store.engine.begin() as conn:
-        card_id, card = current_card(conn, transcript_id)
-        transcript = load_transcript(conn, transcript_id)
-        revision = revision_of(conn, transcript_id)
-        if expected_revision is not None and int(expected_revision) != revision:
-            raise StaleRevision(transcript_id, int(expected_revision), revision)
-        if card.scenario == scenario:
-            return Change(transcript_id, "scenario", card.scenario, scenario, None, revision)
+    with store.reading() as u:
+        loaded_id, card = card_of(u, transcript_id)
+        transcript = transcript_of(u, transcript_id)
+    if card.scenario != scenario:
         if not reason:
             raise ReasonRequired("scenario")
-    if grader is None:
-        from grader.pipeline import Grader
-        grader = Grader()
-    new_card = grader.grade(transcript, scenario=scenario)
-    with store.engine.begin() as conn:  # the revision check again: nobody may have slipped in meanwhile
-        revision = _bump(conn, transcript_id, revision)
-        oid = _record(conn, dict(transcript_id=transcript_id, scorecard_id=card_id, item_id="scenario",
-                                 from_value=card.scenario, to_value=scenario, reason=reason, by=by, at=now_iso(),
-                                 source=source))
-    store.save([(transcript, new_card)])
+        if grader is None:
+            from grader.settings import GradeSettings
+            grader = GradeSettings().grader()
+        new_card = grader.grade(transcript, scenario=scenario)
+    with _action(store) as u:
+        card_id, now = card_of(u, transcript_id)
+        revision = _check_revision(u, transcript_id, expected_revision)
+        if now.scenario == scenario:
+            return Change(transcript_id, "scenario", now.scenario, scenario, None, revision)
+        if card_id != loaded_id:  # re-graded meanwhile (by a batch run)
+            raise ReviewError(f"会话 {transcript_id} 刚刚被重新评分，请刷新页面后再修改场景")
+        revision = u.bump(transcript_id, revision)
+        oid = u.add_override(transcript_id, card_id, "scenario", card.scenario, scenario, reason, by, now_iso(),
+                             source)
+        u.save([(transcript, new_card)], getattr(grader, "tz", None))
     return Change(transcript_id, "scenario", card.scenario, scenario, oid, revision)
 
 
 def mark_reviewed(store: Store, transcript_id: str, by: str, expected_revision: int | None = None,
                   reviewed: bool = True) -> int:
     """Mark (or unmark) the chat reviewed; returns the new revision."""
-    with store.engine.begin() as conn:
-        current_card(conn, transcript_id)
-        revision = _bump(conn, transcript_id, expected_revision, reviewed=reviewed,
-                         reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
-        append_audit(conn, by, "reviewed" if reviewed else "unreviewed", transcript_id, {"revision": revision})
+    with _action(store) as u:
+        card_of(u, transcript_id)
+        revision = u.bump(transcript_id, expected_revision, reviewed=reviewed,
+                          reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
+        u.audit(by, "reviewed" if reviewed else "unreviewed", transcript_id, {"revision": revision})
         return revision
-
-
-def _record(conn: Connection, values: dict) -> int:
-    """Insert an override and its entry in the hash-chained audit log (same transaction); returns its id."""
-    oid = conn.execute(insert(overrides).values(**values)).inserted_primary_key[0]
-    append_audit(conn, values["by"], "override", values["transcript_id"], {**values, "id": oid})
-    return oid

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from grader.review.disputes import open_counts
 from grader.rubric import SCENARIO_LABELS
-from grader.scorecard.model import Scorecard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI, Transcript
 
@@ -15,8 +14,8 @@ QUEUE_KEYS = ("since", "until", "agent", "band", "scenario", "needs_review", "re
 ROLE_LABELS = {"customer": "顾客", "agent": "客服", "system": "系统"}
 
 
-def yesterday(today: date | None = None) -> str:
-    today = today or datetime.now(SHANGHAI).date()
+def yesterday(today: date | None = None, tz=SHANGHAI) -> str:
+    today = today or datetime.now(tz).date()
     return (today - timedelta(days=1)).isoformat()
 
 
@@ -32,16 +31,16 @@ class QueueFilters:
     disputed: str = ""  # "" | yes
 
     @classmethod
-    def from_params(cls, params) -> "QueueFilters":
-        """From query parameters; with no date given at all, the queue shows yesterday."""
+    def from_params(cls, params, tz=SHANGHAI) -> "QueueFilters":
+        """From query parameters; with no date given at all, the queue shows yesterday (in `tz`)."""
         values = {k: (params.get(k) or "").strip()[:100] for k in QUEUE_KEYS}
         if "since" not in params and "until" not in params:
-            values["since"] = values["until"] = yesterday()
+            values["since"] = values["until"] = yesterday(tz=tz)
         return cls(**values)
 
     @classmethod
-    def from_query(cls, query: str) -> "QueueFilters":
-        return cls.from_params(dict(parse_qsl(query or "", keep_blank_values=True)))
+    def from_query(cls, query: str, tz=SHANGHAI) -> "QueueFilters":
+        return cls.from_params(dict(parse_qsl(query or "", keep_blank_values=True)), tz)
 
     def query(self) -> str:
         return urlencode([(k, getattr(self, k)) for k in QUEUE_KEYS])
@@ -66,40 +65,27 @@ class QueueRow:
     flagged_labels: list[str] = field(default_factory=list)
 
 
-def _final(card: Scorecard, latest: dict[str, str]) -> int:
-    total = 0
-    for item in card.items:
-        value = latest.get(item.id)
-        try:
-            value = int(value) if value is not None else None
-        except ValueError:
-            value = None
-        total += value if value in item.levels else item.score
-    return total
-
-
-def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str | None = None) -> list[QueueRow]:
-    """Current scorecards in the date range, filtered, least certain first."""
-    cards = store.current_in_days(filters.since or None, filters.until or None)
+def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str | None = None,
+               tz=SHANGHAI) -> list[QueueRow]:
+    """Current scorecards of the local days (in `tz`) in range, filtered, least certain first."""
+    cards = store.current_in_days(filters.since or None, filters.until or None, tz)
     if agent_account is not None:
         cards = [c for c in cards if c.agent == agent_account]
     ids = [c.transcript_id for c in cards]
-    latest = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)
     disputes = open_counts(store)
     rows = []
-    for c in cards:
-        over = latest.get(c.transcript_id, {})
-        final = _final(c, over)
+    for fc in store.final_cards(cards, rubric):
+        c = fc.card
         flagged = [i for i in c.items if i.needs_review]
         weights = sum(i.max for i in c.items) or 1
         certainty = min(c.scenario_confidence, sum(i.confidence * i.max for i in c.items) / weights)
         rows.append(QueueRow(
             transcript_id=c.transcript_id, agent=c.agent, started_at=c.started_at, scenario=c.scenario,
-            scenario_label=SCENARIO_LABELS.get(c.scenario, c.scenario), suggested=c.total, final=final,
-            band=rubric.band(final), needs_review=c.needs_review, flagged=len(flagged),
+            scenario_label=SCENARIO_LABELS.get(c.scenario, c.scenario), suggested=c.total, final=fc.total,
+            band=fc.band, needs_review=c.needs_review, flagged=len(flagged),
             certainty=round(certainty, 2), reviewed=c.transcript_id in reviewed,
-            overridden=bool(set(over) - {"scenario"}), disputes=disputes.get(c.transcript_id, 0),
+            overridden=fc.overridden, disputes=disputes.get(c.transcript_id, 0),
             flagged_labels=[i.label for i in flagged]))
     f = filters
     rows = [r for r in rows if (not f.agent or (r.agent or "") == f.agent)
@@ -122,16 +108,13 @@ def next_in_queue(rows: list[QueueRow], current: str) -> str | None:
     return None
 
 
-def agents_in(store: Store, filters: QueueFilters) -> list[str]:
-    return sorted({c.agent for c in store.current_in_days(filters.since or None, filters.until or None) if c.agent})
+def agents_in(store: Store, filters: QueueFilters, tz=SHANGHAI) -> list[str]:
+    return sorted({c.agent for c in store.current_in_days(filters.since or None, filters.until or None, tz)
+                   if c.agent})
 
 
-def latest_day(store: Store) -> str | None:
-    from sqlalchemy import func, select
-
-    from grader.store import scorecards
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.max(scorecards.c.day)).where(scorecards.c.current.is_(True))).scalar()
+def latest_day(store: Store, tz=SHANGHAI) -> str | None:
+    return store.latest_day(tz)
 
 
 # --- the chat beside the scorecard ----------------------------------------------------------------
@@ -147,7 +130,7 @@ def _span(text: str, ev: dict) -> tuple[int, int] | None:
     return None  # the message as a whole
 
 
-def chat_view(transcript: Transcript, items: list[dict]) -> list[dict]:
+def chat_view(transcript: Transcript, items: list[dict], tz=SHANGHAI) -> list[dict]:
     """Messages with time, role, auto-reply mark, response time, and text split into plain pieces.
 
     Each piece is (text, "item ids covering it"); templates print pieces escaped, so evidence can be
@@ -174,7 +157,7 @@ def chat_view(transcript: Transcript, items: list[dict]) -> list[dict]:
         elif m.is_human_agent and pending is not None and m.time:
             response = int(round((m.time - pending).total_seconds()))
             pending = None
-        local = m.time.astimezone(SHANGHAI) if m.time else None
+        local = m.time.astimezone(tz) if m.time else None
         day = local.date().isoformat() if local else None
         text = m.text
         cuts = sorted({0, len(text)} | {s for s, _, _ in spans.get(pos, [])} | {e for _, e, _ in spans.get(pos, [])})

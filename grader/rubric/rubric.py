@@ -56,6 +56,11 @@ class Rubric(BaseModel):
     version: str
     bands: list[tuple[int, str]]
     items: list[Item]
+    # 不适用 items (the occasion never arose): "zero" scores them 0 (the convention), "full" gives
+    # the item's maximum, "rescale" leaves them out and scales the total to 100.
+    not_applicable: Literal["zero", "full", "rescale"] = "zero"
+    # The scenario of a chat with no cue for either side (flagged for review either way).
+    scenario_default: Scenario = "aftersale"
     digest: str = ""
 
     @model_validator(mode="after")
@@ -81,6 +86,18 @@ class Rubric(BaseModel):
             if i.id == item_id:
                 return i
         raise KeyError(item_id)
+
+    def total(self, scores: list[tuple[int, int, bool]]) -> int:
+        """The card's total from its items' (score, max, not_applicable), by the N/A policy.
+
+        "zero" and "full" add the scores up (N/A items already scored 0 or full); "rescale" adds
+        the applicable items and scales them to 100, rounded to a whole point.
+        """
+        if self.not_applicable != "rescale":
+            return sum(score for score, _, _ in scores)
+        applicable = [(score, top) for score, top, na in scores if not na]
+        top = sum(t for _, t in applicable)
+        return round(100 * sum(s for s, _ in applicable) / top) if top else 0
 
     def band(self, total: float) -> str:
         for minimum, name in self.bands:

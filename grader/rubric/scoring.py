@@ -23,16 +23,23 @@ def band_score(item_id: str, value: float | None, rubric: Rubric | None = None) 
     return (rubric or _standard()).item(item_id).score_for(value)
 
 
-def score_item(item: Item, measurement: Measurement | None) -> ItemScore:
+def score_item(item: Item, measurement: Measurement | None, not_applicable: str = "zero") -> ItemScore:
+    """An item's suggested score from its measurement: a band of the rubric, or the fallback
+    (flagged) when nothing was measured, or the N/A policy ("zero" | "full" | "rescale", see
+    `Rubric.not_applicable`) when the occasion never arose."""
     if measurement is None:
         return ItemScore(
             id=item.id, label=item.label, max=item.max, levels=item.levels, score=item.unmeasured,
             confidence=0.0, needs_review=True, evidence=[],
             reason=f"没有检测器给出结果，按规则记 {item.unmeasured} 分，需人工评分")
-    score = item.score_for(measurement.value)
-    needs_review = measurement.needs_review or measurement.value is None or measurement.confidence < REVIEW_BELOW
+    na = measurement.not_applicable
+    score = (item.max if not_applicable == "full" else 0) if na else item.score_for(measurement.value)
+    needs_review = measurement.needs_review or measurement.confidence < REVIEW_BELOW or (
+        measurement.value is None and not na)
     reason = measurement.reason
-    if measurement.value is None:
+    if na:
+        reason = f"不适用：{reason}"
+    elif measurement.value is None:
         reason = f"{reason}（无法测量，按规则记 {item.unmeasured} 分，需复核）"
     # Evidence for the score: what earned points when it scored, what cost points otherwise.
     wanted = score > 0
@@ -43,11 +50,11 @@ def score_item(item: Item, measurement: Measurement | None) -> ItemScore:
         "id": item.id, "label": item.label, "max": item.max, "levels": item.levels, "score": score,
         "confidence": round(measurement.confidence, 2), "needs_review": needs_review,
         "evidence": evidence, "reason": reason, "value": measurement.value, "findings": measurement.findings,
-        "not_applicable": False})
+        "not_applicable": na})
 
 
 def score_items(rubric: Rubric, scenario: str, measurements: dict[str, Measurement]) -> list[ItemScore]:
-    return [score_item(item, measurements.get(item.id)) for item in rubric.items_for(scenario)]
+    return [score_item(item, measurements.get(item.id), rubric.not_applicable) for item in rubric.items_for(scenario)]
 
 
 def collect_metrics(measurements: dict[str, Measurement]) -> dict[str, float | int | None]:

@@ -154,7 +154,8 @@ def test_apply_writes_a_new_version_and_later_chats_agree_more(world, tmp_path):
     assert "\n立享\n" in text and "不参加" in text.split("\n折扣 ;")[1].splitlines()[0]
     assert "支持 10 个会话" in text and "交叉验证" in text
     log = (lex / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "promotion v1 → v2" in log and "`promotion+立享`" in log and "`promotion-折扣<不参加`" in log
+    v = int(old["promotion"].version)
+    assert f"promotion v{v} → v{v + 1}" in log and "`promotion+立享`" in log and "`promotion-折扣<不参加`" in log
     assert "→" in log and "例（" in log
     # the batch sees a new versions key, so it re-grades; the new scorecards record the new version
     g_old, g_new = Grader(lexicons=old), Grader(lexicons=new)

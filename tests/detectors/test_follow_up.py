@@ -90,3 +90,17 @@ def test_silence_option(lexicons):
 def test_no_timestamps(detector):
     m = measure(detector, "c 有M码吗", "a 有的亲，您要什么颜色呢？", "a 亲还在吗")
     assert m.value == 1 and m.needs_review
+
+
+# 不适用: nothing called for a follow-up (the buyer ordered without hesitating), versus a missed one.
+@pytest.mark.parametrize("name, lines, na", [
+    ("ordered without hesitating", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:20 拍了"], True),
+    ("hesitated, then ordered, no follow-up", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:20 我再想想",
+                                               "c 10:10:00 算了拍了"], False),
+    ("left without ordering", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:20 好的谢谢"], False),
+    ("a follow-up given is never N/A", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲，库存不多了", "c 10:00:20 拍了"],
+     False),
+])
+def test_follow_up_not_applicable(detector, name, lines, na):
+    m = measure(detector, *lines)
+    assert m.not_applicable == na, (name, m.reason)

@@ -45,7 +45,10 @@ def test_expertise_unmeasurable_without_agent(lexicons):
 @pytest.mark.parametrize("name, lines, level, review", [
     ("deflection", ["c 10:00:00 快递一直不动", "a 10:00:05 这个不归我们管，你自己找快递"], 0, True),
     ("跟我们没关系", ["c 10:00:00 包裹丢了", "a 10:00:05 那跟我们没关系"], 0, True),
-    ("没关系 answering an apology is not deflection (tricky)", ["c 10:00:00 不好意思打扰了", "a 10:00:05 没关系的亲，好的"], 2, False),
+    ("没关系 answering an apology is not deflection (tricky)", ["c 10:00:00 不好意思打扰了", "a 10:00:05 没关系的亲，好的"], 1, False),
+    ("好的 and 稍等 alone are formula, not cooperation", ["c 10:00:00 退款到哪了", "a 10:00:05 好的，请稍等，正在为您查询"],
+     1, False),
+    ("asking about the case is cooperation", ["c 10:00:00 退款到哪了", "a 10:00:05 您是什么支付方式呢"], 2, False),
     ("proactive reshipment", ["c 10:00:00 衣服破了", "a 10:00:05 非常抱歉，我帮您申请补发一件"], 3, False),
     ("I'll contact the courier for you", ["c 10:00:00 快递一直不动", "a 10:00:05 我来帮您联系快递催一下"], 3, False),
     ("asked-for action is cooperation", ["c 10:00:00 帮我申请退款", "a 10:00:05 好的，帮您申请退款"], 2, False),

@@ -16,24 +16,37 @@ def measure(detector, *lines):
     return m
 
 
-# One agent message per case: is it polite, and which term shows it.
+# One agent message per case: is it polite by the closed list (请, 您, 谢谢, 对不起, 不好意思, 不客气),
+# and which term shows it. Friendly words off the list do not count by themselves.
 @pytest.mark.parametrize("name, text, polite, term", [
     ("请 as a word", "请稍后再试一下", True, "请"),
-    ("请问", "请问要什么颜色", True, "请问"),
-    ("您好", "您好，在的", True, "您好"),
+    ("请问", "请问要什么颜色", True, "请"),
+    ("您好", "您好，在的", True, "您"),
     ("您 alone", "这个给您发顺丰", True, "您"),
+    ("感谢您 counts through 您", "感谢您的耐心", True, "您"),
     ("谢谢", "谢谢支持", True, "谢谢"),
-    ("感谢", "感谢惠顾", True, "感谢"),
     ("对不起", "对不起，发错了", True, "对不起"),
     ("不好意思", "不好意思久等了", True, "不好意思"),
-    ("抱歉", "抱歉哈，没货了", True, "抱歉"),
-    ("不客气 holds no listed word but is polite", "不客气哈", True, "不客气"),
-    ("亲 as address", "亲，有货的", True, "亲"),
-    ("亲亲", "亲亲，已经发货了", True, "亲亲"),
+    ("不客气 holds no other listed word", "不客气哈", True, "不客气"),
+    # jieba glues 请 to its neighbours; the compound decides, not jieba's boundary
+    ("亲请 glued by jieba", "亲请核对一下地址", True, "请"),
+    ("请亲 glued by jieba", "请亲耐心等待一下", True, "请"),
+    ("请点 glued by jieba", "请点这里领取", True, "请"),
+    ("还请 before a verb", "还请稍等片刻", True, "请"),
     ("申请 is not 请", "可以申请退款", False, None),
     ("邀请 is not 请", "邀请好友下单有返现", False, None),
     ("请假 is not 请", "仓库同事请假了", False, None),
-    ("亲自 is not 亲", "我亲自去仓库看过了", False, None),
+    ("请求 is not 请", "系统请求超时了", False, None),
+    ("申请 then a real 请", "申请好了，请留意短信", True, "请"),
+    # off the closed list
+    ("亲 as address is not on the list", "亲，有货的", False, None),
+    ("亲亲", "亲亲，已经发货了", False, None),
+    ("亲爱的", "亲爱的，这边查到了", False, None),
+    ("抱歉 alone", "抱歉哈，没货了", False, None),
+    ("感谢 without 您", "感谢惠顾", False, None),
+    ("辛苦了", "辛苦了，收到货检查一下", False, None),
+    ("没关系", "没关系的", False, None),
+    ("亲自 is not 亲 either", "我亲自去仓库看过了", False, None),
     ("plain answer", "有货的，今天发", False, None),
 ])
 def test_polite_single_message(detector, name, text, polite, term):
@@ -48,20 +61,47 @@ def test_polite_single_message(detector, name, text, polite, term):
         assert f.kind == "not_polite" and f.evidence[0].quote == text
 
 
-@pytest.mark.parametrize("name, text, quote", [
-    ("你 instead of 您", "你要哪个颜色", "你"),
-    ("你们", "你们那边签收一下", "你们"),
-    ("你的", "你的快递到了", "你的"),
-    ("你好", "你好，在的", "你好"),
-    ("请 does not save a 你 message", "请你提供一下订单号", "你"),
-    ("谢谢你", "谢谢你的支持", "谢谢你"),
+# 你 is reported (a negative finding the supervisor sees) but does not cancel a listed word.
+@pytest.mark.parametrize("name, text, quote, polite", [
+    ("你 instead of 您", "你要哪个颜色", "你", False),
+    ("你们", "你们那边签收一下", "你们", False),
+    ("你的", "你的快递到了", "你的", False),
+    ("你好 is not 您好", "你好，在的", "你好", False),
+    ("请 still counts beside 你", "请你提供一下订单号", "你", True),
+    ("谢谢你 still holds 谢谢", "谢谢你的支持", "谢谢你", True),
 ])
-def test_you_address_is_negative(detector, name, text, quote):
+def test_you_address_is_reported_not_cancelling(detector, name, text, quote, polite):
     m = measure(detector, "c 10:00:00 在吗", f"a 10:00:05 {text}")
-    assert m.value == 0.0, name
-    (f,) = m.findings
-    assert f.kind == "you_address" and not f.positive
-    assert f.evidence[0].quote == quote
+    assert m.value == (1.0 if polite else 0.0), name
+    you = [f for f in m.findings if f.kind == "you_address"]
+    assert len(you) == 1 and not you[0].positive and you[0].evidence[0].quote == quote
+    assert [f.kind for f in m.findings if f.kind != "you_address"] == ["polite" if polite else "not_polite"]
+
+
+def _shop_lexicons(tmp_path, edit):
+    """A copy of the bundled lexicons with one file edited, as a shop would."""
+    import shutil
+    from grader.detectors.lexicon import default_lexicon_dir
+    shutil.copytree(default_lexicon_dir(), tmp_path / "lex")
+    edit(tmp_path / "lex")
+    return PoliteLanguageDetector(LexiconSet.load(tmp_path / "lex"))
+
+
+def test_shop_switch_counts_qin_as_polite(tmp_path):
+    def switch_on(d):
+        p = d / "polite.txt"
+        p.write_text(p.read_text(encoding="utf-8").replace("# 亲 ; word", "亲 ; word"), encoding="utf-8")
+    m = measure(_shop_lexicons(tmp_path, switch_on), "c 10:00:00 在吗", "a 10:00:05 亲，有货的")
+    assert m.value == 1.0
+
+
+def test_shop_switch_lets_you_cancel(tmp_path):
+    def strict(d):
+        p = d / "impolite_address.txt"
+        p.write_text(p.read_text(encoding="utf-8").replace("cancels_polite: no", "cancels_polite: yes"),
+                     encoding="utf-8")
+    m = measure(_shop_lexicons(tmp_path, strict), "c 10:00:00 在吗", "a 10:00:05 请你提供一下订单号")
+    assert m.value == 0.0
 
 
 def test_mini_is_not_you(detector):
@@ -79,13 +119,13 @@ def test_share_and_exclusions(detector):
                 "a 10:00:07 [图片]",                          # image: left out
                 "c 10:00:30 有黑色吗",
                 "a 10:00:40 有的",                            # not polite
-                "a 10:00:41 你要几件",                        # 你: not polite
+                "a 10:00:41 你要几件",                        # 你 and no listed word: not polite
                 "a 10:00:50 谢谢亲")                          # polite
     assert m.value == pytest.approx(0.5)
     assert m.metrics == {"polite_coverage": 0.5, "polite_messages": 2, "countable_messages": 4,
                          "polite_excluded_messages": 2}
-    kinds = {f.evidence[0].message_index: f.kind for f in m.findings}
-    assert kinds == {2: "polite", 6: "not_polite", 7: "you_address", 8: "polite"}
+    kinds = {f.evidence[0].message_index: f.kind for f in m.findings if f.kind != "you_address"}
+    assert kinds == {2: "polite", 6: "not_polite", 7: "not_polite", 8: "polite"}
 
 
 def test_no_human_agent_message(detector):

@@ -42,28 +42,34 @@ ASK = "c 10:00:00 我的快递三天没动了"
     ("下午5点前 kept", [ASK, "a 10:00:10 今天下午5点前联系您", "a 16:50:00 您好"], 1, ["kept"]),
     ("open promise kept by a later message", [ASK, "a 10:00:10 有结果第一时间通知您", "a 13:00:00 已经查到了"],
      1, ["kept"]),
-    ("negated is no promise", [ASK, "a 10:00:10 这个无法在10分钟内回复您"], 1, []),
-    ("customer's words are no promise", ["c 10:00:00 你10分钟内给我回复", "a 10:00:10 好的亲"], 1, []),
-    ("前一天 is not a window", [ASK, "a 10:00:10 预约客服会在收货日期的前一天与您联系确认送货"], 1, []),
-    ("商品到达一天后 is not from now", [ASK, "a 10:00:10 商品到达一天后会有安装师傅跟您联系"], 1, []),
-    ("马上联系我们 asks the customer to call", [ASK, "a 10:00:10 签收后发现问题可以马上联系我们"], 1, []),
-    ("第一时间联系我们 asks the customer", [ASK, "a 10:00:10 有其他问题欢迎第一时间联系我们哦"], 1, []),
-    ("没有回复 is not 有回复", [ASK, "a 10:00:10 站点没有回复我 我电话联系下配送员"], 1, []),
-    ("auto-reply is no promise", [ASK, "auto 10:00:01 客服将在10分钟内回复您", "a 10:30:00 您好"], 1, []),
+    ("跟进 at a stated time is a contact promise", [ASK, "a 09:02:30 我下午2点前再帮您跟进一次", "c 09:03:05 行吧",
+                                                 "a 13:40:12 亲，物流显示您已签收了"], 1, ["kept"]),
+    ("the immediate answer to the customer keeps nothing (tricky)", [
+        "c 21:07:10 我就是没收到啊", "a 21:08:02 您把订单号发我，明天中午12点前给您结果", "c 21:08:40 261121-448120",
+        "a 21:09:05 收到，请您明天保持电话畅通"], None, ["unknown"]),
+    ("negated is no promise", [ASK, "a 10:00:10 这个无法在10分钟内回复您"], 0, []),
+    ("customer's words are no promise", ["c 10:00:00 你10分钟内给我回复", "a 10:00:10 好的亲"], 0, []),
+    ("前一天 is not a window", [ASK, "a 10:00:10 预约客服会在收货日期的前一天与您联系确认送货"], 0, []),
+    ("商品到达一天后 is not from now", [ASK, "a 10:00:10 商品到达一天后会有安装师傅跟您联系"], 0, []),
+    ("马上联系我们 asks the customer to call", [ASK, "a 10:00:10 签收后发现问题可以马上联系我们"], 0, []),
+    ("第一时间联系我们 asks the customer", [ASK, "a 10:00:10 有其他问题欢迎第一时间联系我们哦"], 0, []),
+    ("没有回复 is not 有回复", [ASK, "a 10:00:10 站点没有回复我 我电话联系下配送员"], 0, []),
+    ("auto-reply is no promise", [ASK, "auto 10:00:01 客服将在10分钟内回复您", "a 10:30:00 您好"], 0, []),
 ])
 def test_promises(detector, name, lines, value, verdicts):
     m = measure(detector, *lines)
     assert m.value == value, name
     assert [f.data["verdict"] for f in m.findings] == verdicts
+    assert m.not_applicable == (not verdicts), name  # no timed promise: 不适用, not a failure
     for f in m.findings:
         assert f.lexicon == "promise"
         assert f.positive == (f.data["verdict"] == "kept")
 
 
-def test_no_promise_is_the_rubric_fallback(detector):
+def test_no_promise_is_not_applicable(detector):
     m = measure(detector, ASK, "a 10:00:10 亲，已经帮您催了")
-    assert m.value == 1 and m.needs_review and m.confidence == 0.5
-    assert m.reason == "本次会话没有作出回复承诺"
+    assert m.not_applicable and m.value == 0 and not m.needs_review
+    assert m.reason == "客服没有作出限时联系的承诺"
 
 
 def test_unknown_reason(detector):

@@ -21,9 +21,22 @@ ASK = "c 10:00:00 收到的杯子是碎的"
     ("customer confirms 解决了", [ASK, "a 10:00:10 您重启一下试试", "c 10:05:00 解决了，谢谢"], 2, "customer_solved"),
     ("concrete next contact", [ASK, "a 10:00:10 专员明天上午10点前联系您", "c 10:00:30 好的"], 2, "next_contact"),
     ("24 hours", [ASK, "a 10:00:10 24小时内给您答复", "c 10:00:30 行"], 2, "next_contact"),
-    ("vague promise", [ASK, "a 10:00:10 稍后联系您", "c 10:00:30 好的"], 1, "vague"),
-    ("vague: result notice", [ASK, "a 10:00:10 有结果通知您", "c 10:00:30 好"], 1, "vague"),
-    ("hand-off only", [ASK, "a 10:00:10 已经为您反馈给仓库了", "c 10:00:30 嗯"], 1, "pending"),
+    ("vague promise", [ASK, "a 10:00:10 稍后联系您", "c 10:00:30 好的"], 0, "vague"),
+    ("vague: result notice", [ASK, "a 10:00:10 有结果通知您", "c 10:00:30 好"], 0, "vague"),
+    ("hand-off only", [ASK, "a 10:00:10 已经为您反馈给仓库了", "c 10:00:30 嗯"], 0, "pending"),
+    ("hand-off to a specialist, no time", [ASK, "a 10:00:10 好的 我联系一下", "c 10:00:30 谢谢",
+                                          "a 10:00:40 一会专员会和您联系的", "c 10:00:50 好的谢谢"], 0, "vague"),
+    ("specialist call-back within masked hours (tricky)", [ASK, "a 10:00:10 帮您升级到专员，会在[数字x]小时内电话联系您",
+                                                          "c 10:00:30 好的"], 2, "next_contact"),
+    ("answer plus an if-anything-happens offer is no hand-off", [
+        "c 10:00:00 快递信息一直不更新", "a 10:00:10 预计明天给您送达，您放心",
+        "a 10:00:20 如果有异常小妹会第一时间联系您的", "c 10:00:30 不用啦 谢谢"], 2, "customer_accepts"),
+    ("customer will see to it alone (tricky)", [ASK, "a 10:00:10 建议您问问快递员", "c 10:00:30 好的，我先问问他",
+                                                "a 10:00:40 请问还有其他问题吗", "c 10:00:50 没有了 谢谢"], 0, "protest"),
+    ("waiting on the customer's screenshot", [ASK, "a 10:00:10 您后台设置的促销截图提供一下呢", "c 10:00:30 知道了",
+                                              "a 10:00:40 请问还有什么可以帮您呢? 怠慢之处请您谅解"], 0, "waiting"),
+    ("收到了 opening a complaint is not solved (tricky)", ["c 10:00:00 收到了，但是水箱裂了", "a 10:00:10 您好，我看下",
+                                                         "c 10:01:00 嗯"], 2, "answered"),
     ("last message unanswered", [ASK, "a 10:00:10 您好", "c 10:01:00 那怎么办"], 0, "unanswered"),
     ("auto-reply is no answer", [ASK, "a 10:00:10 您好", "c 10:01:00 那怎么办", "auto 10:01:01 稍等"], 0, "unanswered"),
     ("still complaining", [ASK, "a 10:00:10 已经给您退款了", "c 10:30:00 怎么还没到账", "a 10:30:10 亲请耐心等待"],
@@ -33,9 +46,9 @@ ASK = "c 10:00:00 收到的杯子是碎的"
     ("deflect", [ASK, "a 10:00:10 这个我们也没办法，您自己联系快递", "c 10:01:00 哦"], 0, "deflect"),
     ("accepts without explicit fix", [ASK, "a 10:00:10 拍照给我看一下", "c 10:01:00 [图片]",
                                       "a 10:01:10 这个可以正常使用的", "c 10:02:00 好的谢谢"], 2, "customer_accepts"),
-    ("negated refund is no fix", [ASK, "a 10:00:10 还没有给您退款", "c 10:00:20 嗯"], 1, None),
+    ("negated refund is no fix", [ASK, "a 10:00:10 还没有给您退款", "c 10:00:20 嗯"], 0, "not_done"),
     ("resolved next day without agreement", [ASK, "a 10:00:10 您好，我看下", "c 10:01:00 嗯",
-                                             "a 2026-11-23 10:00:00 已经给您退款了"], 1, "resolved"),
+                                             "a 2026-11-23 10:00:00 已经给您退款了"], 0, "resolved"),
     ("resolved next day as agreed", [ASK, "a 10:00:10 明天上午给您答复", "c 10:01:00 嗯",
                                      "a 2026-11-23 10:00:00 已经给您退款了"], 2, "resolved"),
 ])
@@ -44,7 +57,7 @@ def test_same_day_resolution(detector, name, lines, value, kind):
     assert m.item == "aftersale.same_day_resolution"
     assert m.value == value, name
     assert [f.kind for f in m.findings][:1] == ([kind] if kind else [])
-    assert m.needs_review == (value == 1)
+    assert m.needs_review == (m.confidence < 0.6 or kind in ("vague", "pending")), name
     assert 0.3 <= m.confidence <= 0.8
 
 
@@ -57,3 +70,15 @@ def test_no_timestamps_lowers_confidence(detector):
 def test_no_customer(detector):
     (m,) = detector.detect(chat("a 10:00:00 您好"))
     assert m.value is None and m.needs_review
+
+
+@pytest.mark.parametrize("tz, value", [
+    ("Asia/Shanghai", 2),  # 07:30 and 08:30 Beijing time: one day
+    ("UTC", 0),            # 23:30 and 00:30 UTC: the fix came the next day, nothing agreed
+], ids=["shanghai-same-day", "utc-next-day"])
+def test_the_day_is_the_run_tz_day(tz, value):
+    """Tricky: the same chat, the day decided by the run's --tz (grader.dates.day_of), not Beijing always."""
+    detector = SameDayResolutionDetector(LexiconSet.load(), {"tz": tz})
+    (m,) = detector.detect(chat("c 07:30:00 收到的杯子是碎的", "a 07:30:10 您好，我看下", "c 07:31:00 嗯",
+                                "a 08:30:00 已经给您退款了"))
+    assert m.value == value

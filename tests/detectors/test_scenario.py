@@ -17,8 +17,8 @@ def detector():
     ("size question", ["c 10:00:00 我身高170穿什么尺码", "a 10:00:05 建议L码"], 0.0, True),
     ("policy question before buying is pre-sale (tricky)", ["c 10:00:00 不合适可以退货吗", "c 10:00:05 有优惠吗"], 0.0, True),
     ("order card first", ["c 10:00:00 [订单编号:123456]", "c 10:00:02 你好", "a 10:00:05 您好"], 1.0, True),
-    ("greeting only: default pre-sale, unsure", ["c 10:00:00 在吗", "a 10:00:05 在的"], 0.0, False),
-    ("equal mixed cues: default pre-sale, unsure", ["c 10:00:00 有优惠吗", "c 10:00:05 这次少发了一个"], 0.0, False),
+    ("greeting only: no cue is no evidence, unsure", ["c 10:00:00 在吗", "a 10:00:05 在的"], None, False),
+    ("equal mixed cues: unsure", ["c 10:00:00 有优惠吗", "c 10:00:05 这次少发了一个"], None, False),
     ("more after-sale than pre-sale, unsure", ["c 10:00:00 有优惠吗", "c 10:00:05 上次买的少发了一个", "c 10:00:09 而且还破损了"], 1.0, False),
     ("parcel stuck in transit", ["c 10:00:00 包裹在中转站卡了四天，啥情况", "a 10:00:05 亲，我查一下"], 1.0, True),
     ("tracking not updated", ["c 10:00:00 快递信息五天都没更新了", "a 10:00:05 您好亲"], 1.0, True),
@@ -29,8 +29,26 @@ def detector():
     ("invoice question before buying stays pre-sale", ["c 10:00:00 这款能开发票吗", "c 10:00:04 多少钱一盒"], 0.0, True),
     ("how many per bag is not a missing item", ["c 10:00:00 这袋大概多少个", "c 10:00:04 有现货吗"], 0.0, True),
     ("agent's if-damaged note is no complaint", ["c 10:00:00 这个台灯有白色吗", "a 10:00:05 有的亲",
-                                                 "c 10:00:20 好的拍了", "a 10:00:30 签收时有破损请拍照联系我们"], 0.0, False),
-    ("auto-reply does not count", ["c 10:00:00 在吗", "auto 10:00:01 退货退款请点售后", "a 10:00:10 您好"], 0.0, False),
+                                                 "c 10:00:20 好的拍了", "a 10:00:30 签收时有破损请拍照联系我们"], 0.0, True),
+    ("auto-reply does not count", ["c 10:00:00 在吗", "auto 10:00:01 退货退款请点售后", "a 10:00:10 您好"], None, False),
+    # an order exists but is not paid: nothing bought yet
+    ("unpaid order is pre-sale (tricky)", ["c 10:00:00 咨询订单号:[订单x] 我还没付款，现在付款能发货吗",
+                                            "a 10:00:05 可以的"], 0.0, False),
+    ("should I pay", ["c 10:00:00 这个订单要不要付款，没货了吧", "a 10:00:05 预计下周到货"], 0.0, True),
+    # questions about what a product can do, or how two compare, come before buying
+    ("capability question", ["c 10:00:00 这个充电头能给笔记本充电吗", "a 10:00:05 不建议"], 0.0, True),
+    ("compare two products", ["c 10:00:00 [链接x] [链接x] 这两个有什么区别", "a 10:00:05 一个带卡"], 0.0, True),
+    ("accessory bought separately", ["c 10:00:00 水管需要单独买吗", "a 10:00:05 标配有的"], 0.0, True),
+    ("spec question", ["c 10:00:00 纸巾多少包一箱", "a 10:00:05 24包"], 0.0, True),
+    ("colour available", ["c 10:00:00 这个台灯有白色的吗", "a 10:00:05 有的"], 0.0, True),
+    ("size for a child", ["c 10:00:00 孩子3岁脚长15厘米穿多大", "a 10:00:05 26码"], 0.0, True),
+    ("wants to buy for someone", ["c 10:00:00 想给孩子买台笔记本上网课用", "a 10:00:05 预算多少呢"], 0.0, True),
+    ("courier before buying", ["c 10:00:00 全球购的商品是什么快递", "a 10:00:05 京东物流"], 0.0, True),
+    # the same verbs about an existing order are after-sale
+    ("can my parcel arrive today (tricky)", ["c 10:00:00 你好我的快递今天能到吗", "a 10:00:05 稍等"], 1.0, True),
+    ("merchant asks about their customer signing (tricky)", ["c 10:00:00 厂家自送有没有物流信息",
+                                                           "c 10:00:05 可以让客户签收吗"], None, False),
+    ("already bought both", ["c 10:00:00 但是我两个都买了，怎么吃", "a 10:00:05 分开吃"], 1.0, True),
 ])
 def test_scenario_table(detector, name, lines, value, confident):
     (m,) = detector.detect(chat(*lines))
@@ -50,3 +68,15 @@ def test_cues_are_evidence(detector):
     (f,) = [f for f in m.findings if f.data["side"] == "after"]
     assert f.evidence[0].message_index == 0 and f.evidence[0].quote == "碎了"
     assert "顾客" in f.reason
+
+
+@pytest.mark.parametrize("rubric_default, expected", [("aftersale", "aftersale"), ("presale", "presale")])
+def test_no_cue_takes_the_rubric_default_and_is_flagged(tmp_path, rubric_default, expected):
+    from grader.pipeline import Grader
+    from grader.rubric.rubric import STANDARD
+    from tests.builders import transcript
+    path = tmp_path / "shop.toml"
+    path.write_text(STANDARD.read_text(encoding="utf-8").replace(
+        'version = "', f'scenario_default = "{rubric_default}"\nversion = "', 1), encoding="utf-8")
+    card = Grader(rubric=path).grade(transcript("c 10:00:00 在吗", "a 10:00:05 您好，在的"))
+    assert card.scenario == expected and card.needs_review and card.scenario_confidence < 0.6

@@ -15,8 +15,8 @@ CHATS = [
 
 
 @pytest.fixture
-def store(tmp_path):
-    store, grader = Store(str(tmp_path / "g.db")), Grader()
+def store(db_url):
+    store, grader = Store(db_url), Grader()
     pairs = []
     for tid, lines in CHATS:
         t = transcript(*lines, id=tid)
@@ -66,7 +66,26 @@ def test_html_report_is_offline_and_escapes_text(store, tmp_path):
     assert "http://" not in html and "https://" not in html
 
 
-def test_empty_period_still_writes_both_files(tmp_path):
-    data = build(Store(str(tmp_path / "e.db")), "2026-01-01", "2026-01-01", "2026-01-01")
+def test_empty_period_still_writes_both_files(db_url, tmp_path):
+    data = build(Store(db_url), "2026-01-01", "2026-01-01", "2026-01-01")
     assert write_workbook(data, tmp_path / "e.xlsx").exists()
     assert "没有评分记录" in write_html(data, tmp_path / "e.html").read_text(encoding="utf-8")
+
+
+def test_an_override_that_is_no_allowed_level_is_not_applied(store):
+    """Tricky: the report once applied any override value; now the final card's rule holds everywhere."""
+    card = store.current_scorecards(["t2"])["t2"]
+    with store.engine.begin() as conn:
+        conn.execute(insert(overrides).values(transcript_id="t2", scorecard_id=2, item_id="presale.promotion",
+                                              from_value="0", to_value="3", reason="x", by="主管A",
+                                              at="2026-11-23T09:00:00"))
+    t2 = build(store, "2026-11-22", "2026-11-22", "2026-11-22").cards.set_index("会话ID").loc["t2"]
+    assert t2["最终总分"] == card.total and not t2["有改分"]
+
+
+def test_the_report_days_follow_tz(store):
+    from zoneinfo import ZoneInfo
+    # the chats began 10:00-12:00 Beijing time: 2026-11-22 in Shanghai, 2026-11-21 in Los Angeles
+    la = build(store, "2026-11-21", "2026-11-21", "x", tz=ZoneInfo("America/Los_Angeles"))
+    assert len(la.cards) == 3 and set(la.cards["日期"]) == {"2026-11-21"}
+    assert build(store, "2026-11-22", "2026-11-22", "x", tz=ZoneInfo("America/Los_Angeles")).cards.empty

@@ -33,8 +33,8 @@ def grader():
 
 
 @pytest.fixture
-def db(tmp_path, grader):
-    path = str(tmp_path / "t.db")
+def db(db_url, grader):
+    path = db_url
     store = Store(path)
     store.save([(t, grader.grade(t)) for t in chats()])
     add_user(store, "主管甲", PASSWORD, "supervisor")

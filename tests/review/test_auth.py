@@ -14,7 +14,7 @@ from grader.review.app import create_app
 from grader.review.auth import (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, AccountError, add_user,
                                 check_password_strength, rotate_secret, secret_path, session_secret)
 from grader.store import Store, meta
-from grader.store_security import sessions
+from grader.store.security import sessions
 
 from .conftest import PASSWORD, csrf_of
 
@@ -45,13 +45,19 @@ def signed_in(c) -> bool:
     return c.get("/").status_code == 200
 
 
-def test_the_secret_is_not_in_the_database_and_its_file_is_private(app, store, db):
+def test_the_secret_is_not_in_the_database_and_its_file_is_private(app, store, db, tmp_path):
     path = secret_path(store)
-    assert path == type(path)(db + ".secret")
+    if "://" in db:  # a server database: the user's config folder (here under tmp_path)
+        assert path == tmp_path / "config" / "grader" / "secret"
+    else:
+        assert path == type(path)(db + ".secret")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     secret = session_secret(store)
-    raw = open(db, "rb").read() + b"".join(open(p, "rb").read() for p in (db + "-wal",) if os.path.exists(p))
-    assert secret.encode() not in raw
+    with store.reading() as u:
+        assert secret not in (u.meta_value("review_session_secret") or "")
+    if "://" not in db:
+        raw = open(db, "rb").read() + b"".join(open(p, "rb").read() for p in (db + "-wal",) if os.path.exists(p))
+        assert secret.encode() not in raw
     os.chmod(path, 0o644)
     with pytest.raises(AccountError, match="chmod 600"):
         session_secret(store)

@@ -94,9 +94,7 @@ def item_with_evidence(store, tid="t1"):
 
 
 def store_transcript(store, tid):
-    from grader.review.overrides import load_transcript
-    with store.engine.connect() as conn:
-        return load_transcript(conn, tid)
+    return store.transcripts([tid])[tid]
 
 
 def override(page, item_id, level, reason):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from grader.cli import main
 from grader.report import build
 from grader.review.app import create_app
-from grader.review.overrides import PurgedTranscript, apply_override, final_total, load_transcript
+from grader.review.overrides import PurgedTranscript, apply_override, final_total, load_card
 from grader.store import Store, item_scores, scorecards, transcripts
 
 from .conftest import DAY, PASSWORD, changeable, csrf_of
@@ -48,8 +48,8 @@ def test_purge_removes_text_and_keeps_scores(store, db, capsys):
         assert "你自己查" not in js and "满200减30" not in js
     assert final_total(store, "t1") == before_total
     pd.testing.assert_frame_equal(build(store, DAY, DAY, DAY).cards, report_before)  # the report is unchanged
-    with store.engine.connect() as conn, pytest.raises(PurgedTranscript):
-        load_transcript(conn, "t1")
+    with pytest.raises(PurgedTranscript):
+        load_card(store, "t1")
     assert store.audit_entries(limit=1)[0]["action"] == "purge" and store.verify_audit() == []
     assert main(["purge", "--older-than", "1", "--by", "主管甲", "--db", db]) == 0  # again: nothing left
     assert json.loads(capsys.readouterr().out)["chats"] == 0

@@ -40,7 +40,7 @@ def test_each_scenario_adds_up_to_100(rubric, scenario):
     ("product_expertise", 3, 20), ("product_expertise", 2, 12), ("product_expertise", 1, 6),
     ("product_expertise", 0, 0), ("product_expertise", None, 6),
     ("service_attitude", 0, 0), ("service_attitude", 3, 20),
-    ("aftersale.same_day_resolution", 2, 10), ("aftersale.same_day_resolution", 1, 5),
+    ("aftersale.same_day_resolution", 2, 10), ("aftersale.same_day_resolution", 1, 0),
     ("aftersale.same_day_resolution", 0, 0),
 ])
 def test_bands_upper_bounds_inclusive(item, value, score):
@@ -86,3 +86,38 @@ def test_low_confidence_is_flagged_and_evidence_follows_the_score(rubric):
     f = Finding(detector="promotion", item=item.id, kind="mention", reason="提到满减", evidence=[ev])
     scored = score_item(item, Measurement(item=item.id, value=1, confidence=0.5, reason="x", findings=[f]))
     assert scored.score == 5 and scored.needs_review and scored.evidence == [ev]
+
+
+# 不适用: an item whose occasion never arose. The rubric's policy decides its score and the total.
+NO_SALE = ["c 10:00:00 这款有货吗", "a 10:00:05 您好，有货的", "c 10:00:30 好的谢谢"]
+
+
+@pytest.mark.parametrize("policy, delivery_score", [("zero", 0), ("full", 5), ("rescale", 0)])
+def test_not_applicable_policy(tmp_path, policy, delivery_score):
+    from grader.pipeline import Grader
+    from grader.rubric.rubric import STANDARD
+    from tests.builders import transcript
+    path = tmp_path / "shop.toml"
+    path.write_text(STANDARD.read_text(encoding="utf-8").replace(
+        'version = "', f'not_applicable = "{policy}"\nversion = "', 1), encoding="utf-8")
+    card = Grader(rubric=path).grade(transcript(*NO_SALE), "presale")
+    item = card.item("presale.delivery_notes")
+    assert item.not_applicable and item.reason.startswith("不适用")
+    assert item.score == delivery_score
+    na = [i for i in card.items if i.not_applicable]
+    raw = sum(i.score for i in card.items)
+    if policy == "rescale":
+        applicable_max = 100 - sum(i.max for i in na)
+        assert card.total == round(100 * raw / applicable_max)
+    else:
+        assert card.total == raw
+
+
+def test_unknown_not_applicable_policy_is_refused(tmp_path):
+    from grader.errors import ConfigError
+    from grader.rubric.rubric import STANDARD
+    path = tmp_path / "shop.toml"
+    path.write_text(STANDARD.read_text(encoding="utf-8").replace(
+        'version = "', 'not_applicable = "half"\nversion = "', 1), encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_rubric(path)

@@ -1,6 +1,7 @@
 """The store's security tables: hash-chained audit log, access log, sessions, failed sign-ins, purges.
 
-Kept apart from grader/store.py (which calls `migrate_security` and mixes in `SecurityStore`):
+Kept apart from core.py, which calls `migrate_security` and mixes in `SecurityStore` (and unit.py,
+which mixes `SecurityUnit` into `Unit`):
 - `audit_log` is append-only in the database (triggers refuse UPDATE/DELETE on SQLite and
   PostgreSQL, TRUNCATE too on PostgreSQL) and hash-chained: each row's `hash` is
   sha256(previous hash + the row's canonical JSON), and `audit_head` holds the last id and hash,
@@ -19,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import (Column, Index, Integer, MetaData, String, Table, Text, delete, func, insert, select, text,
                         update)
 from sqlalchemy.engine import Connection, Engine
+
+from grader.store.tables import meta, overrides, runs, scorecards, set_aside, transcripts
 
 security_metadata = MetaData()
 
@@ -125,15 +128,15 @@ def _triggers_missing(conn: Connection) -> bool:
     if conn.dialect.name != "postgresql":
         return True  # CREATE TRIGGER IF NOT EXISTS
     wanted = {f"{t}_{kind}" for t in APPEND_ONLY for kind in ("append_only", "no_truncate")}
-    found = {r[0] for r in conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))}
+    found = {r[0] for r in conn.execute(text(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()"))}
     return not wanted <= found
 
 
 def migrate_security(engine: Engine, legacy_secret_key: str = "review_session_secret") -> None:
     """Create the tables and triggers; chain the overrides recorded before the audit log existed;
     drop a session secret an older grader kept in `meta` (anyone with the database could sign with it)."""
-    from grader.store import meta, overrides
-
     security_metadata.create_all(engine)
     with engine.begin() as conn:
         if _triggers_missing(conn):
@@ -190,8 +193,6 @@ def verify_audit(conn: Connection) -> list[str]:
     Checks: ids 1..n without gaps, each prev_hash is the previous hash, each hash recomputes, the head
     names the last entry, and every `overrides` row equals the detail of exactly one "override" entry.
     """
-    from grader.store import overrides
-
     problems: list[str] = []
     prev, expected_id, logged = GENESIS, 1, {}
     for row in conn.execute(select(audit_log).order_by(audit_log.c.id)):
@@ -236,6 +237,26 @@ def audit_entries(conn: Connection, transcript_id: str | None = None, limit: int
     return [{**dict(r._mapping), "detail": json.loads(r.detail)} for r in conn.execute(q)]
 
 
+# --- the Unit's methods (mixed into grader.store.Unit: inside the user action's transaction) ----------
+
+class SecurityUnit:
+    """Unit methods over the security tables; `self.conn` is the unit's connection."""
+
+    conn: Connection
+
+    def audit(self, actor: str, action: str, transcript_id: str | None = None, detail: dict | None = None,
+              at: str | None = None) -> int:
+        """Append an entry to the hash-chained audit log in this unit's transaction (see append_audit)."""
+        return append_audit(self.conn, actor, action, transcript_id, detail, at)
+
+    def audit_entries(self, transcript_id: str | None = None, limit: int | None = None) -> list[dict]:
+        return audit_entries(self.conn, transcript_id, limit)
+
+    def purged_at(self, transcript_id: str) -> dict | None:
+        row = self.conn.execute(select(purged).where(purged.c.transcript_id == transcript_id)).first()
+        return dict(row._mapping) if row else None
+
+
 # --- the Store's methods (mixed into grader.store.Store) ---------------------------------------------
 
 def _hash_id(session_id: str) -> str:
@@ -246,6 +267,13 @@ class SecurityStore:
     """Store methods over the security tables; `self.engine` is the Store's engine."""
 
     engine: Engine
+
+    def database_file(self):
+        """The SQLite database file (a Path), or None for a server database or an in-memory one."""
+        from pathlib import Path
+        if self.engine.dialect.name != "sqlite" or self.engine.url.database in (None, "", ":memory:"):
+            return None
+        return Path(self.engine.url.database)
 
     # audit
     def audit(self, actor: str, action: str, transcript_id: str | None = None, detail: dict | None = None) -> int:
@@ -353,13 +381,11 @@ class SecurityStore:
     # retention: chat text removed, scores kept
     def retention_days(self) -> int | None:
         """The saved retention period in days (`grader retention set`), or None."""
-        from grader.store import meta
         with self.engine.connect() as conn:
             value = conn.execute(select(meta.c.value).where(meta.c.key == RETENTION_KEY)).scalar()
         return int(value) if value else None
 
     def set_retention_days(self, days: int, by: str) -> None:
-        from grader.store import meta
         with self.engine.begin() as conn:
             conn.execute(delete(meta).where(meta.c.key == RETENTION_KEY))
             conn.execute(insert(meta).values(key=RETENTION_KEY, value=str(int(days))))
@@ -373,7 +399,6 @@ class SecurityStore:
         evidence quotes become "" and quoted text (“…”) in reasons becomes “（已删除）”. Set-aside
         records of runs started before `day` are deleted. One transaction, audited. Returns counts.
         """
-        from grader.store import scorecards, set_aside, runs, transcripts
         with self.engine.begin() as conn:
             ids = [r[0] for r in conn.execute(select(transcripts.c.id).where(
                 transcripts.c.day < day, transcripts.c.id.not_in(select(purged.c.transcript_id))))]

@@ -8,107 +8,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        bindparam, create_engine, event, func, select, update)
+from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
 
+from contextlib import contextmanager
+from typing import Iterator
+
+from grader.dates import day_of, utc_bounds
+from grader.scorecard.final import FinalCard, final_card
 from grader.scorecard.model import Scorecard, Versions
-from grader.store_security import SecurityStore, migrate_security
+from grader.store.security import SecurityStore, migrate_security
+from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
+from grader.store.tables import (SCHEMA_VERSION, item_scores, meta, metadata, overrides, review_state, runs,
+                                 scorecards, set_aside, transcripts)
 
-SCHEMA_VERSION = 1
 DEFAULT_DB = "grader.db"
-
-metadata = MetaData()
-
-meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
-
-transcripts = Table(
-    "transcripts", metadata,
-    Column("id", String(200), primary_key=True),
-    Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
-    Column("customer", String(200)), Column("started_at", String(40)), Column("day", String(10), index=True),
-    Column("source_file", Text), Column("content_hash", String(64)), Column("content", Text),
-)
-
-scorecards = Table(
-    "scorecards", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("versions_key", String(64), nullable=False),
-    Column("current", Boolean, nullable=False, default=True),
-    Column("day", String(10)), Column("agent", String(200)),
-    Column("scenario", String(16)), Column("total", Integer), Column("band", String(8)),
-    Column("needs_review", Boolean), Column("graded_at", String(40)),
-    Column("json", Text, nullable=False),
-    Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", "scenario", unique=True),
-    Index("ix_scorecard_current", "current", "day"),
-    Index("ix_scorecard_transcript", "transcript_id"),
-)
-
-item_scores = Table(
-    "item_scores", metadata,
-    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), primary_key=True),
-    Column("item_id", String(64), primary_key=True),
-    Column("score", Integer), Column("max", Integer), Column("confidence", Float), Column("needs_review", Boolean),
-)
-
-# --- supervisor review (append-only audit; the final score of an item is its latest override) ---
-overrides = Table(
-    "overrides", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
-    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
-    Column("item_id", String(64), nullable=False),  # a rubric item id, or "scenario"
-    Column("from_value", String(32)), Column("to_value", String(32), nullable=False),
-    Column("reason", Text), Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
-    Column("source", String(16), default="web"),  # web | cli | dispute
-)
-
-review_state = Table(
-    "review_state", metadata,
-    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
-    Column("revision", Integer, nullable=False, default=0),  # bumped by every change: refuses stale saves
-    Column("reviewed", Boolean, nullable=False, default=False),
-    Column("reviewed_by", String(100)), Column("reviewed_at", String(40)),
-)
-
-users = Table(
-    "users", metadata,
-    Column("name", String(100), primary_key=True),
-    Column("role", String(16), nullable=False),  # supervisor | agent
-    Column("agent_account", String(200)),  # for agents: the account whose scorecards they may read
-    Column("password_hash", Text, nullable=False), Column("created_at", String(40)),
-)
-
-disputes = Table(
-    "disputes", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
-    Column("item_id", String(64), nullable=False),
-    Column("by", String(100), nullable=False), Column("at", String(40), nullable=False), Column("comment", Text),
-    Column("requested", String(32)),  # the level the agent asks for, if any
-    Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
-    Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
-)
-
-set_aside = Table(
-    "set_aside", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Integer), Column("file", Text), Column("line", Integer), Column("reason", Text),
-)
-
-runs = Table(
-    "runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("started_at", String(40)), Column("finished_at", String(40)), Column("status", String(16)),
-    Column("args", Text), Column("counts", Text),
-)
-
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -125,10 +44,6 @@ def versions_key(versions: Versions) -> str:
     return hashlib.sha256(versions.key().encode()).hexdigest()[:32]
 
 
-def local_day(moment: datetime | None, tz=SHANGHAI) -> str | None:
-    return moment.astimezone(tz).date().isoformat() if moment else None
-
-
 def db_url(db: str | None = None) -> str:
     db = db or os.environ.get("GRADER_DB") or DEFAULT_DB
     if "://" in db:
@@ -138,12 +53,22 @@ def db_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+_engines: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def dispose_all() -> None:
+    """Close the pooled connections of every store opened in this process (tests drop schemas)."""
+    for engine in list(_engines):
+        engine.dispose()
+
+
 class Store(SecurityStore):
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
         self.url = db_url(db)
         self.engine: Engine = create_engine(self.url, future=True)
+        _engines.add(self.engine)
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrate()
@@ -174,9 +99,31 @@ class Store(SecurityStore):
         with self.engine.connect() as conn:
             return [r for r in conn.execute(q) if r.current]
 
-    def save(self, pairs: list[tuple[Transcript, Scorecard]]) -> int:
-        """Store scorecards in one transaction; an earlier scorecard of the same chat becomes history."""
-        return self.save_rows([scorecard_rows(t, card) for t, card in pairs])
+    def save(self, pairs: list[tuple[Transcript, Scorecard]], tz=SHANGHAI) -> int:
+        """Store scorecards in one transaction; an earlier scorecard of the same chat becomes history.
+
+        `tz` is the zone whose local date is stored as each chat's day (the run's --tz).
+        """
+        return self.save_rows([scorecard_rows(t, card, tz=tz) for t, card in pairs])
+
+    def save_in(self, conn, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
+        """`save` inside the caller's transaction (a `Unit`'s connection)."""
+        rows = [scorecard_rows(t, card, tz=tz or SHANGHAI) for t, card in pairs]
+        stamp = now_iso()
+        for group in _without_repeats(rows):
+            _save_group(conn, group, stamp)
+
+    @contextmanager
+    def unit(self) -> Iterator[Unit]:
+        """One transaction for one user action: committed at the end of the block, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield Unit(self, conn)
+
+    @contextmanager
+    def reading(self) -> Iterator[Unit]:
+        """A connection for reads (nothing written is committed)."""
+        with self.engine.connect() as conn:
+            yield Unit(self, conn)
 
     def save_rows(self, rows: list[tuple[dict, dict, list[dict]]]) -> int:
         """Store `scorecard_rows` of many chats in one transaction, a few statements per batch.
@@ -199,16 +146,63 @@ class Store(SecurityStore):
     def current_scorecards(self, transcript_ids: list[str]) -> dict[str, Scorecard]:
         return {tid: Scorecard.model_validate_json(js) for tid, js in self.current_json(transcript_ids).items()}
 
-    def latest_overrides(self, transcript_ids: list[str]) -> dict[str, dict[str, str]]:
-        """Per chat, the latest override value of each item (and of "scenario")."""
-        result: dict[str, dict[str, str]] = {}
+    def latest_overrides(self, transcript_ids: list[str]) -> dict[str, dict[str, dict]]:
+        """Per chat, item id (or "scenario") -> its latest override record (to_value, by, at, reason ...)."""
+        result: dict[str, dict[str, dict]] = {}
         for chunk in _chunks(transcript_ids, 500):
-            q = select(overrides.c.transcript_id, overrides.c.item_id, overrides.c.to_value).where(
-                overrides.c.transcript_id.in_(chunk)).order_by(overrides.c.id)
+            q = select(overrides).where(overrides.c.transcript_id.in_(chunk)).order_by(overrides.c.id)
             with self.engine.connect() as conn:
-                for tid, item, value in conn.execute(q):
-                    result.setdefault(tid, {})[item] = value
+                for r in conn.execute(q):
+                    result.setdefault(r.transcript_id, {})[r.item_id] = dict(r._mapping)
         return result
+
+    def final_cards(self, cards: list[Scorecard], rubric) -> list[FinalCard]:
+        """The final card (`grader.scorecard.final.final_card`) of each of these current scorecards."""
+        latest = self.latest_overrides([c.transcript_id for c in cards])
+        return [final_card(c, latest.get(c.transcript_id, {}), rubric) for c in cards]
+
+    def reviewed_at(self, transcript_ids: list[str]) -> dict[str, str | None]:
+        """Chats whose review is finished -> when it was finished."""
+        found: dict[str, str | None] = {}
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(review_state.c.transcript_id, review_state.c.reviewed_at).where(
+                review_state.c.reviewed.is_(True), review_state.c.transcript_id.in_(chunk))
+            with self.engine.connect() as conn:
+                found.update(dict(conn.execute(q).all()))
+        return found
+
+    def scorecards_of(self, transcript_ids: list[str]) -> list[tuple[str, str, Scorecard]]:
+        """Every stored scorecard (history included) of these chats: (transcript id, graded_at, card),
+        oldest first."""
+        out = []
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(scorecards.c.transcript_id, scorecards.c.graded_at, scorecards.c.json).where(
+                scorecards.c.transcript_id.in_(chunk)).order_by(scorecards.c.id)
+            with self.engine.connect() as conn:
+                out += [(tid, at, Scorecard.model_validate_json(js)) for tid, at, js in conn.execute(q)]
+        return out
+
+    def transcripts(self, transcript_ids: list[str]) -> dict[str, Transcript]:
+        """The stored transcripts of these chats (those found)."""
+        out: dict[str, Transcript] = {}
+        for chunk in _chunks(transcript_ids, 500):
+            with self.engine.connect() as conn:
+                for tid, content in conn.execute(select(transcripts.c.id, transcripts.c.content).where(
+                        transcripts.c.id.in_(chunk))):
+                    if content:
+                        out[tid] = Transcript.model_validate_json(content)
+        return out
+
+    def latest_day(self, tz=SHANGHAI) -> str | None:
+        """The local day (in `tz`) of the latest chat with a current scorecard."""
+        q = select(scorecards.c.day).where(scorecards.c.current.is_(True), scorecards.c.day.is_not(None))
+        with self.engine.connect() as conn:
+            last = conn.execute(q.order_by(scorecards.c.day.desc()).limit(1)).scalar()
+        if last is None:
+            return None
+        cards = self.current_in_days(last, None, tz, widen=True)
+        days = [day_of(c.started_at, tz) for c in cards if c.started_at]
+        return max(days).isoformat() if days else None
 
     def reviewed(self, transcript_ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -219,15 +213,25 @@ class Store(SecurityStore):
                 found.update(r[0] for r in conn.execute(q))
         return found
 
-    def current_in_days(self, since: str | None, until: str | None) -> list[Scorecard]:
-        """Current scorecards of chats that began on days since..until (ISO dates, inclusive)."""
+    def current_in_days(self, since: str | None, until: str | None, tz=SHANGHAI,
+                        widen: bool = False) -> list[Scorecard]:
+        """Current scorecards of chats that began on local days since..until in `tz` (ISO dates, inclusive).
+
+        The stored day is the grading run's; the query widens it by a day each side and the
+        chat's day in `tz` (`grader.dates.day_of`) decides.
+        """
+        lo, hi = utc_bounds(since, until, tz)
         q = select(scorecards.c.json).where(scorecards.c.current.is_(True))
         if since:
-            q = q.where(scorecards.c.day >= since)
+            q = q.where(scorecards.c.day >= _shift(since, -1))
         if until:
-            q = q.where(scorecards.c.day <= until)
+            q = q.where(scorecards.c.day <= _shift(until, 1))
         with self.engine.connect() as conn:
-            return [Scorecard.model_validate_json(js) for (js,) in conn.execute(q.order_by(scorecards.c.id))]
+            cards = [Scorecard.model_validate_json(js) for (js,) in conn.execute(q.order_by(scorecards.c.id))]
+        if widen:
+            return cards
+        return [c for c in cards if c.started_at is not None and (lo is None or c.started_at >= lo)
+                and (hi is None or c.started_at < hi)]
 
     def scenario_overrides(self, transcript_ids: list[str]) -> dict[str, str]:
         """The supervisor's latest scenario choice per chat, which a re-grade must keep."""
@@ -267,10 +271,12 @@ class Store(SecurityStore):
 
 
 def scorecard_rows(transcript: Transcript, card: Scorecard, chash: str | None = None,
-                   vkey: str | None = None) -> tuple[dict, dict, list[dict]]:
-    """The `transcripts`, `scorecards` (but graded_at) and `item_scores` (but scorecard_id) rows."""
+                   vkey: str | None = None, tz=SHANGHAI) -> tuple[dict, dict, list[dict]]:
+    """The `transcripts`, `scorecards` (but graded_at) and `item_scores` (but scorecard_id) rows;
+    the day is the chat's local day in `tz`."""
     chash = chash or content_hash(transcript)
-    day = local_day(card.started_at)
+    found = day_of(card.started_at, tz)
+    day = found.isoformat() if found else None
     transcript_row = dict(id=transcript.id, platform=transcript.platform, shop=transcript.shop, agent=card.agent,
                           customer=transcript.customer,
                           started_at=card.started_at.isoformat() if card.started_at else None, day=day,
@@ -329,6 +335,11 @@ def _save_group(conn, group: list, stamp: str) -> None:
     items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows) in zip(inserted, fresh) for item in item_rows]
     if items:
         conn.execute(item_scores.insert(), items)
+
+
+def _shift(day: str, days: int) -> str:
+    from datetime import date, timedelta
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 def _chunks(items: list, size: int):

@@ -1,0 +1,62 @@
+"""The grading settings of a process: rubric, lexicons and options, loaded once, carried everywhere.
+
+`grader grade`, `grader review`, `grader calibrate` and `grader override` build one `GradeSettings`
+from the same command-line options (`grader.options.add_grading_arguments`); whatever grades a card
+(the batch's workers, a scenario change in the review app, calibration's re-grades) uses
+`settings.grader()`, the one `Grader` of this process for these settings. Options that differ from
+`DEFAULT_OPTIONS` are part of the scorecard's versions, so changing one re-grades.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+DEFAULT_OPTIONS = {"service_hours": "08:00-23:00", "tz": "Asia/Shanghai"}
+
+_graders: dict = {}
+
+
+@dataclass
+class GradeSettings:
+    """rubric: TOML path (None: the standard rubric); lexicons: folder (None: $GRADER_LEXICONS or
+    ./lexicons); options: detector options such as service_hours ("08:00-23:00") and tz (IANA zone
+    name whose local day is "the day" of a chat)."""
+
+    rubric: str | None = None
+    lexicons: str | None = None
+    options: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> "GradeSettings":
+        """From parsed options of `add_grading_arguments` (and --tz, where the command has it)."""
+        options = {}
+        for name in ("service_hours", "tz"):
+            value = getattr(args, name, None)
+            if value:
+                options[name] = value
+        return cls(getattr(args, "rubric", None), getattr(args, "lexicons", None), options)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.all_options()["tz"])
+
+    def all_options(self) -> dict:
+        return {**DEFAULT_OPTIONS, **{k: v for k, v in self.options.items() if v is not None}}
+
+    def key(self) -> tuple:
+        return (self.rubric, self.lexicons, json.dumps(self.all_options(), sort_keys=True, default=str))
+
+    def grader(self):
+        """The process's `grader.pipeline.Grader` for these settings (rubric, lexicons and jieba loaded once)."""
+        key = self.key()
+        if key not in _graders:
+            from grader.pipeline import Grader
+            _graders[key] = Grader(self.rubric, self.lexicons, self.all_options())
+        return _graders[key]
+
+
+def versioned_options(options: dict) -> dict[str, str]:
+    """The options that differ from the defaults: recorded in a scorecard's versions."""
+    full = {**DEFAULT_OPTIONS, **(options or {})}
+    return {k: str(v) for k, v in sorted(full.items()) if DEFAULT_OPTIONS.get(k) != v}

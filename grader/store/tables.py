@@ -1,0 +1,93 @@
+"""The database tables (schema version `SCHEMA_VERSION`); only grader.store reads or writes them."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text))
+
+transcripts = Table(
+    "transcripts", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
+    Column("customer", String(200)), Column("started_at", String(40)), Column("day", String(10), index=True),
+    Column("source_file", Text), Column("content_hash", String(64)), Column("content", Text),
+)
+
+scorecards = Table(
+    "scorecards", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("versions_key", String(64), nullable=False),
+    Column("current", Boolean, nullable=False, default=True),
+    Column("day", String(10)), Column("agent", String(200)),
+    Column("scenario", String(16)), Column("total", Integer), Column("band", String(8)),
+    Column("needs_review", Boolean), Column("graded_at", String(40)),
+    Column("json", Text, nullable=False),
+    Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", "scenario", unique=True),
+    Index("ix_scorecard_current", "current", "day"),
+    Index("ix_scorecard_transcript", "transcript_id"),
+)
+
+item_scores = Table(
+    "item_scores", metadata,
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("score", Integer), Column("max", Integer), Column("confidence", Float), Column("needs_review", Boolean),
+)
+
+# --- supervisor review (append-only audit; the final score of an item is its latest override) ---
+overrides = Table(
+    "overrides", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
+    Column("scorecard_id", Integer, ForeignKey("scorecards.id"), nullable=False),
+    Column("item_id", String(64), nullable=False),  # a rubric item id, or "scenario"
+    Column("from_value", String(32)), Column("to_value", String(32), nullable=False),
+    Column("reason", Text), Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
+    Column("source", String(16), default="web"),  # web | cli | dispute
+)
+
+review_state = Table(
+    "review_state", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("revision", Integer, nullable=False, default=0),  # bumped by every change: refuses stale saves
+    Column("reviewed", Boolean, nullable=False, default=False),
+    Column("reviewed_by", String(100)), Column("reviewed_at", String(40)),
+)
+
+users = Table(
+    "users", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),  # supervisor | agent
+    Column("agent_account", String(200)),  # for agents: the account whose scorecards they may read
+    Column("password_hash", Text, nullable=False), Column("created_at", String(40)),
+)
+
+disputes = Table(
+    "disputes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), nullable=False, index=True),
+    Column("item_id", String(64), nullable=False),
+    Column("by", String(100), nullable=False), Column("at", String(40), nullable=False), Column("comment", Text),
+    Column("requested", String(32)),  # the level the agent asks for, if any
+    Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
+    Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
+)
+
+set_aside = Table(
+    "set_aside", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer), Column("file", Text), Column("line", Integer), Column("reason", Text),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", String(40)), Column("finished_at", String(40)), Column("status", String(16)),
+    Column("args", Text), Column("counts", Text),
+)

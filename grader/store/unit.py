@@ -1,0 +1,167 @@
+"""One unit of work on the database: the reads and writes of one user action, in one transaction.
+
+`Store.unit()` opens one (committed when the `with` block ends, rolled back on any error);
+`Store.reading()` opens one for reads only. The review app and calibration act on the database only
+through these methods: they hold no SQL of their own.
+"""
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from grader.errors import GraderError
+from grader.scorecard.model import Scorecard
+from grader.store.security import SecurityUnit
+from grader.store.tables import disputes, meta, overrides, review_state, scorecards, transcripts, users
+from grader.transcript.model import Transcript
+
+
+class RevisionConflict(GraderError):
+    """The chat's review revision is not the one the caller expected (someone changed it meanwhile)."""
+
+    def __init__(self, transcript_id: str, expected: int, current: int):
+        super().__init__(f"revision of {transcript_id} is {current}, not {expected}")
+        self.transcript_id, self.expected, self.current = transcript_id, expected, current
+
+
+class Unit(SecurityUnit):
+    """Database operations of one transaction (see module docstring). Made by `Store.unit()`.
+
+    The audit log, access log, sessions and purges are in grader/store/security.py."""
+
+    def __init__(self, store, conn: Connection):
+        self.store = store
+        self.conn = conn
+
+    # --- scorecards and transcripts -----------------------------------------------------------
+    def current_card(self, transcript_id: str) -> tuple[int, Scorecard] | None:
+        """(scorecard row id, Scorecard) of the chat's current scorecard, or None."""
+        row = self.conn.execute(select(scorecards.c.id, scorecards.c.json).where(
+            scorecards.c.transcript_id == transcript_id, scorecards.c.current.is_(True))).first()
+        return (row[0], Scorecard.model_validate_json(row[1])) if row else None
+
+    def transcript(self, transcript_id: str) -> Transcript | None:
+        content = self.conn.execute(select(transcripts.c.content).where(transcripts.c.id == transcript_id)).scalar()
+        return Transcript.model_validate_json(content) if content else None
+
+    def save(self, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
+        """Store scorecards (see `Store.save`) inside this transaction."""
+        self.store.save_in(self.conn, pairs, tz)
+
+    # --- overrides and review state ---------------------------------------------------------------
+    def overrides(self, transcript_id: str) -> list[dict]:
+        """Every override record of the chat, oldest first."""
+        rows = self.conn.execute(select(overrides).where(overrides.c.transcript_id == transcript_id)
+                                 .order_by(overrides.c.id))
+        return [dict(r._mapping) for r in rows]
+
+    def latest_overrides(self, transcript_id: str) -> dict[str, dict]:
+        """item id (or "scenario") -> the latest override record."""
+        return {r["item_id"]: r for r in self.overrides(transcript_id)}
+
+    def add_override(self, transcript_id: str, scorecard_id: int, item_id: str, from_value: str | None,
+                     to_value: str, reason: str, by: str, at: str, source: str) -> int:
+        """Insert an override and its entry in the hash-chained audit log; returns the override id."""
+        values = dict(transcript_id=transcript_id, scorecard_id=scorecard_id, item_id=item_id, from_value=from_value,
+                      to_value=to_value, reason=reason, by=by, at=at, source=source)
+        oid = self.conn.execute(insert(overrides).values(**values)).inserted_primary_key[0]
+        self.audit(by, "override", transcript_id, {**values, "id": oid})
+        return oid
+
+    def review_state(self, transcript_id: str) -> dict:
+        row = self.conn.execute(select(review_state).where(review_state.c.transcript_id == transcript_id)).first()
+        if row is None:
+            return dict(revision=0, reviewed=False, reviewed_by=None, reviewed_at=None)
+        return dict(revision=int(row.revision or 0), reviewed=bool(row.reviewed), reviewed_by=row.reviewed_by,
+                    reviewed_at=row.reviewed_at)
+
+    def revision(self, transcript_id: str) -> int:
+        rev = self.conn.execute(select(review_state.c.revision).where(
+            review_state.c.transcript_id == transcript_id)).scalar()
+        return int(rev or 0)
+
+    def bump(self, transcript_id: str, expected: int | None, **values) -> int:
+        """Bump the review revision (and set `values` of review_state); returns the new revision.
+
+        Raises RevisionConflict when the revision is not `expected` (None: whatever it is now), also
+        when another transaction bumps it between our read and write.
+        """
+        current = self.revision(transcript_id)
+        if expected is not None and int(expected) != current:
+            raise RevisionConflict(transcript_id, int(expected), current)
+        exists = self.conn.execute(select(review_state.c.transcript_id).where(
+            review_state.c.transcript_id == transcript_id)).first()
+        if exists is None:
+            try:
+                self.conn.execute(insert(review_state).values(**{"reviewed": False, **values},
+                                                              transcript_id=transcript_id, revision=current + 1))
+            except IntegrityError:  # someone created it meanwhile; the whole unit rolls back
+                raise RevisionConflict(transcript_id, current, current + 1) from None
+            return current + 1
+        done = self.conn.execute(update(review_state).where(
+            review_state.c.transcript_id == transcript_id, review_state.c.revision == current)
+            .values(revision=current + 1, **values)).rowcount
+        if done != 1:
+            raise RevisionConflict(transcript_id, current, self.revision(transcript_id))
+        return current + 1
+
+    # --- disputes ---------------------------------------------------------------------------------
+    def add_dispute(self, transcript_id: str, item_id: str, by: str, at: str, comment: str,
+                    requested: str | None) -> int:
+        values = dict(transcript_id=transcript_id, item_id=item_id, by=by, at=at, comment=comment, status="open",
+                      requested=requested)
+        did = self.conn.execute(insert(disputes).values(**values)).inserted_primary_key[0]
+        self.audit(by, "dispute_open", transcript_id, {**values, "id": did})
+        return did
+
+    def disputes(self, transcript_id: str | None = None, status: str | None = None,
+                 dispute_id: int | None = None) -> list[dict]:
+        q = select(disputes)
+        if transcript_id is not None:
+            q = q.where(disputes.c.transcript_id == transcript_id)
+        if status is not None:
+            q = q.where(disputes.c.status == status)
+        if dispute_id is not None:
+            q = q.where(disputes.c.id == int(dispute_id))
+        return [dict(r._mapping) for r in self.conn.execute(q.order_by(disputes.c.id))]
+
+    def resolve_dispute(self, dispute_id: int, status: str, by: str, at: str, resolution: str) -> bool:
+        """Close an open dispute (audited); False when it was no longer open."""
+        done = self.conn.execute(update(disputes).where(disputes.c.id == dispute_id, disputes.c.status == "open")
+                                 .values(status=status, resolved_by=by, resolved_at=at,
+                                         resolution=resolution)).rowcount == 1
+        if done:
+            tid = self.conn.execute(select(disputes.c.transcript_id).where(disputes.c.id == dispute_id)).scalar()
+            self.audit(by, "dispute_resolve", tid, {"id": dispute_id, "status": status, "resolution": resolution})
+        return done
+
+    # --- accounts and settings --------------------------------------------------------------------
+    def user(self, name: str) -> dict | None:
+        """The account row (password hash included), or None."""
+        row = self.conn.execute(select(users).where(users.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def put_user(self, name: str, values: dict, created_at: str, replace: bool) -> bool:
+        """Insert the account, or update it when `replace`; False if it exists and not `replace`."""
+        if self.conn.execute(select(users.c.name).where(users.c.name == name)).first():
+            if not replace:
+                return False
+            self.conn.execute(update(users).where(users.c.name == name).values(**values))
+        else:
+            self.conn.execute(insert(users).values(name=name, created_at=created_at, **values))
+        return True
+
+    def users(self) -> list[dict]:
+        rows = self.conn.execute(select(users.c.name, users.c.role, users.c.agent_account, users.c.created_at)
+                                 .order_by(users.c.name))
+        return [dict(r._mapping) for r in rows]
+
+    def meta_value(self, key: str) -> str | None:
+        return self.conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta_value(self, key: str, value: str) -> None:
+        if self.meta_value(key) is None:
+            self.conn.execute(insert(meta).values(key=key, value=value))
+        else:
+            self.conn.execute(update(meta).where(meta.c.key == key).values(value=value))
