@@ -406,6 +406,9 @@ class SecurityStore:
                 set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day)))).scalar_one()
             counts = {"before": day, "chats": len(ids), "scorecards": 0, "set_aside": aside}
             if dry_run:
+                for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
+                    counts["scorecards"] += conn.execute(select(func.count()).select_from(scorecards).where(
+                        scorecards.c.transcript_id.in_(chunk))).scalar_one()
                 return counts
             stamp = _iso(_now())
             for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:

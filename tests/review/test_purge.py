@@ -34,7 +34,8 @@ def test_purge_removes_text_and_keeps_scores(store, db, capsys):
     scores, cards, _ = snapshot(store)
     report_before = build(store, DAY, DAY, DAY).cards
     assert main(["purge", "--older-than", "1", "--by", "主管甲", "--db", db, "--dry-run"]) == 0
-    assert json.loads(capsys.readouterr().out)["chats"] == 4 and all(snapshot(store)[2].values())
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["chats"], dry["scorecards"]) == (4, 4) and all(snapshot(store)[2].values())
     assert main(["purge", "--older-than", "1", "--by", "主管甲", "--db", db]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["chats"], out["scorecards"]) == (4, 4)
