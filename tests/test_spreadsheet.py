@@ -95,3 +95,16 @@ def test_report_workbook(tmp_path, grader, payload, risky):
     assert row["最终总分"].data_type == "n"
     ranking = book["客服排名"]
     assert ranking.cell(2, 2).value == payload.replace("\r", "\n") and ranking.cell(2, 2).quotePrefix is risky
+
+
+def test_every_spreadsheet_writer_uses_the_shared_rule():
+    """A module of grader/ that writes CSV or xlsx must go through grader.spreadsheet."""
+    from pathlib import Path
+
+    import grader
+    root = Path(grader.__file__).parent
+    writers = [p for p in root.rglob("*.py") if p.name != "spreadsheet.py"
+               and any(w in p.read_text(encoding="utf-8") for w in ("csv.writer(", "DictWriter(", ".to_excel(",
+                                                                    ".to_csv(", "Workbook("))]
+    assert writers, "the scan found no writer at all: it is looking in the wrong place"
+    assert [p.name for p in writers if "grader.spreadsheet" not in p.read_text(encoding="utf-8")] == []
