@@ -106,7 +106,8 @@ class Run:
         return self.counts
 
     def _batches(self, parts) -> Iterator[Batch]:
-        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size, self.masker)
+        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size,
+                  self.masker if self.out_dir else None)  # no files, nothing to mask
         if self.engine == "dask":
             return run_on_dask(parts, job, self.workers, self.scheduler)
         if self.workers == 1:
