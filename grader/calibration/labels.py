@@ -72,7 +72,7 @@ def _moment(text: str | None) -> datetime | None:
 
 def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[LabeledChat]:
     """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels."""
-    cards = store.current_in_days(since, until, tz)
+    cards = store.current_in_days(since, until, tz, findings=True)  # the agreement report reads findings
     ids = [c.transcript_id for c in cards]
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)

@@ -137,12 +137,16 @@ def audit(store: Store, transcript_id: str) -> list[dict]:
         return u.overrides(transcript_id)
 
 
-def final_items(store: Store, transcript_id: str, rubric=None) -> list[dict]:
-    """The current scorecard's items with suggested and final scores (latest override applied)."""
+def _final(store: Store, transcript_id: str, rubric=None):
     with store.reading() as u:
         _, card = card_of(u, transcript_id)
         latest = u.latest_overrides(transcript_id)
-    final = final_card(card, latest, rubric or _standard_rubric())
+    return final_card(card, latest, rubric or _standard_rubric())
+
+
+def final_items(store: Store, transcript_id: str, rubric=None) -> list[dict]:
+    """The current scorecard's items with suggested and final scores (latest override applied)."""
+    final = _final(store, transcript_id, rubric)
     return [dict(id=f.item.id, label=f.item.label, max=f.item.max, levels=list(f.item.levels),
                  suggested=f.item.score, final=f.final, overridden=f.overridden, override=f.override,
                  confidence=f.item.confidence, needs_review=f.item.needs_review, reason=f.item.reason,
@@ -150,8 +154,9 @@ def final_items(store: Store, transcript_id: str, rubric=None) -> list[dict]:
                  evidence=[e.model_dump() for e in f.item.evidence]) for f in final.items]
 
 
-def final_total(store: Store, transcript_id: str) -> int:
-    return sum(i["final"] for i in final_items(store, transcript_id))
+def final_total(store: Store, transcript_id: str, rubric=None) -> int:
+    """The final card's total (overrides applied, the rubric's N/A policy)."""
+    return _final(store, transcript_id, rubric).total
 
 
 # --- writing --------------------------------------------------------------------------------------

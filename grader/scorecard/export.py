@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import IO
 
 from grader.privacy import Masker, load_masker
 from grader.rubric import Rubric
-from grader.scorecard.model import Scorecard
+from grader.scorecard.model import Scorecard, Versions, versions_key
+from grader.scorecard.view import card_view, view_json
 from grader.spreadsheet import csv_safe_row
 
 METRIC_LABELS = {
@@ -23,7 +25,8 @@ METRIC_LABELS = {
     "unanswered_turns": "未回复轮次",
     "polite_coverage": "礼貌用语覆盖率",
 }
-HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目"]
+HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目",
+               "不适用项目"]
 
 
 def csv_header(rubric: Rubric) -> list[str]:
@@ -35,28 +38,47 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
     flagged = "、".join(i.label for i in card.items if i.needs_review)
     row = [card.transcript_id, card.platform, card.shop or "", card.agent or "", card.customer or "",
            card.started_at.isoformat(sep=" ") if card.started_at else "", card.scenario_label, card.total,
-           card.band, "是" if card.needs_review else "否", flagged]
+           card.band, "是" if card.needs_review else "否", flagged,
+           "、".join(i.label for i in card.items if i.not_applicable)]
     row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
     row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
     return row
 
 
 class ScorecardFiles:
-    """Writes DIR/scorecards.jsonl, DIR/scorecards.csv and DIR/set_aside.jsonl as a run goes."""
+    """Writes DIR/scorecards.jsonl (supervisor views, `grader.scorecard.view`), DIR/scorecards.csv,
+    DIR/set_aside.jsonl and DIR/scorecards.versions.json (versions key -> versions) as a run goes.
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric, masker: Masker | None = None):
-        self.masker = masker if masker is not None else load_masker()
+    The files are written under temporary names (`.part`) and put in place only by
+    `close(commit=True)`: a run that fails half-way (a full disk, an interrupt) leaves the previous
+    files as they were and no half-written line behind."""
+
+    NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
+
+    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None,
+                 masker: Masker | None = None):
+        self.masker = masker if masker is not None else load_masker()  # personal information (grader.privacy)
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
-        self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
-        self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
+        self.versions: dict[str, dict] = {}
+        if versions is not None:
+            self.versions[versions_key(versions)] = versions.model_dump()
+        self._parts = [self.dir / f".{name}.part" for name in self.NAMES]
+        self._jsonl: IO = open(self._parts[0], "w", encoding="utf-8")
+        self._csv_file: IO = open(self._parts[1], "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(csv_safe_row(csv_header(rubric)))
-        self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
+        self._aside: IO = open(self._parts[2], "w", encoding="utf-8")
+        self._closed = False
 
     def write(self, cards: list[Scorecard]) -> None:
-        self.write_serialized([(card.model_dump_json(), csv_row(card, self.rubric)) for card in cards])
+        rows = []
+        for card in cards:
+            key = versions_key(card.versions)
+            self.versions.setdefault(key, card.versions.model_dump())
+            rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric)))
+        self.write_serialized(rows)
 
     def write_serialized(self, rows: list[tuple[str, list]], json_masked: bool = False) -> None:
         """Scorecards already serialized (by workers): (JSON line, CSV row) each.
@@ -73,12 +95,39 @@ class ScorecardFiles:
         for s in items:
             self._aside.write(json.dumps(self.masker.mask_value(s.model_dump()), ensure_ascii=False) + "\n")
 
-    def close(self) -> None:
-        for f in (self._jsonl, self._csv_file, self._aside):
-            f.close()
+    def close(self, commit: bool = True) -> None:
+        """Finish the files: put them in place (`commit`), or drop them and keep the old ones."""
+        if self._closed:
+            return
+        self._closed = True
+        files = (self._jsonl, self._csv_file, self._aside)
+        error: OSError | None = None
+        if commit:
+            try:
+                for f in files:
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:  # e.g. the disk is full
+                error, commit = exc, False
+        for f in files:
+            try:
+                f.close()
+            except OSError as exc:
+                error, commit = error or exc, False
+        for part, name in zip(self._parts, self.NAMES):
+            if commit:
+                os.replace(part, self.dir / name)
+            else:
+                part.unlink(missing_ok=True)
+        if error is not None:
+            raise error
+        if commit:
+            versions_file = self.dir / ".scorecards.versions.json.part"
+            versions_file.write_text(json.dumps(self.versions, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(versions_file, self.dir / "scorecards.versions.json")
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(commit=exc_type is None)

@@ -1,6 +1,7 @@
 """The pre-filled scorecard: per item a suggested score with evidence, confidence and reason."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -38,6 +39,11 @@ class Versions(BaseModel):
         parts += [f"{k}={v}" for k, v in sorted(self.lexicons.items())]
         parts += [f"option:{k}={v}" for k, v in sorted(self.settings.items())]  # none by default: old keys hold
         return ";".join(parts)
+
+
+def versions_key(versions: Versions) -> str:
+    """The short name of a set of versions (32 hex digits): stored with every scorecard."""
+    return hashlib.sha256(versions.key().encode()).hexdigest()[:32]
 
 
 class Scorecard(BaseModel):

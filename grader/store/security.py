@@ -399,6 +399,8 @@ class SecurityStore:
         evidence quotes become "" and quoted text (“…”) in reasons becomes “（已删除）”. Set-aside
         records of runs started before `day` are deleted. One transaction, audited. Returns counts.
         """
+        from grader.store.core import CARD_FIELDS  # core imports this module
+
         with self.engine.begin() as conn:
             ids = [r[0] for r in conn.execute(select(transcripts.c.id).where(
                 transcripts.c.day < day, transcripts.c.id.not_in(select(purged.c.transcript_id))))]
@@ -412,11 +414,11 @@ class SecurityStore:
                 return counts
             stamp = _iso(_now())
             for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
-                conn.execute(update(transcripts).where(transcripts.c.id.in_(chunk)).values(content=None, customer=None))
-                rows = conn.execute(select(scorecards.c.id, scorecards.c.json).where(
-                    scorecards.c.transcript_id.in_(chunk))).all()
-                for sid, js in rows:
-                    conn.execute(update(scorecards).where(scorecards.c.id == sid).values(json=strip_text(js)))
+                conn.execute(update(transcripts).where(transcripts.c.id.in_(chunk)).values(
+                    content=None, body=None, dict_id=None, customer=None))
+                rows = conn.execute(select(*CARD_FIELDS).where(scorecards.c.transcript_id.in_(chunk))).all()
+                for row in rows:
+                    conn.execute(update(scorecards).where(scorecards.c.id == row.id).values(**self._stripped(row)))
                 counts["scorecards"] += len(rows)
                 conn.execute(insert(purged), [dict(transcript_id=t, at=stamp, by=by) for t in chunk])
             conn.execute(delete(set_aside).where(set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day))))
@@ -424,6 +426,21 @@ class SecurityStore:
             conn.execute(delete(login_failures).where(login_failures.c.at < day))
             append_audit(conn, by, "purge", None, counts)
         return counts
+
+    def _stripped(self, row) -> dict:
+        """New stored columns of a `scorecards` row without chat text (see strip_text), packed with
+        the row's own dictionaries; a schema-1 row (whole JSON) is rewritten as such."""
+        from grader.scorecard.model import Scorecard
+        from grader.store.codec import pack
+        from grader.store.rows import card_docs
+
+        if row.body is None:
+            return {"json": strip_text(row.json)}
+        card = self.card_of_row(row, findings=True)
+        card = Scorecard.model_validate_json(strip_text(card.model_dump_json()))
+        _, body, found = card_docs(card, row.versions_key)
+        return {"body": pack(body, self._zdict(row.dict_id)),
+                "findings": pack(found, self._zdict(row.findings_dict_id)) if found is not None else None}
 
     def purged_at(self, transcript_id: str) -> dict | None:
         """When and by whom the chat's text was purged, or None."""

@@ -1,9 +1,17 @@
-"""The database tables (schema version `SCHEMA_VERSION`); only grader.store reads or writes them."""
+"""The database tables (schema version `SCHEMA_VERSION`); only grader.store reads or writes them.
+
+Version 2 (compact storage): a transcript is stored as `transcripts.body` and a scorecard as
+`scorecards.body` + `scorecards.findings`, each a deflated document (`grader.store.codec`) packed
+with the preset dictionary named in `dict_id` / `findings_dict_id`; the versions of a scorecard are
+stored once per key in `versions`. Version 1 kept whole JSON in `transcripts.content` and
+`scorecards.json`; `grader.store.migrate` upgrades such databases (those columns stay, empty).
+"""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table,
+                        Text)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -13,8 +21,10 @@ transcripts = Table(
     "transcripts", metadata,
     Column("id", String(200), primary_key=True),
     Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
-    Column("customer", String(200)), Column("started_at", String(40)), Column("day", String(10), index=True),
-    Column("source_file", Text), Column("content_hash", String(64)), Column("content", Text),
+    Column("customer", String(200)), Column("started_at", String(40)), Column("day", String(10)),
+    Column("source_file", Text), Column("content_hash", String(64)),
+    Column("content", Text),  # version 1 only: the transcript as JSON
+    Column("body", LargeBinary), Column("dict_id", String(16)),
 )
 
 scorecards = Table(
@@ -27,10 +37,12 @@ scorecards = Table(
     Column("day", String(10)), Column("agent", String(200)),
     Column("scenario", String(16)), Column("total", Integer), Column("band", String(8)),
     Column("needs_review", Boolean), Column("graded_at", String(40)),
-    Column("json", Text, nullable=False),
+    Column("json", Text, nullable=False, default=""),  # version 1 only: the scorecard as JSON
+    Column("body", LargeBinary),  # the supervisor's view less the columns above
+    Column("findings", LargeBinary),  # per-message findings, decoded only when asked for
+    Column("dict_id", String(16)), Column("findings_dict_id", String(16)),
     Index("ux_scorecard_version", "transcript_id", "content_hash", "versions_key", "scenario", unique=True),
     Index("ix_scorecard_current", "current", "day"),
-    Index("ix_scorecard_transcript", "transcript_id"),
 )
 
 item_scores = Table(
@@ -38,6 +50,23 @@ item_scores = Table(
     Column("scorecard_id", Integer, ForeignKey("scorecards.id"), primary_key=True),
     Column("item_id", String(64), primary_key=True),
     Column("score", Integer), Column("max", Integer), Column("confidence", Float), Column("needs_review", Boolean),
+    Column("not_applicable", Boolean),
+    sqlite_with_rowid=False,  # the primary key is the table: no second copy of it as an index
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("key", String(64), primary_key=True),  # scorecards.versions_key
+    Column("json", Text, nullable=False),  # grader.scorecard.model.Versions
+)
+
+dictionaries = Table(
+    "dictionaries", metadata,
+    Column("id", String(16), primary_key=True),  # hash of `data`
+    Column("kind", String(16), nullable=False),  # card | findings | transcript
+    Column("versions_key", String(64), nullable=False),  # of the scorecards it was trained on
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", String(40)),
 )
 
 # --- supervisor review (append-only audit; the final score of an item is its latest override) ---

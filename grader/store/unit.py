@@ -37,13 +37,15 @@ class Unit(SecurityUnit):
     # --- scorecards and transcripts -----------------------------------------------------------
     def current_card(self, transcript_id: str) -> tuple[int, Scorecard] | None:
         """(scorecard row id, Scorecard) of the chat's current scorecard, or None."""
-        row = self.conn.execute(select(scorecards.c.id, scorecards.c.json).where(
+        from grader.store.core import CARD_FIELDS
+        row = self.conn.execute(select(*CARD_FIELDS).where(
             scorecards.c.transcript_id == transcript_id, scorecards.c.current.is_(True))).first()
-        return (row[0], Scorecard.model_validate_json(row[1])) if row else None
+        return (row.id, self.store.card_of_row(row)) if row else None
 
     def transcript(self, transcript_id: str) -> Transcript | None:
-        content = self.conn.execute(select(transcripts.c.content).where(transcripts.c.id == transcript_id)).scalar()
-        return Transcript.model_validate_json(content) if content else None
+        t = transcripts.c
+        row = self.conn.execute(select(t.id, t.content, t.body, t.dict_id).where(t.id == transcript_id)).first()
+        return self.store.transcript_of_row(row) if row else None
 
     def save(self, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
         """Store scorecards (see `Store.save`) inside this transaction."""

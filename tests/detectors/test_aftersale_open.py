@@ -65,6 +65,8 @@ def test_warm_greeting(lexicons, name, lines, greeted, waited):
     ("permission for the agent's own step", ["c 10:00:00 没收到", "a 10:00:05 这边为您升级专员回电可以吗"], 0),
     ("routing question", ["c 10:00:00 你好", "a 10:00:05 请问您是咨询之前的问题还是有其他的问题需要处理呢?"], 0),
     ("closing question", ["c 10:00:00 好的", "a 10:00:05 请问还有其他可以帮到您的吗?"], 0),
+    ("holding line is no clarification (tricky)", ["c 10:00:00 快递没到", "a 10:00:05 正在为您查询，请您稍等"], 0),
+    ("稍等 plus checking is no clarification", ["c 10:00:00 快递没到", "a 10:00:05 亲爱的，请您稍等。这边帮您查询"], 0),
 ])
 def test_clarify_issue(lexicons, name, lines, count):
     (m,) = ClarifyIssueDetector(lexicons).detect(chat(*lines))

@@ -138,3 +138,18 @@ def test_only_placeholders(detector):
     m = measure(detector, "c 10:00:00 在吗", "a 10:00:05 [图片]")
     assert m.value is None and m.needs_review
     assert m.metrics["polite_excluded_messages"] == 1
+
+
+def test_shared_case_c11_jieba_glued_phrases():
+    """../shared/cases/exports/c11: real-style lines where jieba glues 请 or 亲 to a neighbour; by the
+    closed list 4 of 7 messages are polite (57 % → 8)."""
+    from pathlib import Path
+
+    from grader.pipeline import Grader
+    from grader.transcript import read_paths
+    path = Path(__file__).resolve().parents[3] / "shared" / "cases" / "exports" / "c11_polite_jieba_real_phrases.jsonl"
+    if not path.exists():
+        pytest.skip(f"shared cases not present at {path}")
+    (t,) = read_paths([path]).transcripts
+    item = Grader().grade(t).item("polite_language")
+    assert item.value == pytest.approx(4 / 7, abs=1e-3) and item.score == 8

@@ -82,3 +82,19 @@ def test_the_day_is_the_run_tz_day(tz, value):
     (m,) = detector.detect(chat("c 07:30:00 收到的杯子是碎的", "a 07:30:10 您好，我看下", "c 07:31:00 嗯",
                                 "a 08:30:00 已经给您退款了"))
     assert m.value == value
+
+
+# The customer's words read in context: resolution is judged from the agent's actions and the end
+# of the chat, not from a 收到了 or 好的 taken alone.
+@pytest.mark.parametrize("name, lines, value", [
+    ("收到了 opening a complaint (tricky)", ["c 10:00:00 收到了，但是水箱裂了", "a 10:00:10 非常抱歉，麻烦拍个照片",
+                                           "c 10:01:00 [图片]"], 0),
+    ("收到了 after the reissue is solved", ["c 10:00:00 少发了一个", "a 10:00:10 已为您补发",
+                                           "c 2026-11-22 18:00:00 收到了，谢谢"], 2),
+    ("好的 but still leaking", ["c 10:00:00 漏水", "a 10:00:10 已经给您退款了", "c 10:01:00 好的，可是还是没到账"], 0),
+    ("可以了 after the agent's steps", ["c 10:00:00 打不开", "a 10:00:10 您长按开关十秒重启一下", "c 10:02:00 可以了"], 2),
+    ("可以了吗 is a question, not a confirmation", ["c 10:00:00 地址改一下", "a 10:00:10 您好", "c 10:01:00 改好了吗"], 0),
+])
+def test_customer_words_in_context(detector, name, lines, value):
+    (m,) = detector.detect(chat(*lines))
+    assert m.value == value, (name, m.reason)

@@ -19,7 +19,8 @@ def detector():
     ("order card first", ["c 10:00:00 [订单编号:123456]", "c 10:00:02 你好", "a 10:00:05 您好"], 1.0, True),
     ("greeting only: no cue is no evidence, unsure", ["c 10:00:00 在吗", "a 10:00:05 在的"], None, False),
     ("equal mixed cues: unsure", ["c 10:00:00 有优惠吗", "c 10:00:05 这次少发了一个"], None, False),
-    ("more after-sale than pre-sale, unsure", ["c 10:00:00 有优惠吗", "c 10:00:05 上次买的少发了一个", "c 10:00:09 而且还破损了"], 1.0, False),
+    ("a complaint about a past purchase outweighs a deal question", ["c 10:00:00 有优惠吗", "c 10:00:05 上次买的少发了一个",
+                                                                   "c 10:00:09 而且还破损了"], 1.0, True),
     ("parcel stuck in transit", ["c 10:00:00 包裹在中转站卡了四天，啥情况", "a 10:00:05 亲，我查一下"], 1.0, True),
     ("tracking not updated", ["c 10:00:00 快递信息五天都没更新了", "a 10:00:05 您好亲"], 1.0, True),
     ("signed for but not received", ["c 10:00:00 显示已经签收了可我根本没拿到东西", "a 10:00:05 您好"], 1.0, True),
@@ -80,3 +81,33 @@ def test_no_cue_takes_the_rubric_default_and_is_flagged(tmp_path, rubric_default
         'version = "', f'scenario_default = "{rubric_default}"\nversion = "', 1), encoding="utf-8")
     card = Grader(rubric=path).grade(transcript("c 10:00:00 在吗", "a 10:00:05 您好，在的"))
     assert card.scenario == expected and card.needs_review and card.scenario_confidence < 0.6
+
+
+# Openers of everyday chats, one customer line each: what a supervisor reads as 售前 / 售后.
+PRESALE_OPENERS = ["这个裙子有S码吗", "这款面霜适合干皮吗", "能便宜点吗", "羽绒服充绒量多少", "这个杯子能放洗碗机吗",
+                   "保温杯能保温多久", "这件衣服是纯棉的吗", "我165 110斤穿什么码", "这个和那个哪个好", "有没有优惠券",
+                   "这款耳机降噪效果怎么样", "尺寸偏大还是偏小", "这个颜色会不会显黑", "婴儿可以用吗",
+                   "老人用这个手机字大吗", "什么时候能发货，我还没拍", "这个套装包括哪些东西", "适合几岁的孩子"]
+AFTERSALE_OPENERS = ["我买的裙子收到了有个洞", "快递三天没动了", "怎么还没发货", "我要退货", "收到的杯子碎了", "发票开错了",
+                     "退款什么时候到账", "衣服洗了掉色严重", "少发了一件", "订单能改地址吗", "怎么申请售后", "耳机左边没声音",
+                     "价保怎么申请", "账号登录不上", "质量太差了", "包裹显示签收了我没收到", "安装师傅什么时候来"]
+# No cue either way: unsure, flagged, the rubric's default decides (a known limit, not a guess).
+UNSURE_OPENERS = ["沙发能送货上门吗", "我刚付款能取消吗"]
+
+
+@pytest.mark.parametrize("opener", PRESALE_OPENERS)
+def test_presale_openers(detector, opener):
+    (m,) = detector.detect(chat(f"c 10:00:00 {opener}", "a 10:00:05 您好"))
+    assert m.value == 0.0, m.reason
+
+
+@pytest.mark.parametrize("opener", AFTERSALE_OPENERS)
+def test_aftersale_openers(detector, opener):
+    (m,) = detector.detect(chat(f"c 10:00:00 {opener}", "a 10:00:05 您好"))
+    assert m.value == 1.0, m.reason
+
+
+@pytest.mark.parametrize("opener", UNSURE_OPENERS)
+def test_openers_without_a_cue_are_unsure(detector, opener):
+    (m,) = detector.detect(chat(f"c 10:00:00 {opener}", "a 10:00:05 您好"))
+    assert m.value is None and m.needs_review

@@ -10,6 +10,8 @@ from grader.pipeline import Grader
 from grader.privacy import load_masker
 from grader.report import build, write_html, write_workbook
 from grader.scorecard.export import ScorecardFiles
+from grader.scorecard.model import versions_key
+from grader.scorecard.view import card_view, view_json
 from grader.store import Store
 from grader.transcript.reader import SetAside
 from tests.builders import transcript
@@ -31,7 +33,7 @@ def chat():
 
 def write(tmp_path, grader, masker):
     card = grader.grade(chat(), "aftersale")
-    with ScorecardFiles(tmp_path, grader.rubric, masker) as files:
+    with ScorecardFiles(tmp_path, grader.rubric, masker=masker) as files:
         files.write([card])
         files.write_set_aside([SetAside(file="x.jsonl", line=3, reason=f"无法读取：{{\"text\": \"{PHONE}\"")])
     return card, {name: (tmp_path / name).read_text(encoding="utf-8-sig")
@@ -46,7 +48,7 @@ def test_scorecard_files_are_masked_by_default(tmp_path, grader):
     assert MASKED in files["set_aside.jsonl"]
     line = json.loads(files["scorecards.jsonl"])
     assert line["customer"] == MASKED
-    quotes = [e["quote"] for i in line["items"] for e in i["evidence"] if MASKED in e["quote"]]
+    quotes = [e[3] for i in line["items"] for e in i["evidence"] if MASKED in e[3]]  # [message, start, end, quote]
     assert quotes and all(len(q) == len(e) for q, e in zip(
         quotes, [e.quote for i in card.items for e in i.evidence if PHONE in e.quote]))
     row = dict(zip(*csv.reader(files["scorecards.csv"].splitlines())))
@@ -63,7 +65,8 @@ def test_masking_leaves_everything_else_byte_identical(tmp_path, grader):
     card = grader.grade(t, "presale")
     with ScorecardFiles(tmp_path, grader.rubric) as files:
         files.write([card])
-    assert (tmp_path / "scorecards.jsonl").read_text(encoding="utf-8") == card.model_dump_json() + "\n"
+    expected = view_json(card_view(card, versions_key(card.versions)))
+    assert (tmp_path / "scorecards.jsonl").read_text(encoding="utf-8") == expected + "\n"
 
 
 def test_report_files_are_masked(tmp_path, grader):
@@ -91,7 +94,7 @@ def test_grade_and_report_commands_mask_unless_told_not_to(tmp_path):
                  "--no-mask-pii"]) == 0
     assert PHONE in (tmp_path / "b" / "scorecards.jsonl").read_text(encoding="utf-8")
     # the database keeps the chat as it was: the review app shows it to signed-in accounts only
-    assert PHONE in Store(db).current_json(["t-pii"])["t-pii"]
+    assert PHONE in Store(db).current_views(["t-pii"])["t-pii"]
 
 
 def test_the_batch_masks_exactly_like_the_full_walk(tmp_path):

@@ -10,7 +10,7 @@ from grader.cli import main
 from grader.report import build
 from grader.review.app import create_app
 from grader.review.overrides import PurgedTranscript, apply_override, final_total, load_card
-from grader.store import Store, item_scores, scorecards, transcripts
+from grader.store import Store, item_scores
 
 from .conftest import DAY, PASSWORD, changeable, csrf_of
 
@@ -19,12 +19,16 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
+IDS = ["t1", "t2", "t3", "t4"]
+
+
 def snapshot(store):
+    """(every item score row, per chat (total, band, full scorecard JSON with findings), stored transcripts)."""
     with store.engine.connect() as conn:
         scores = sorted(tuple(r) for r in conn.execute(select(item_scores)))
-        cards = {r.transcript_id: (r.total, r.band, r.json) for r in conn.execute(select(scorecards))}
-        texts = {r.id: r.content for r in conn.execute(select(transcripts))}
-    return scores, cards, texts
+    cards = {tid: (c.total, c.band, c.model_dump_json())
+             for tid, c in store.current_scorecards(IDS, findings=True).items()}
+    return scores, cards, store.transcripts(IDS)
 
 
 def test_purge_removes_text_and_keeps_scores(store, db, capsys):
@@ -35,16 +39,17 @@ def test_purge_removes_text_and_keeps_scores(store, db, capsys):
     report_before = build(store, DAY, DAY, DAY).cards
     assert main(["purge", "--older-than", "1", "--by", "主管甲", "--db", db, "--dry-run"]) == 0
     dry = json.loads(capsys.readouterr().out)
-    assert (dry["chats"], dry["scorecards"]) == (4, 4) and all(snapshot(store)[2].values())
+    assert (dry["chats"], dry["scorecards"]) == (4, 4) and len(snapshot(store)[2]) == 4
     assert main(["purge", "--older-than", "1", "--by", "主管甲", "--db", db]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["chats"], out["scorecards"]) == (4, 4)
     after_scores, after_cards, texts = snapshot(store)
-    assert after_scores == scores and all(v is None for v in texts.values())
+    assert after_scores == scores and texts == {}
     for tid, (total, band, js) in after_cards.items():
         assert (total, band) == cards[tid][:2]
         card = json.loads(js)
         quotes = [e["quote"] for i in card["items"] for e in i["evidence"]]
+        quotes += [e["quote"] for i in card["items"] for f in i["findings"] for e in f["evidence"]]
         assert quotes and all(q == "" for q in quotes) and card["customer"] is None
         assert "你自己查" not in js and "满200减30" not in js
     assert final_total(store, "t1") == before_total

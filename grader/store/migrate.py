@@ -1,0 +1,129 @@
+"""Create the schema, or upgrade a database written by an earlier grader.
+
+Version 1 → 2 (compact storage): new columns and tables are added in one transaction, then every
+scorecard and transcript still held as JSON is packed (`grader.store.rows`) in batches of 500, each
+its own transaction; an upgrade interrupted part-way goes on where it stopped the next time the
+database is opened (rows not yet packed are read as JSON meanwhile). SQLite is vacuumed afterwards
+so the file shrinks.
+"""
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy import Boolean, LargeBinary, String, select, text, update
+from sqlalchemy.exc import OperationalError
+
+from grader.scorecard.model import Scorecard
+from grader.store.rows import card_docs, pack_cards, pack_transcripts
+from grader.store.tables import (SCHEMA_VERSION, dictionaries, item_scores, meta, metadata, scorecards, transcripts,
+                                 versions)
+from grader.transcript.model import Transcript
+
+CHUNK = 500
+_NEW_COLUMNS = [("transcripts", "body", LargeBinary()), ("transcripts", "dict_id", String(16)),
+                ("scorecards", "body", LargeBinary()), ("scorecards", "findings", LargeBinary()),
+                ("scorecards", "dict_id", String(16)), ("scorecards", "findings_dict_id", String(16)),
+                ("item_scores", "not_applicable", Boolean())]
+_DROPPED_INDEXES = ["ix_scorecard_transcript", "ix_transcripts_day"]  # the unique index serves these lookups
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def upgrade(store) -> None:
+    """Bring `store`'s database to SCHEMA_VERSION (creating it when empty)."""
+    engine = store.engine
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
+        version = int(row[0]) if row else None
+        if version is None:
+            conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            return
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew(f"database schema {version} is newer than this grader ({SCHEMA_VERSION}); upgrade grader")
+        if version == 1:
+            _add_columns(conn, engine.dialect)
+            conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
+    if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
+        vacuum(engine)
+
+
+def vacuum(engine) -> bool:
+    """Give an upgraded SQLite file's space back, in 16 KB pages (a page size changes only outside WAL
+    mode, which needs the only connection to the file). False when another program has it open."""
+    engine.dispose()
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("PRAGMA journal_mode=DELETE"))
+            conn.execute(text("PRAGMA page_size=16384"))
+            conn.execute(text("VACUUM"))
+            conn.execute(text("PRAGMA journal_mode=WAL"))
+    except OperationalError:
+        print("grader: 数据库文件正被其他程序使用，升级已完成，但文件空间要等下次独占打开时才会收回", file=sys.stderr)
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+def _add_columns(conn, dialect) -> None:
+    for table, column, type_ in _NEW_COLUMNS:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {type_.compile(dialect=dialect)}"))
+    for name in _DROPPED_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    conn.execute(update(item_scores).where(item_scores.c.not_applicable.is_(None)).values(not_applicable=False))
+    for table in ("transcripts", "scorecards"):  # content hashes are 32 hex digits now
+        conn.execute(text(f"UPDATE {table} SET content_hash = substr(content_hash, 1, 32)"))
+    if dialect.name == "sqlite":  # rebuild item_scores WITHOUT ROWID (nothing refers to it)
+        conn.execute(text("ALTER TABLE item_scores RENAME TO item_scores_v1"))
+        item_scores.create(conn)
+        names = ", ".join(c.name for c in item_scores.columns)
+        conn.execute(text(f"INSERT INTO item_scores ({names}) SELECT {names} FROM item_scores_v1"))
+        conn.execute(text("DROP TABLE item_scores_v1"))
+
+
+def compact_legacy_rows(store) -> int:
+    """Pack the scorecards and transcripts still stored as JSON; returns how many rows were packed."""
+    done = 0
+    c, t = scorecards.c, transcripts.c
+    while True:
+        with store.engine.begin() as conn:
+            rows = conn.execute(select(c.id, c.versions_key, c.json).where(c.body.is_(None)).order_by(c.id)
+                                .limit(CHUNK)).all()
+            if not rows:
+                break
+            cards = [Scorecard.model_validate_json(r.json) for r in rows]
+            _store_versions(conn, {r.versions_key: card.versions for r, card in zip(rows, cards)})
+            packed = pack_cards([(r.versions_key, *card_docs(card, r.versions_key)[1:]) for r, card in zip(rows, cards)],
+                                store.packer)
+            _store_dictionaries(conn, store, [v["dict_id"] for v in packed] + [v["findings_dict_id"] for v in packed])
+            for r, values in zip(rows, packed):
+                conn.execute(update(scorecards).where(c.id == r.id).values(json="", **values))
+            done += len(rows)
+    while True:
+        with store.engine.begin() as conn:
+            rows = conn.execute(select(t.id, t.content).where(t.body.is_(None), t.content.is_not(None))
+                                .order_by(t.id).limit(CHUNK)).all()
+            if not rows:
+                break
+            packed = pack_transcripts([Transcript.model_validate_json(r.content) for r in rows], store.packer)
+            _store_dictionaries(conn, store, [v["dict_id"] for v in packed])
+            for r, values in zip(rows, packed):
+                conn.execute(update(transcripts).where(t.id == r.id).values(content=None, **values))
+            done += len(rows)
+    if done:
+        print(f"grader: 数据库已升级为紧凑存储（{done} 行）", file=sys.stderr)
+    return done
+
+
+def _store_versions(conn, found: dict) -> None:
+    have = {r[0] for r in conn.execute(select(versions.c.key).where(versions.c.key.in_(list(found))))}
+    add = [dict(key=k, json=v.model_dump_json()) for k, v in found.items() if k not in have]
+    if add:
+        conn.execute(versions.insert(), add)
+
+
+def _store_dictionaries(conn, store, ids: list) -> None:
+    store.store_dictionaries(conn, store.packer.trained_for(ids))
