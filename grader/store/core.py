@@ -25,7 +25,8 @@ from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_has
                                view_from_parts)
 from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards, set_aside,
                                  transcripts, versions)
-from grader.store.security import SecurityStore, migrate_security
+from grader.store.audit import migrate_security
+from grader.store.security import SecurityStore
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
 

@@ -14,7 +14,7 @@ from grader.review.app import create_app
 from grader.review.auth import (MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, AccountError, add_user,
                                 check_password_strength, rotate_secret, secret_path, session_secret)
 from grader.store import Store, meta
-from grader.store.security import sessions
+from grader.store.audit import sessions
 
 from .conftest import PASSWORD, csrf_of
 

@@ -10,7 +10,7 @@ from grader.pipeline import Grader
 from grader.review.auth import add_user
 from grader.review.overrides import apply_override, mark_reviewed
 from grader.store import Store, overrides
-from grader.store.security import access_log, audit_log, trigger_ddl
+from grader.store.audit import access_log, audit_log, trigger_ddl
 from tests.builders import transcript
 
 PASSWORD = "secret-pass-1"
@@ -127,7 +127,7 @@ def test_verify_finds_tampering(db, tamper, found, capsys):
 
 def test_rehashing_after_an_edit_still_breaks_the_head(db):
     """Recomputing an edited entry's hash breaks the next entry's link (or the head, for the last)."""
-    from grader.store.security import entry_hash
+    from grader.store.audit import entry_hash
     store = Store(db)
     some_changes(store)
     drop_triggers(store)
