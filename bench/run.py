@@ -13,6 +13,8 @@
    tree, which other load on the machine disturbs less), the peak RSS of the whole process tree (sampled) and of the largest process,
    and how the work splits across read / detect / score / write (seconds of work, summed over
    workers; from the run's own accounting).
+5. Prints the storage per graded chat: bytes of the SQLite database (after a WAL checkpoint; per
+   table from dbstat) and of scorecards.jsonl.
 Results also go to bench/data/results-<chats>.json.
 """
 from __future__ import annotations
@@ -117,7 +119,23 @@ def grade(folder: Path, work: Path, name: str, workers: int, engine: str = "proc
     counts = json.loads(result.pop("stdout").strip().splitlines()[-1])
     lines = sum(1 for _ in open(out / "scorecards.jsonl", encoding="utf-8"))
     assert lines == counts["graded"] + counts["unchanged"], (lines, counts)
-    return {**result, "counts": counts}
+    return {**result, "counts": counts, "storage": storage(db, out / "scorecards.jsonl", lines)}
+
+
+def storage(db: Path, jsonl: Path, chats: int) -> dict:
+    """Bytes per chat in the SQLite database (whole file, and per table with its indexes) and scorecards.jsonl."""
+    import sqlite3
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tables = dict(conn.execute("SELECT coalesce(tbl_name, d.name), sum(pgsize) FROM dbstat d "
+                                   "LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY 1").fetchall())
+    finally:
+        conn.close()
+    per = max(chats, 1)
+    return {"db_bytes_per_chat": round(db.stat().st_size / per), "jsonl_bytes_per_chat": round(jsonl.stat().st_size / per),
+            "db_tables_per_chat": {k: round(v / per) for k, v in sorted(tables.items(), key=lambda kv: -kv[1])
+                                   if v / per >= 10}}
 
 
 def main(argv=None) -> int:
@@ -162,6 +180,12 @@ def main(argv=None) -> int:
               f"{s['read']} / {s['detect']} / {s['score']} / {s['write']}")
     print("chats/s counts every chat read (graded + out of the day's range); ×floor = wall time ÷ floor time;\n"
           "CPU s = user+sys of the whole process tree (less sensitive to other load on the machine)")
+    print("\nstorage per graded chat (targets: database ≤ 4096 B including the transcript, scorecards.jsonl ≤ 6144 B)")
+    for name, r in runs.items():
+        st = r["storage"]
+        parts = ", ".join(f"{k} {v}" for k, v in st["db_tables_per_chat"].items())
+        print(f"{name:<28}database {st['db_bytes_per_chat']:>6} B   scorecards.jsonl {st['jsonl_bytes_per_chat']:>6} B"
+              f"   ({parts})")
     (base / f"results-{a.chats}.json").write_text(json.dumps(
         {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor, "runs": runs},
         indent=2), encoding="utf-8")

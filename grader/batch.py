@@ -90,10 +90,11 @@ class Run:
         # chat id -> (owner, content hash) of what this run has graded or kept: one scorecard per chat
         self._seen: dict[str, tuple[tuple[str, str], str]] = {}
 
-    def execute(self, paths: list[str | Path], wait_seconds: float = 0) -> RunCounts:
+    def execute(self, paths: list[str | Path], wait_seconds: float = 0, break_lock: bool = False) -> RunCounts:
         """Grade `paths`. Only one run per database at a time: if another is running this waits
-        up to `wait_seconds`, then raises RunBusy (nothing is read or written)."""
-        with RunLock(self.store, wait_seconds):
+        up to `wait_seconds`, then raises RunBusy (nothing is read or written). `break_lock`: take
+        the lock whoever holds it (for a run that died on another machine)."""
+        with RunLock(self.store, wait_seconds, break_lock):
             return self._execute(paths)
 
     def _execute(self, paths: list[str | Path]) -> RunCounts:
@@ -134,8 +135,7 @@ class Run:
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
         unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
-        cached = self.store.current_scorecards(unchanged)
-        views = self.store.current_views(unchanged)
+        cached = self.store.current_with_views(unchanged)
         rows, aside = [], []
         for e in entries:
             if isinstance(e, SetAside):
@@ -145,8 +145,8 @@ class Run:
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
-                card = cached[e.transcript_id]
-                rows.append((self.masker.mask_json_line(views[e.transcript_id]), csv_row(card, self.grader.rubric)))
+                card, view = cached[e.transcript_id]
+                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -197,14 +197,16 @@ class RunLock:
     The lock is a row in the database (`Store.take_run_lock`), so it holds for SQLite and
     PostgreSQL alike and across machines. A holder on this machine whose process is gone (kill -9,
     a crash) is noticed and its lock broken; runs it left marked "running" are marked "killed".
-    A holder on another machine is never assumed dead: the error names it.
+    A holder on another machine is never assumed dead: the error names it, and `force`
+    (`grader grade --break-lock`) takes the lock from it.
     """
 
     POLL_SECONDS = 1.0
 
-    def __init__(self, store: Store, wait_seconds: float = 0):
+    def __init__(self, store: Store, wait_seconds: float = 0, force: bool = False):
         self.store = store
         self.wait_seconds = wait_seconds
+        self.force = force
         self.holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid()),
                        "token": uuid.uuid4().hex, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
 
@@ -214,13 +216,14 @@ class RunLock:
             current = self.store.take_run_lock(self.holder)
             if current is None:
                 break
-            if _gone(current):
+            if self.force or _gone(current):
                 self.store.break_run_lock(current)
                 continue
             if time.monotonic() >= deadline:
                 where = "本机" if current.get("host") == self.holder["host"] else f"机器 {current.get('host')}"
                 raise RunBusy(f"另一个评分任务正在使用这个数据库（{where}，进程 {current.get('pid')}，"
-                              f"自 {current.get('since')} 起）；请等它结束再运行，或加 --wait 分钟数 排队等待 "
+                              f"自 {current.get('since')} 起）；请等它结束再运行，或加 --wait 分钟数 排队等待；"
+                              "若确定它已不在运行（如那台机器已关机），加 --break-lock "
                               "(another grading run holds the database)")
             time.sleep(self.POLL_SECONDS)
         # Only the holder of the lock runs, so any run still marked running died without finishing.

@@ -37,7 +37,7 @@ def _cmd_grade(args) -> int:
     run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
               engine=engine, scheduler=args.scheduler, masker=masker_from_args(args))
     try:
-        counts = run.execute(args.paths, wait_seconds=args.wait * 60)
+        counts = run.execute(args.paths, wait_seconds=args.wait * 60, break_lock=args.break_lock)
     except KeyboardInterrupt:
         print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
         return 130
@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--wait", type=float, default=0, metavar="MINUTES",
                    help="if another run is grading into the same database, wait up to this long "
                         "(default: refuse at once with a message)")
+    g.add_argument("--break-lock", action="store_true",
+                   help="take the database from a run that died on another machine (its run is marked killed)")
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")

@@ -282,3 +282,16 @@ def _alive(pid):
         except ProcessLookupError:
             return False
         return True
+
+
+def test_a_lock_held_from_another_machine_is_kept_unless_broken(store, exports):
+    from grader.batch import RunBusy
+    store.take_run_lock({"host": "other-machine", "pid": 1, "started": None, "token": "t", "since": "earlier"})
+    run_id = store.start_run({"paths": ["x"]})
+    with pytest.raises(RunBusy, match="other-machine.*--break-lock"):
+        _run(store, exports)
+    counts = Run(store, GradeSettings(), DayRange.from_args(day="2026-11-22"), None, progress=False).execute(
+        [exports], break_lock=True)
+    assert counts.graded == 2
+    with store.engine.connect() as conn:
+        assert conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar_one() == "killed"

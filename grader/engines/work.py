@@ -23,7 +23,7 @@ from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
 from grader.settings import GradeSettings
-from grader.store import ChatRows, Store, chat_rows, content_hash, versions_key
+from grader.store import ChatRows, Store, chat_rows, content_hash
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
 from grader.transcript.screen import fit_to_grade

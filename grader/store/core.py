@@ -79,7 +79,7 @@ class Store(SecurityStore):
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:
         q = select(dictionaries.c.id, dictionaries.c.data).where(
             dictionaries.c.kind == kind, dictionaries.c.versions_key == vkey).order_by(
-            dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
+            func.length(dictionaries.c.data).desc(), dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         if row is None:
@@ -185,7 +185,7 @@ class Store(SecurityStore):
         stamp = now_iso()
         if add := [dict(id=i, kind=k, versions_key=v, data=d, created_at=stamp)
                    for i, (k, v, d) in found.items() if i not in have]:
-            conn.execute(dictionaries.insert(), add)
+            insert_missing(conn, dictionaries, add)
         self._zdicts.update({i: d for i, (_, _, d) in found.items()})
 
     def _write(self, conn, rows: list[ChatRows]) -> None:
@@ -194,7 +194,7 @@ class Store(SecurityStore):
         if keys:
             have = {r[0] for r in conn.execute(select(versions.c.key).where(versions.c.key.in_(list(keys))))}
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
-                conn.execute(versions.insert(), add)
+                insert_missing(conn, versions, add)
         stamp = now_iso()
         for group in _without_repeats([(r.transcript, r.card, r.items) for r in rows]):
             _save_group(conn, group, stamp)
@@ -202,6 +202,18 @@ class Store(SecurityStore):
     def current_views(self, transcript_ids: list[str]) -> dict[str, str]:
         """The scorecards.jsonl line of the current scorecard of each of these chats."""
         return {r.transcript_id: self.view_of_row(r) for r in self._current_rows(transcript_ids, *_BODY)}
+
+    def current_with_views(self, transcript_ids: list[str]) -> dict[str, tuple[Scorecard, str]]:
+        """(Scorecard without findings, scorecards.jsonl line) of the current card of each chat, one read."""
+        out = {}
+        for r in self._current_rows(transcript_ids, *_BODY):
+            if r.body is None:
+                out[r.transcript_id] = (self.card_of_row(r), self.view_of_row(r))
+                continue
+            raw = unpack(r.body, self._zdict(r.dict_id))
+            card = card_from_parts(r._mapping, json.loads(raw), self._versions_of(r.versions_key), None)
+            out[r.transcript_id] = (card, view_from_parts(r._mapping, raw))
+        return out
 
     def current_scorecards(self, transcript_ids: list[str], findings: bool = False) -> dict[str, Scorecard]:
         """The current Scorecard of each of these chats (found); with `findings`, its findings too."""
@@ -373,6 +385,18 @@ class Store(SecurityStore):
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def insert_missing(conn, table: Table, rows: list[dict]) -> None:
+    """Insert rows whose primary key may meanwhile have been inserted by another process (then kept)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        conn.execute(table.insert(), rows)
+        return
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 def _without_repeats(rows: list) -> list[list]:

@@ -24,7 +24,7 @@ from grader.transcript.qianniu import chats_from_records
 from grader.transcript.reader_types import SetAside
 
 MAX_BYTES = 256 * 1024 * 1024
-_RECORD_LISTS = ("chats", "records", "messages", "msgs", "list", "data")
+_RECORD_LISTS = ("chats", "records", "messages", "msgs", "list", "data")  # jsonl.RECORD_LISTS on one line
 _BUYER_KEYS = ("user", "buyer", "customer", "nick", "buyerNick")
 
 
@@ -55,6 +55,15 @@ def parse_json_document(path: Path, file: str, encoding: str, session_gap: timed
             yield from _chat(chat, file, session_gap)
         except _Bad as bad:
             yield SetAside(file=file, line=None, reason=where + bad.reason, transcript_id=bad.transcript_id)
+
+
+def document_chats(doc: dict, file: str, line: int | None = None, session_gap: timedelta | None = None
+                   ) -> Iterator[Transcript | SetAside]:
+    """The chats of one parsed document (a dict), or one set-aside (at `line`) saying why not."""
+    try:
+        yield from _chat(doc, file, session_gap)
+    except _Bad as bad:
+        yield SetAside(file=file, line=line, reason=bad.reason, transcript_id=bad.transcript_id)
 
 
 def _chat(chat: object, file: str, session_gap: timedelta | None) -> Iterator[Transcript | SetAside]:

@@ -11,6 +11,7 @@ A line that cannot be read becomes a SetAside with its line number and a reason.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
@@ -29,13 +30,31 @@ class _Bad(Exception):
         self.transcript_id = transcript_id
 
 
-def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcript | SetAside]:
-    """Transcripts and set-asides, one per non-blank line, in file order."""
+# Where an exporter's per-buyer document keeps its records (see jsondoc).
+RECORD_LISTS = ("chats", "records", "msgs")
+
+
+class _Records(Exception):
+    """The line is an exporter's per-buyer document, not a canonical transcript."""
+
+    def __init__(self, data: dict):
+        super().__init__("records")
+        self.data = data
+
+
+def parse_jsonl(lines: Iterable[tuple[int, str]], file: str, session_gap: timedelta | None = None
+                ) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides, one per non-blank line, in file order (an exporter's per-buyer
+    document on a line may give several chats, split at `session_gap`)."""
     for number, line in lines:
         if not line.strip():
             continue
         try:
             item = transcript_from_json(line, file, number)
+        except _Records as records:  # an exporter's per-buyer document on one line
+            from grader.transcript.jsondoc import document_chats
+            yield from document_chats(records.data, file, number, session_gap)
+            continue
         except _Bad as bad:
             item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
         except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
@@ -65,6 +84,8 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
     if raw_messages is None:
         raw_messages = data.get("turns")  # JDDC-style corpora call them turns
     if raw_messages is None:
+        if any(isinstance(data.get(k), list) for k in RECORD_LISTS):
+            raise _Records(data)
         raise _Bad("缺少 messages 字段 (no messages)", tid)
     if not isinstance(raw_messages, list):
         raise _Bad("messages 不是列表 (messages must be a list)", tid)

@@ -65,6 +65,9 @@ class Transcript(BaseModel):
     # How finely the export gives times, in seconds: 1, or 60 when times have no seconds (an
     # Excel re-save, a minute-only header); latencies are then only known within a minute.
     time_resolution: int = 1
+    # When the same buyer's next chat with the shop began, if the reader split it off this one
+    # (exports without chat ids): the shop's contacts before then are all in this chat.
+    next_chat_at: datetime | None = None
 
     @property
     def started_at(self) -> datetime | None:

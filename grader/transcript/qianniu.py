@@ -12,7 +12,8 @@
 
 Headers: `昵称 YYYY-M-D H:MM[:SS]` (leading zeros optional, the space before the date optional,
 - / . or 年月日 between date parts), `昵称(YYYY-MM-DD HH:MM:SS):` with round brackets, and the
-two-line form; the forms may be mixed in one file. A time without seconds is minute-precise
+two-line form; these may be mixed in one file. A file whose first header puts the time first
+(`YYYY-MM-DD HH:MM:SS 昵称`, as QQ-style copy tools write) is read with time-first headers only. A time without seconds is minute-precise
 (`Transcript.time_resolution` 60). Status lines (已读/未读/发送中) are dropped.
 
 Notices: a line matching a pattern of qianniu_notices.txt becomes a system message of that kind,
@@ -33,8 +34,9 @@ hold one too): the shop is the name before the colon of the shop's sub-accounts 
 recognised by the shop already seen in the file, auto-replies 【自动回复】, accounts named in
 transfer notices, several sub-accounts sharing it, and — all else equal — by not being the one who
 opened the chat. Its sub-accounts, the bare shop name and transferred-to accounts are agents;
-`系统消息` is the system; the one other speaker is the buyer. A chat where this stays ambiguous,
-or with two buyers, is set aside with the reason.
+`系统消息` is the system; everyone else is a buyer. Buyers one after another without a separator
+are chats of their own; a chat where the shop stays ambiguous, or where two buyers' messages
+interleave (an agent account not recognised), is set aside with the reason.
 
 The transcript id is stable: "qn-" + a hash of shop, buyer and first message time.
 """
@@ -55,6 +57,7 @@ _STAMP = (r"(?P<y>20\d\d)\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2
 HEADER = re.compile(rf"^(?P<nick>\S.*?)\s*{_STAMP}\s*$")
 HEADER_BRACKETED = re.compile(rf"^(?P<nick>\S.*?)\s*[(（]\s*{_STAMP}\s*[)）]\s*[:：]?\s*$")
 BARE_TIME = re.compile(rf"^\s*{_STAMP}\s*$")
+TIME_FIRST = re.compile(rf"^\s*{_STAMP}\s+(?P<nick>\S.*?)\s*$")  # QQ-style copies: time, then nickname
 SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|—{3,}).*$")
 STATUS = re.compile(r"^\s*[\[【(（]?(?:已读|未读|发送中|发送失败|对方已读)[\]】)）]?\s*$")
 SYSTEM_NICKS = {"系统消息", "系统", "system", "系统通知"}
@@ -82,10 +85,21 @@ def could_be_nick(line: str) -> bool:
         and not is_header(text) and match_notice(text) is None and not STATUS.match(text)
 
 
+def _time_first(line: str) -> re.Match | None:
+    """A time-first header "2023-01-05 09:03:02 昵称" (the rest must read as a nickname)."""
+    m = TIME_FIRST.match(line)
+    return m if m and could_be_nick(m["nick"]) else None
+
+
 def looks_like_qianniu(nonblank: list[str]) -> bool:
-    """Whether these first non-blank lines of a file hold a header of either form."""
+    """Whether these first non-blank lines of a file hold a header of any form (time-first
+    headers count from the second one on: one line starting with a time proves little)."""
+    time_first = 0
     for i, line in enumerate(nonblank):
         if is_header(line) or (i and BARE_TIME.match(line) and could_be_nick(nonblank[i - 1])):
+            return True
+        time_first += _time_first(line) is not None
+        if time_first >= 2:
             return True
     return False
 
@@ -137,13 +151,18 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
     gap = session_gap or SESSION_GAP
     chat: _Chat | None = None
     shops: list[str] = []  # the shop seen so far in this file, for chats where only the buyer speaks
+    time_first: bool | None = None  # the file's header order, set by its first header
     for number, line in lines:
         if chat is None:
             chat = _Chat(number)
         if UNDECODABLE in line:
             chat.fail(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
             continue
-        m = _header(line)
+        m = _header(line) if time_first is not True else None
+        if m is not None:
+            time_first = False
+        elif time_first is not False and (m := _time_first(line)) is not None:
+            time_first = True
         nick = m["nick"].strip() if m else None
         if m is None:
             m = BARE_TIME.match(line)
@@ -259,12 +278,16 @@ def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator
             it.time = next_time
         next_time = it.time
 
-    for number, session in enumerate(_sessions(items, agents, gap)):
-        transcript = _transcript(session, shop, agents, file)
+    chats = [_transcript(session, shop, agents, file) for session in _sessions(items, agents, gap)]
+    for number, transcript in enumerate(chats):
         if chat.preamble and number == 0:
             transcript.notes.append(
                 f"会话开头有 {len(chat.preamble)} 行不属于任何消息的文字（第 {chat.preamble[0][0]} 行起），未计入")
-        yield transcript.normalize()
+        transcript.normalize()
+        following = chats[number + 1] if number + 1 < len(chats) else None
+        if following is not None and following.customer == transcript.customer:
+            transcript.next_chat_at = min(m.time for m in following.messages)
+        yield transcript
 
 
 # Notices that open a chat ("当前用户来自…", "顾客正在浏览…", the card they bring): before a
@@ -279,11 +302,12 @@ def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[
     session: list[_Item] = []
     waiting = False  # a customer message not yet answered by a person
     last = None
+    buyer = None
     for it in items:
         returning = it.notice_kind is None and it.nick not in agents and it.nick not in SYSTEM_NICKS
-        if returning and last is not None:  # a chat starts when the buyer writes again, never at the shop's follow-up
+        if returning and last is not None:  # a chat starts when a buyer writes, never at the shop's follow-up
             idle = it.time - last
-            if idle > MAX_GAP or (idle > gap and not waiting):
+            if (buyer is not None and it.nick != buyer) or idle > MAX_GAP or (idle > gap and not waiting):
                 opening = len(session)
                 while opening and session[opening - 1].notice_kind in _OPENING_KINDS:
                     opening -= 1
@@ -295,6 +319,8 @@ def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[
                     session = moved
                     waiting = False
         session.append(it)
+        if returning:
+            buyer = it.nick
         if it.notice_kind is None:
             last = it.time
             if it.nick in agents:
@@ -400,9 +426,17 @@ def _roles(items: list[_Item], shops: list[str], buyer: str | None = None
     if shop:
         agents.add(shop)
     buyers = [n for n in speakers if n not in agents]
+    if len(buyers) > 1 and not any(n in agents for n in speakers):
+        return (f"会话里有 {len(buyers)} 个发送人（{'、'.join(buyers[:3])}），认不出哪一个是店铺客服 "
+                "(roles unclear)")
     if len(buyers) > 1:
-        return (f"会话里有 {len(buyers)} 个不是本店账号的发送人（{'、'.join(buyers[:3])}），"
-                "分不清谁是买家 (roles unclear)")
+        # Several buyers one after another (records of several chats without separators) are
+        # several chats; buyers whose messages interleave mean a shop account was not recognised.
+        order = [it.nick for it in said if it.nick in buyers]
+        runs = [n for i, n in enumerate(order) if i == 0 or order[i - 1] != n]
+        if len(runs) != len(set(runs)):
+            return (f"会话里有 {len(buyers)} 个不是本店账号的发送人（{'、'.join(buyers[:3])}）交替发言，"
+                    "分不清谁是买家、谁是客服 (roles unclear)")
     return shop, agents
 
 

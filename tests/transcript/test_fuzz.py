@@ -1,4 +1,5 @@
-"""Seeded fuzzing: a few hundred mutations of the bundled sample exports are read and graded.
+"""Seeded fuzzing: a few hundred mutations of the bundled sample exports (and of the field cases in
+../shared/cases when present) are read and graded.
 
 Whatever the damage — lines dropped, doubled, swapped or cut, junk and extreme values inserted,
 bytes flipped, files truncated — reading never raises, never hangs, and every run reconciles:
@@ -19,6 +20,7 @@ from grader.transcript.encoding import detect_encoding
 from grader.transcript.reader import walk
 
 SAMPLES = Path(__file__).resolve().parents[2] / "transcripts"
+CASES = SAMPLES.parent.parent / "shared" / "cases"  # field cases, mutated too when present
 SEED = 20261130
 MUTANTS = 300
 JUNK = [
@@ -79,7 +81,9 @@ def _with_own_ids(lines: list[str], n: int) -> list[str]:
 def mutants(folder: Path, count: int = MUTANTS, seed: int = SEED) -> list[Path]:
     """`count` mutated copies of the bundled samples, written to `folder`."""
     rng = random.Random(seed)
-    sources = [p for p in walk(SAMPLES) if p.suffix != ".csv" or p.name != "hand_scores.csv"]
+    sources = [p for p in walk(SAMPLES) if p.name != "hand_scores.csv"]
+    if CASES.is_dir():
+        sources += [p for p in walk(CASES) if p.suffix != ".md"]
     written = []
     for n in range(count):
         source = rng.choice(sources)

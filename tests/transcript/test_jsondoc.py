@@ -87,3 +87,12 @@ def test_a_jsonl_file_with_a_broken_first_line_stays_jsonl(tmp_path):
     path.write_text("{broken\n" + json.dumps(CANONICAL, ensure_ascii=False) + "\n", encoding="utf-8")
     aside, t = read_file(path)
     assert aside.line == 1 and t.id == "c1"
+
+
+def test_exporter_documents_one_per_line_are_read_as_jsonl(tmp_path):
+    path = tmp_path / "many.jsonl"
+    other = json.loads(json.dumps(EXPORTER).replace("tb7719302258", "tb1"))
+    path.write_text(json.dumps(EXPORTER, ensure_ascii=False) + "\n{broken\n" + json.dumps(other, ensure_ascii=False)
+                    + "\n", encoding="utf-8")
+    first, aside, second = read_file(path)
+    assert (first.customer, second.customer) == ("tb7719302258", "tb1") and aside.line == 2

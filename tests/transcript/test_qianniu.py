@@ -204,6 +204,10 @@ FOUR = [("customer", "在吗，这款保温杯有500ml的吗"), ("agent", "您�
                  "暖宝生活馆:阿静 2023年1月5日 09:03:09\n您好亲，有的呢\n"
                  "tb5832016477 2023/1/5 9:04:10\n能保温多久\n"
                  "暖宝生活馆:阿静 2023.01.05 09:04:20\n亲，6小时保温在60度以上哦\n", id="chinese-and-dotted-dates"),
+    pytest.param("2023-01-05 09:03:02 tb5832016477\n在吗，这款保温杯有500ml的吗\n"
+                 "2023-01-05 09:03:09 暖宝生活馆:阿静\n您好亲，有的呢\n"
+                 "2023-01-05 09:04:10 tb5832016477\n能保温多久\n"
+                 "2023-01-05 09:04:20 暖宝生活馆:阿静\n亲，6小时保温在60度以上哦\n", id="time-first-headers"),
     pytest.param("\r\n".join("tb5832016477\n2023-01-05 09:03:02\n在吗，这款保温杯有500ml的吗\n"
                              "暖宝生活馆:阿静\n2023-01-05 09:03:09\n您好亲，有的呢\n"
                              "tb5832016477\n2023-01-05 09:04:10\n能保温多久\n"
@@ -259,8 +263,13 @@ def test_roles_come_from_who_speaks(tmp_path, text, roles):
 @pytest.mark.parametrize("text", [
     pytest.param("暖宝生活馆:阿静 2023-01-05 09:03:02\n在吗\n清风小店:小王 2023-01-05 09:03:09\n在的\n"
                  "暖宝生活馆:小李 2023-01-05 09:04:02\n好\n", id="two-shops-signals-tie"),
-    pytest.param("tb1 2023-01-05 09:03:02\n在吗\ntb2 2023-01-05 09:03:09\n我也问\n店:小美 2023-01-05 09:04:02\n在的\n",
-                 id="two-buyers-in-one-chat"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\ntb1 2023-01-05 09:04:02\n"
+                 "有货吗\n客服小美 2023-01-05 09:04:09\n有\n", id="unrecognised-agent-interleaves-with-the-buyer"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\n",
+                 id="no-shop-account-recognised"),
+    pytest.param("tb1 2023-01-05 09:03:02\n在吗\n客服小美 2023-01-05 09:03:09\n在的\n"
+                 "店:小王 2023-01-05 09:03:30\n我来\ntb1 2023-01-05 09:04:00\n好\n",
+                 id="unrecognised-agent-beside-a-sub-account"),
 ])
 def test_unclear_roles_are_set_aside(tmp_path, text):
     [aside] = read_text(tmp_path, text)
@@ -327,20 +336,46 @@ def test_splitting_never_makes_a_kept_promise_look_broken(tmp_path):
     assert item.value == 1 and item.score == item.max
 
 
-def test_a_promise_before_the_buyer_returns_is_undecided_not_broken(tmp_path):
+@pytest.mark.parametrize("returns, value", [
+    pytest.param("2026-11-21 15:00:00", 0, id="buyer-returns-after-the-deadline-broken"),
+    pytest.param("2026-11-21 09:00:00", None, id="buyer-returns-before-the-deadline-undecided"),
+])
+def test_a_promise_is_judged_up_to_the_buyers_next_chat(tmp_path, returns, value):
     from grader import grade
     text = ("tb1 2026-11-20 21:00:00\n杯子漏水了\n"
             "店:阿静 2026-11-20 21:00:20\n抱歉亲，明天上午给您回复处理结果\n"
             "tb1 2026-11-20 21:01:00\n好\n"
             "店:阿静 2026-11-20 21:01:30\n好的亲，请您保持电话畅通\n"
-            "tb1 2026-11-21 15:00:00\n怎么还没人联系我\n"
+            f"tb1 {returns}\n怎么还没人联系我\n"
             "店:阿静 2026-11-21 15:00:30\n抱歉，马上处理\n")
     first, second = read_text(tmp_path, text)
     assert second.messages[0].text == "怎么还没人联系我"
+    assert first.next_chat_at == second.messages[0].time and second.next_chat_at is None
     [item] = [i for i in grade(first, "aftersale").items if i.id == "aftersale.promised_contact"]
-    assert item.needs_review and item.value is None  # the chat ends before the deadline: undecided
+    assert item.value == value and (item.needs_review is (value is None))
 
 
 def test_headers_with_a_time_but_no_date_are_set_aside_with_the_reason(tmp_path):
     [aside] = read_text(tmp_path, "tb1 10:00:09\n在吗\n店:小美 10:00:12\n在的\n")
     assert isinstance(aside, SetAside) and "no date in headers" in aside.reason
+
+
+def test_buyers_one_after_another_without_a_separator_are_chats_of_their_own(tmp_path):
+    text = ("当前用户来自 手机淘宝\ntb1 2023-01-05 09:03:02\n在吗\n店:小美 2023-01-05 09:03:09\n在的\n"
+            "当前用户来自 手机淘宝\ntb2 2023-01-05 09:05:00\n有货吗\n店:小美 2023-01-05 09:05:07\n有\n")
+    first, second = read_text(tmp_path, text)
+    assert (first.customer, second.customer) == ("tb1", "tb2")
+    assert [m.kind for m in second.messages] == ["notice", "text", "text"]
+
+
+@pytest.mark.parametrize("text, texts", [
+    pytest.param("tb1 2023-01-05 09:03:02\n什么时候发货\n店:小美 2023-01-05 09:03:09\n"
+                 "2023-01-06 10:00:00 前发出\n", ["什么时候发货", "2023-01-06 10:00:00 前发出"],
+                 id="time-first-line-in-a-nick-first-file-is-content"),
+    pytest.param("2023-01-05 09:03:02 tb1\n什么时候发货\n2023-01-05 09:03:09 店:小美\n"
+                 "2023-01-06 10:00:00 之前一定发出，请您放心。\n",
+                 ["什么时候发货", "2023-01-06 10:00:00 之前一定发出，请您放心。"],
+                 id="a-sentence-after-a-time-is-content"),
+])
+def test_lines_starting_with_a_time_are_content_unless_headers(tmp_path, text, texts):
+    assert [m.text for m in one(tmp_path, text).messages] == texts
