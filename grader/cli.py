@@ -98,8 +98,10 @@ def _cmd_month(args) -> int:
                          settings.tz)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    xlsx = write_month_workbook(report, out / f"month-{month}.xlsx")
-    html = write_month_html(report, out / f"month-{month}.html")
+    from grader.privacy import masker_from_args
+    masker = masker_from_args(args)
+    xlsx = write_month_workbook(report, out / f"month-{month}.xlsx", masker)
+    html = write_month_html(report, out / f"month-{month}.html", masker)
     print(f"月度考核：{len(report.agents)} 位客服，{len(report.chats)} 个会话，提醒 {len(report.alerts())} 条 → {xlsx}，{html}",
           file=sys.stderr)
     print(json.dumps({"status": "ok", "month": month, "agents": len(report.agents), "chats": len(report.chats),
@@ -156,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--rubric", help="the rubric the scorecards were graded with (default: standard)")
     mo.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     mo.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    add_masking_arguments(mo)
     mo.set_defaults(func=_cmd_month)
 
     from grader.calibration import cli_register as calibration_commands
