@@ -15,7 +15,8 @@
 3. Prints per run: seconds, chats/s, CPU seconds of the whole process tree, CPU ms per chat (all,
    and net of start-up), ratios of net CPU to the floor's and to the keyword script's, peak RSS of
    the tree (sampled) and of its largest process, bytes per graded chat in the database and in
-   scorecards.jsonl, and the read / detect / score / write split from the run's own accounting.
+   scorecards.jsonl (database after a WAL checkpoint; then per table from dbstat), and the read /
+   detect / score / write split from the run's own accounting.
 Results also go to bench/data/results-<chats>.json.
 """
 from __future__ import annotations
@@ -120,7 +121,23 @@ def grade(folder: Path, work: Path, name: str, workers: int, engine: str = "proc
     counts = json.loads(result.pop("stdout").strip().splitlines()[-1])
     lines = sum(1 for _ in open(out / "scorecards.jsonl", encoding="utf-8"))
     assert lines == counts["graded"] + counts["unchanged"], (lines, counts)
-    return {**result, "counts": counts}
+    return {**result, "counts": counts, "storage": storage(db, out / "scorecards.jsonl", lines)}
+
+
+def storage(db: Path, jsonl: Path, chats: int) -> dict:
+    """Bytes per chat in the SQLite database (whole file, and per table with its indexes) and scorecards.jsonl."""
+    import sqlite3
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tables = dict(conn.execute("SELECT coalesce(tbl_name, d.name), sum(pgsize) FROM dbstat d "
+                                   "LEFT JOIN sqlite_schema s ON s.name = d.name GROUP BY 1").fetchall())
+    finally:
+        conn.close()
+    per = max(chats, 1)
+    return {"db_bytes_per_chat": round(db.stat().st_size / per), "jsonl_bytes_per_chat": round(jsonl.stat().st_size / per),
+            "db_tables_per_chat": {k: round(v / per) for k, v in sorted(tables.items(), key=lambda kv: -kv[1])
+                                   if v / per >= 10}}
 
 
 def startup(cmd: list[str], work: Path) -> float:
@@ -130,13 +147,6 @@ def startup(cmd: list[str], work: Path) -> float:
     shutil.rmtree(empty, ignore_errors=True)
     empty.mkdir(parents=True)
     return measure([a if a != "FOLDER" else str(empty) for a in cmd])["cpu_seconds"]
-
-
-def sizes(work: Path, name: str, graded: int) -> dict:
-    """Bytes per graded chat: the database (with its WAL, if any) and scorecards.jsonl."""
-    db = sum(Path(f"{work / name}.db{s}").stat().st_size for s in ("", "-wal") if Path(f"{work / name}.db{s}").exists())
-    jsonl = (work / name / "scorecards.jsonl").stat().st_size
-    return {"db_bytes_per_chat": round(db / max(graded, 1)), "jsonl_bytes_per_chat": round(jsonl / max(graded, 1))}
 
 
 def main(argv=None) -> int:
@@ -169,10 +179,8 @@ def main(argv=None) -> int:
     runs[f"grade, {a.workers} workers"] = grade(folder, work, "all", a.workers)
     if a.dask:
         runs[f"grade, dask {a.workers} workers"] = grade(folder, work, "dask", a.workers, "dask")
-    for name, r in runs.items():
+    for r in runs.values():
         r["startup_cpu"] = grade_startup
-        r.update(sizes(work, {"grade, 1 worker": "one"}.get(name, "dask" if "dask" in name else "all"),
-                       r["counts"]["graded"]))
 
     def net_ms(r: dict) -> float:  # CPU ms per chat read, net of start-up
         return 1000 * max(r["cpu_seconds"] - r["startup_cpu"], 0) / a.chats
@@ -192,10 +200,16 @@ def main(argv=None) -> int:
         print(f"{name:<24}{r['seconds']:>8}{a.chats / r['seconds']:>8.0f}{r['cpu_seconds']:>8}{r['startup_cpu']:>9}"
               f"{1000 * r['cpu_seconds'] / a.chats:>12.3f}{ms:>7.3f}{ms / floor_ms:>7.1f}{ms / keywords_ms:>10.1f}"
               f"{str(r['peak_rss_mb']) + ' / ' + str(r['largest_rss_mb']):>21}"
-              f"{r.get('db_bytes_per_chat', ''):>10}{r.get('jsonl_bytes_per_chat', ''):>13}   {split}")
+              f"{r.get('storage', {}).get('db_bytes_per_chat', ''):>10}{r.get('storage', {}).get('jsonl_bytes_per_chat', ''):>13}   {split}")
     print("chats/s and ms/chat count every chat read (graded + out of the day's range); CPU s = user+sys of the\n"
           "whole process tree; start-up = CPU s of the same command on an empty folder; net = CPU ms/chat less\n"
           "start-up; ×floor, ×keywords = net CPU ÷ the floor's and the keyword script's net CPU (same run).")
+    print("\nstorage per graded chat (targets: database ≤ 4096 B including the transcript, scorecards.jsonl ≤ 6144 B)")
+    for name, r in runs.items():
+        st = r["storage"]
+        parts = ", ".join(f"{k} {v}" for k, v in st["db_tables_per_chat"].items())
+        print(f"{name:<28}database {st['db_bytes_per_chat']:>6} B   scorecards.jsonl {st['jsonl_bytes_per_chat']:>6} B"
+              f"   ({parts})")
     (base / f"results-{a.chats}.json").write_text(json.dumps(
         {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor,
          "keywords": keywords, "runs": runs, "net_cpu_ms_per_chat": {

@@ -1,8 +1,11 @@
 """The daily run: read exports, pick the day's chats, grade what is new or changed, store, export."""
 from __future__ import annotations
 
+import os
+import socket
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,7 +16,8 @@ from tqdm import tqdm
 from grader.dates import DayRange
 from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
-from grader.engines.work import Batch, Graded, Job, use_store
+from grader.engines.work import Batch, Graded, Job, Unchanged, collision, use_store
+from grader.errors import GraderError
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.settings import GradeSettings
 from grader.store import Store, versions_key
@@ -80,10 +84,19 @@ class Run:
         self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
+        # chat id -> (owner, content hash) of what this run has graded or kept: one scorecard per chat
+        self._seen: dict[str, tuple[tuple[str, str], str]] = {}
 
-    def execute(self, paths: list[str | Path]) -> RunCounts:
+    def execute(self, paths: list[str | Path], wait_seconds: float = 0, break_lock: bool = False) -> RunCounts:
+        """Grade `paths`. Only one run per database at a time: if another is running this waits
+        up to `wait_seconds`, then raises RunBusy (nothing is read or written). `break_lock`: take
+        the lock whoever holds it (for a run that died on another machine)."""
+        with RunLock(self.store, wait_seconds, break_lock):
+            return self._execute(paths)
+
+    def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
-                                       "workers": self.workers, "engine": self.engine})
+                                       "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
         files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions) if self.out_dir else None
         status = "failed"
         try:
@@ -97,7 +110,7 @@ class Run:
             raise
         finally:
             if files:
-                files.close()
+                files.close(commit=status == "ok")
             self.store.finish_run(run_id, status, self.counts.as_dict())
         return self.counts
 
@@ -113,22 +126,22 @@ class Run:
     def _record(self, batch: Batch, run_id: int, files: ScorecardFiles | None) -> None:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
         start = time.perf_counter()
-        graded = [e for e in batch.entries if isinstance(e, Graded)]
+        entries = [self._once(e) for e in batch.entries]
+        graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
-        unchanged = [e for e in batch.entries if isinstance(e, str)]
-        cached = self.store.current_scorecards(unchanged)
-        views = self.store.current_views(unchanged)
+        unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
+        cached = self.store.current_with_views(unchanged)
         rows, aside = [], []
-        for e in batch.entries:
+        for e in entries:
             if isinstance(e, SetAside):
                 aside.append(e)
             elif isinstance(e, Graded):
                 rows.append((e.json, e.csv))
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
-            elif e in cached:
-                card = cached[e]
-                rows.append((views[e], csv_row(card, self.grader.rubric)))
+            elif e.transcript_id in cached:
+                card, view = cached[e.transcript_id]
+                rows.append((view, csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -141,6 +154,23 @@ class Run:
         self.counts.seconds.update(batch.seconds)
         self.counts.seconds["write"] += time.perf_counter() - start
 
+    def _once(self, entry):
+        """The entry, or a SetAside when this run already has a scorecard for the same chat id:
+        the same chat again (an export read twice) or another shop's chat with that id."""
+        if isinstance(entry, SetAside):
+            return entry
+        seen = self._seen.get(entry.transcript_id)
+        if seen is None:
+            self._seen[entry.transcript_id] = (entry.owner, entry.content_hash)
+            return entry
+        tid, file, line = entry.transcript_id, entry.source_file, entry.source_line
+        if seen[0] != entry.owner:
+            return collision(tid, file, line, seen[0], "本次运行中")
+        same = "内容相同" if seen[1] == entry.content_hash else "内容不同"
+        return SetAside(file=file or "", line=line, transcript_id=tid,
+                        reason=f"同一会话重复出现：{tid} 在本次运行中再次出现（{same}），只保留第一次的评分 "
+                               "(duplicate chat)")
+
     def _set_aside(self, items: list[SetAside], run_id: int, files) -> None:
         if not items:
             return
@@ -149,3 +179,74 @@ class Run:
         self.store.add_set_aside(run_id, items)
         if files:
             files.write_set_aside(items)
+
+
+
+class RunBusy(GraderError):
+    """Another grading run holds the database."""
+
+
+class RunLock:
+    """One grading run per database at a time (two cron jobs overlapping, a run started twice).
+
+    The lock is a row in the database (`Store.take_run_lock`), so it holds for SQLite and
+    PostgreSQL alike and across machines. A holder on this machine whose process is gone (kill -9,
+    a crash) is noticed and its lock broken; runs it left marked "running" are marked "killed".
+    A holder on another machine is never assumed dead: the error names it, and `force`
+    (`grader grade --break-lock`) takes the lock from it.
+    """
+
+    POLL_SECONDS = 1.0
+
+    def __init__(self, store: Store, wait_seconds: float = 0, force: bool = False):
+        self.store = store
+        self.wait_seconds = wait_seconds
+        self.force = force
+        self.holder = {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_start(os.getpid()),
+                       "token": uuid.uuid4().hex, "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+    def __enter__(self) -> "RunLock":
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            current = self.store.take_run_lock(self.holder)
+            if current is None:
+                break
+            if self.force or _gone(current):
+                self.store.break_run_lock(current)
+                continue
+            if time.monotonic() >= deadline:
+                where = "本机" if current.get("host") == self.holder["host"] else f"机器 {current.get('host')}"
+                raise RunBusy(f"另一个评分任务正在使用这个数据库（{where}，进程 {current.get('pid')}，"
+                              f"自 {current.get('since')} 起）；请等它结束再运行，或加 --wait 分钟数 排队等待；"
+                              "若确定它已不在运行（如那台机器已关机），加 --break-lock "
+                              "(another grading run holds the database)")
+            time.sleep(self.POLL_SECONDS)
+        # Only the holder of the lock runs, so any run still marked running died without finishing.
+        self.store.mark_runs_killed(self.store.running_runs())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.store.release_run_lock(self.holder)
+
+
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started (Linux clock ticks), so a reused pid is not taken for the holder."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _gone(holder: dict) -> bool:
+    """Whether the lock's holder is a process of this machine that no longer runs."""
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = holder.get("started")
+    return started is not None and _process_start(holder["pid"]) not in (None, started)

@@ -12,9 +12,11 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SET_ASIDE = 0, 1, 2, 3
 
 
 def _cmd_read(args) -> int:
+    from datetime import timedelta
+
     from grader.transcript.reader import read_paths
 
-    result = read_paths(args.paths)
+    result = read_paths(args.paths, timedelta(minutes=args.session_gap))
     print(result.summary())
     return EXIT_SET_ASIDE if result.set_aside else EXIT_OK
 
@@ -26,13 +28,15 @@ def _cmd_grade(args) -> int:
 
     days, _ = period_of(args)
     settings = settings_of(args)
+    if args.session_gap != DEFAULT_SESSION_GAP_MINUTES:  # a reading option; recorded in versions when set
+        settings.options["session_gap_minutes"] = args.session_gap
     store = Store(args.db)
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
     run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
               engine=engine, scheduler=args.scheduler)
     try:
-        counts = run.execute(args.paths)
+        counts = run.execute(args.paths, wait_seconds=args.wait * 60, break_lock=args.break_lock)
     except KeyboardInterrupt:
         print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
         return 130
@@ -78,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("read", help="read exports and report what was read and set aside")
     r.add_argument("paths", nargs="+")
+    _session_gap_argument(r)
     r.set_defaults(func=_cmd_read)
 
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
@@ -86,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_argument(g)
     add_period_arguments(g, month=False)
     add_grading_arguments(g)
+    _session_gap_argument(g)
+    g.add_argument("--wait", type=float, default=0, metavar="MINUTES",
+                   help="if another run is grading into the same database, wait up to this long "
+                        "(default: refuse at once with a message)")
+    g.add_argument("--break-lock", action="store_true",
+                   help="take the database from a run that died on another machine (its run is marked killed)")
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")
@@ -107,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     review_commands(sub)
     calibration_commands(sub)
     return p
+
+
+DEFAULT_SESSION_GAP_MINUTES = 120.0  # grader.transcript.qianniu.SESSION_GAP
+
+
+def _session_gap_argument(parser) -> None:
+    parser.add_argument("--session-gap", type=float, default=DEFAULT_SESSION_GAP_MINUTES, metavar="MINUTES",
+                        help="in exports without chat ids (Qianniu text, exporter JSON) a chat ends after "
+                             "this many idle minutes with no customer message waiting (default 120)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,7 @@ class Result:
     items: dict[str, list[int]] = field(default_factory=dict)        # item -> [agree, n] on the labelled scenario
     card_items: list[int] = field(default_factory=lambda: [0, 0])    # on the detected scenario (the card a supervisor sees)
     misses: list[tuple] = field(default_factory=list)                # (what, chat, suggested, label, reason)
+    flagged: dict[str, list[int]] = field(default_factory=dict)      # item -> [agree, n, agree flagged, n flagged]
 
     @property
     def item_totals(self) -> tuple[int, int]:
@@ -94,13 +95,17 @@ def evaluate(grader, dialogues: dict, labels: list[dict], which: str) -> Result:
             tally[0] += got.score == want
             r.card_items[1] += 1
             r.card_items[0] += on_card.get(item) == want
+            f = r.flagged.setdefault(item, [0, 0, 0, 0])
+            k = 2 if got.needs_review else 0
+            f[k] += got.score == want
+            f[k + 1] += 1
             if got.score != want:
                 r.misses.append((item, short, got.score, want, got.reason))
     return r
 
 
 def pct(a: int, n: int) -> str:
-    return f"{a}/{n} ({100 * a / max(n, 1):.0f}%)"
+    return f"{a}/{n} ({100 * a / n:.0f}%)" if n else "—"
 
 
 def summary(r: Result) -> str:
@@ -154,6 +159,11 @@ def markdown(results: dict[str, Result]) -> list[str]:
     for item in sorted(both.items):
         cells = [pct(*results[w].items[item]) if item in results[w].items else "—" for w in results]
         lines.append(f"| `{item}` | " + " | ".join(cells) + " |")
+    lines += ["", "Does the review flag point at the doubtful suggestions? Agreement of flagged (需复核) and "
+              "unflagged suggestions, both halves:", "", "| item | unflagged | flagged |", "|---|---|---|"]
+    for item in sorted(both.items):
+        f = [sum(r.flagged.get(item, [0, 0, 0, 0])[k] for r in results.values()) for k in range(4)]
+        lines.append(f"| `{item}` | {pct(f[0], f[1])} | {pct(f[2], f[3])} |")
     for which, r in results.items():
         lines += ["", f"### Where they disagree ({which} half)", "",
                   "| what | chat | suggested | label | the tool's reason |", "|---|---|---|---|---|"]

@@ -1,5 +1,4 @@
 import pytest
-from sqlalchemy import select
 
 from grader.pipeline import Grader
 from grader.store import Store, content_hash, scorecards, transcripts
@@ -64,3 +63,15 @@ def test_days_follow_the_tz_asked_for(db_url, tz, day, found):
     store.save([_pair(grader, "c 07:30:00 在吗", "a 07:30:05 您好")])
     got = [c.transcript_id for c in store.current_in_days(day, day, ZoneInfo(tz))]
     assert got == (["t1"] if found else [])
+
+
+def test_a_dictionary_or_versions_row_stored_meanwhile_by_another_process_is_kept(db_url):
+    """Tricky: two runs may train the same dictionary at once; the second insert must not fail its batch."""
+    from grader.store import dictionaries
+    from grader.store.core import insert_missing
+    store = Store(db_url)
+    row = dict(id="abcd", kind="card", versions_key="k", data=b"zz", created_at="t")
+    for _ in range(2):
+        with store.engine.begin() as conn:
+            insert_missing(conn, dictionaries, [row])
+    assert store.count(dictionaries) == 1

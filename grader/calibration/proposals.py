@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from grader.calibration.agreement import Quote, excerpt
 from grader.calibration.labels import LabeledChat
 from grader.detectors import REGISTRY, LexiconItemDetector
-from grader.detectors.chat import PLACEHOLDER
+from grader.transcript.content import PLACEHOLDER
 from grader.detectors.lexicon import CLAUSE_BREAK, Lexicon, LexiconSet
 from grader.rubric import Rubric
 from grader.scorecard.model import Scorecard

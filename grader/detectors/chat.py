@@ -3,7 +3,6 @@ per chat and only where needed."""
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from functools import cached_property, partial
 
@@ -13,16 +12,11 @@ with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
 
 from grader.detectors.findings import Evidence, new_evidence
 from grader.detectors.lexicon import Lexicon, LiteralIndex, Match, Term
+from grader.transcript.content import has_words  # noqa: F401 — detectors import it from here
 from grader.transcript.model import Message, Transcript
 
 jieba.setLogLevel(logging.WARNING)
 
-# Placeholders that carry no words: images, order/product cards, links, emoji codes.
-PLACEHOLDER = re.compile(
-    r"\[(?:图片|表情|语音|视频|文件|链接\w*|商品快照|商品卡片|订单\w*|卡片|动画表情)\]"
-    r"|\[订单编号:[^\]]*\]+|https?://\S+|#E-\w+\d*|\[[^\[\]]{1,8}x\]"
-)
-WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 # jieba segments each run of these characters on its own and makes every other character a word
 # by itself (but "\r\n"), so the word boundaries around a span need only the runs it touches.
 SEGMENTED_RUN = jieba.re_han_default
@@ -46,11 +40,6 @@ def _word_ends(run: str) -> tuple[int, ...]:
             _WORD_ENDS.clear()
         ends = _WORD_ENDS[run] = tuple(end for _, _, end in jieba.tokenize(run))
     return ends
-
-
-def has_words(text: str) -> bool:
-    """False for a bare link, an image or card placeholder, emoji codes or digits only."""
-    return bool(WORD_CHAR.search(PLACEHOLDER.sub("", text)))
 
 
 class Chat:
@@ -85,7 +74,7 @@ class Chat:
     @cached_property
     def human_agent_words(self) -> list[Message]:
         """Human agent messages with words (not a bare link, image, card or emoji codes)."""
-        return [m for m in self.human_agent if has_words(m.text)]
+        return [m for m in self.human_agent if m.has_words]
 
     @cached_property
     def customer(self) -> list[Message]:

@@ -36,7 +36,7 @@ class ClarifyIssueDetector(Detector):
             if msg.index in done:
                 continue
             text = clause_text(msg.text, match.start, match.end)
-            if match.excluded_by or self._not_an_ask(text):
+            if match.excluded_by or self.lex["not_clarify"].search(text):
                 findings.append(self.finding(ITEM, "excluded", f"“{text}”是开场客套、要联系方式或否定，不算了解问题",
                                              msg, match, lex, positive=False))
             elif self.lex["request"].search(text) or is_question(text):
@@ -52,6 +52,3 @@ class ClarifyIssueDetector(Detector):
         reason = counted[0].reason if counted else "客服没有主动了解售后问题（订单号、照片、具体情况）"
         return [Measurement(item=ITEM, value=len(counted), confidence=0.8 if counted else 0.7, reason=reason,
                             findings=findings)]
-
-    def _not_an_ask(self, clause: str) -> bool:
-        return self.lex["not_clarify"].search(clause) is not None

@@ -16,6 +16,9 @@ Rules (what a supervisor should know):
     waited 15 s. Someone was working, so the customer's real wait is what counts.
 * The rubric's bands are inclusive upper bounds (10 s → 10 分, 20 s → 6 分, 25 s → 3 分, 26 s → 0 分);
   the detector only measures, the rubric scores.
+* Times known only to the minute (``Transcript.time_resolution`` 60, e.g. an Excel re-save): the
+  wait is a range (both ends up to 59 s off: 9:03 → 9:03 is 0–59 s). When the standard bands give
+  the two ends of the range different scores, the item is flagged for review with the range.
 
 Metrics: first_response_seconds, avg_response_seconds, max_wait_seconds, replied_within_30s_share,
 unanswered_turns, customer_turns.
@@ -29,6 +32,7 @@ from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Finding, Measurement
 from grader.errors import ConfigError
+from grader.rubric.scoring import band_score
 from grader.transcript.model import SHANGHAI, Message
 
 ITEM = "first_response"
@@ -207,8 +211,17 @@ class FirstResponseDetector(Detector):
         else:
             kind = "first_response"
         findings.insert(0, self._pair(kind, reason, first, positive=seconds <= self.good_within))
-        return [Measurement(item=ITEM, value=round(seconds, 1), confidence=0.95, reason=reason,
-                            findings=findings, metrics=metrics)]
+        confidence, needs_review = 0.95, False
+        step = chat.transcript.time_resolution
+        if step > 1:
+            low, high = max(0.0, seconds - (step - 1)), seconds + step - 1
+            decided = band_score(ITEM, low) == band_score(ITEM, high)
+            reason += (f"；导出的时间只精确到分钟，实际首次响应在 {_fmt(low)}–{_fmt(high)} 之间"
+                       + ("" if decided else "，分数因此无法确定，需复核"))
+            if not decided:
+                confidence, needs_review = 0.4, True
+        return [Measurement(item=ITEM, value=round(seconds, 1), confidence=confidence, needs_review=needs_review,
+                            reason=reason, findings=findings, metrics=metrics)]
 
     def _pair(self, kind: str, reason: str, turn: Turn, positive: bool) -> Finding:
         """A finding whose evidence is the customer's message and the human reply."""

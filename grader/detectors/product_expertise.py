@@ -2,7 +2,8 @@
 
 Cues are data (``lexicons/expertise.txt``): tag=fact (numbers with units, materials, specs),
 tag=process (refund route, working days, 运费险, 上门取件), tag=advice (a size/choice tied to
-numbers), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看). Only human agent
+numbers), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看); a deflection
+(``deflection.txt``: 不归我们管, 你自己找快递) counts as evasion too. Only human agent
 messages count. The level index (the rubric maps 3/2/1/0 to 20/12/6/0):
 
 * 3 熟悉并能分析 – the customer gave their data or situation (``customer_data.txt``: 身高/体重/脚长, numbers with cm/斤/kg,
@@ -31,9 +32,9 @@ LABELS = {3: "熟悉产品，能结合顾客情况分析", 2: "清楚产品，�
 @register
 class ProductExpertiseDetector(Detector):
     name = "product_expertise"
-    version = "2"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("expertise", "recommend", "customer_data")
+    lexicons = ("expertise", "recommend", "customer_data", "deflection")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["expertise"]
@@ -61,6 +62,11 @@ class ProductExpertiseDetector(Detector):
             else:
                 reason = f"客服给出具体的产品信息：“{match.text}”"
             findings.append(self.finding(ITEM, tag, reason, msg, match, lex, positive=tag != "evasive"))
+        # Deflecting the question (不归我们管, 你自己找快递: ``deflection.txt``) is no answer at all.
+        for msg, match in chat.find(self.lex["deflection"], humans):
+            counts["evasive"] += 1
+            findings.append(self.finding(ITEM, "evasive", f"客服推脱，没有正面回答：“{match.text}”", msg, match,
+                                         self.lex["deflection"], positive=False))
         # A recommendation made after the customer described themselves is advice tied to it.
         advised = {f.evidence[0].message_index for f in findings if f.kind == "advice"}
         if data_at is not None:

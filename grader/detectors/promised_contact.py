@@ -18,7 +18,8 @@ agent comes back (not the immediate answer to the customer's next words: "收到
 畅通" 25 s after the customer sends the order number keeps nothing; a message after the agent's own
 or after ``promise_return_seconds`` (default 60) of quiet does); broken – no such message and the
 transcript goes on past the deadline; unknown – the deadline lies beyond the
-end of the transcript (or there are no timestamps). value: 0 if any promise is broken, else None
+end of the transcript (or there are no timestamps); when the reader split the same buyer's next
+chat off this one (`Transcript.next_chat_at`), the transcript counts as going on until then. value: 0 if any promise is broken, else None
 if any is unknown, else 1. No timed promise at all → not applicable (不适用: scored by the rubric's
 N/A policy, 0 by default); whether the problem was left open is judged by same_day_resolution.
 """
@@ -137,6 +138,9 @@ class PromisedContactDetector(Detector):
 
         msgs = chat.messages
         last_time = max((m.time for m in msgs if m.time is not None), default=None)
+        returned = chat.transcript.next_chat_at  # the buyer's next chat: no contact came before it
+        if returned is not None and (last_time is None or returned > last_time):
+            last_time = returned
         findings = []
         verdicts = []
         for msg, match in promises:

@@ -24,11 +24,12 @@ Rule:
 * deflection (or dismissal of a complaint) and no strong initiative → 0 for deflection, 1 for a
   dismissal only; flagged for review. With strong initiative too → 1, flagged (a close call);
 * a proactive action not asked for, or a strong cue and at least two initiative cues in all → 3
-  (积极), 0.75 (0.65 with fewer than three cues);
-* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation → 2 (配合); a single strong cue with nothing
-  else is flagged as a close call between 积极 and 配合;
-* otherwise the agent only answered → 1 (问答式); 0.6 confidence when replies are short (curt),
-  0.5 otherwise (long answers may explain beyond the question: review);
+  (积极), 0.75 (0.6 with fewer than three cues);
+* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation
+  → 2 (配合), 0.6; a single strong cue with nothing else is a close call between 积极 and 配合;
+* otherwise the agent only answered → 1 (问答式); 0.7 confidence when replies are short (curt),
+  0.5 otherwise (long answers may explain beyond the question);
+* every suggestion below confidence 0.7 is flagged for review (`REVIEW_BELOW`);
 * curt replies (two or more human messages, under 15 characters on average) with no proactive
   action cap the level: 配合 (2) when the
   agent got something done or followed the procedure (cooperation cues), else 问答式 (1) even with
@@ -52,12 +53,16 @@ STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾
 SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
            "promise": "承诺回复时间", "soothe": "安抚顾客"}
 CURT_CHARS = 15
+# Levels carry real doubt (people labelling real chats agree on this item 26 times in 30): below
+# this confidence the card asks for review. Measured on the JD tuning half: 配合 suggestions are right
+# about 6 times in 10, 积极 with fewer than three cues about 5 in 10.
+REVIEW_BELOW = 0.7
 
 
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "3"
+    version = "4"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
                 "delivery_notes", "promise", "soothe", "clarify", "not_clarify", "resolution", "situation",
@@ -157,13 +162,13 @@ class ServiceAttitudeDetector(Detector):
         elif deflections or dismissals:
             level, confidence, review = 1, 0.5, True
         elif "initiative" in strong or (n_strong and n_all >= 2):
-            level, confidence = 3, (0.75 if n_all >= 3 else 0.65)
+            level, confidence = 3, (0.75 if n_all >= 3 else 0.6)
         elif n_strong or support or cooperate:
-            level, confidence = 2, 0.7
+            level, confidence = 2, 0.6  # 配合 or 问答式 is where people disagree most
             if n_strong:
                 confidence, review = 0.55, True  # one initiative alone: 积极 or 配合?
         else:
-            level, confidence = 1, (0.6 if avg_len < CURT_CHARS else 0.5)
+            level, confidence = 1, (0.7 if avg_len < CURT_CHARS else 0.5)
         curt = avg_len < CURT_CHARS and len(humans) >= 2 and "initiative" not in strong
         capped = 2 if cooperate else 1
         if curt and level > capped:
@@ -184,7 +189,7 @@ class ServiceAttitudeDetector(Detector):
                    "attitude_cooperate": cooperate, "attitude_deflections": deflections,
                    "attitude_dismissals": dismissals}
         return [Measurement(item=ITEM, value=level, confidence=confidence,
-                            needs_review=review or confidence < 0.6, reason=reason, findings=findings,
+                            needs_review=review or confidence < REVIEW_BELOW, reason=reason, findings=findings,
                             metrics=metrics)]
 
     @staticmethod

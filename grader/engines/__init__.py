@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from grader.transcript.encoding import numbered_lines
 from grader.transcript.jsonl import parse_jsonl
-from grader.transcript.reader import SetAside, iter_read, walk
+from grader.transcript.reader import SetAside, display_name, iter_read, screened, walk
 from grader.transcript.sniff import sniff
 
 SPLIT_BYTES = 8 * 1024 * 1024
@@ -76,10 +77,10 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
             start = stop
 
 
-def read_part(part: Part) -> Iterator:
+def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
     """Transcripts and set-asides of a part, as `iter_read` gives them for the whole file."""
     if isinstance(part, str):
-        yield from iter_read([part])
+        yield from iter_read([part], session_gap)
         return
     try:
         with open(part.file, "rb") as f:
@@ -87,6 +88,6 @@ def read_part(part: Part) -> Iterator:
             data = f.read(part.stop - part.start)
         text = data.decode(part.encoding, errors="grader-undecodable")
         lines = ((n + part.first_line - 1, line) for n, line in numbered_lines(io.StringIO(text, newline="")))
-        yield from parse_jsonl(lines, part.file)
+        yield from screened(parse_jsonl(lines, display_name(part.file)))
     except OSError as exc:
-        yield SetAside(file=part.file, line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")
+        yield SetAside(file=display_name(part.file), line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")

@@ -6,6 +6,10 @@ bounded however many chats the day holds.
 """
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator
@@ -23,12 +27,24 @@ def run_in_process(parts: Iterable[str], job: Job) -> Iterator[Batch]:
 
 
 def run_in_pool(parts: Iterable[str], job: Job, workers: int) -> Iterator[Batch]:
-    pool = ProcessPoolExecutor(workers)
+    pool = ProcessPoolExecutor(workers, initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         yield from _in_order(parts, lambda part: pool.submit(grade_part_list, part, job),
                              workers * IN_FLIGHT_PER_WORKER)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker process: end when the parent ends, even by kill -9 (Linux PR_SET_PDEATHSIG), so
+    no worker outlives the run that started it."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
 
 
 def run_on_dask(parts: Iterable[str], job: Job, workers: int, scheduler: str | None = None) -> Iterator[Batch]:

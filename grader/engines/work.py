@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Iterator
 
 
@@ -24,9 +25,10 @@ from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
 from grader.settings import GradeSettings
-from grader.store import ChatRows, Store, chat_rows, content_hash, versions_key
+from grader.store import ChatRows, Store, chat_rows, content_hash
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
+from grader.transcript.screen import fit_to_grade
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,26 @@ class Job:
     batch_size: int
 
 
+@dataclass(frozen=True)
+class Unchanged:
+    """A chat whose current scorecard is still valid (same content, same versions)."""
+
+    transcript_id: str
+    owner: tuple[str, str]  # (platform, shop): a chat id is unique only within its shop
+    content_hash: str
+    source_file: str | None = None
+    source_line: int | None = None
+
+
 @dataclass
 class Graded:
     """One scorecard, serialized: the rows the writer stores and writes as they are."""
 
     transcript_id: str
+    owner: tuple[str, str]
+    content_hash: str
+    source_file: str | None
+    source_line: int | None
     rows: ChatRows  # for Store.save_rows
     json: str  # the scorecard's line of scorecards.jsonl (its supervisor view)
     csv: list  # the scorecards.csv row
@@ -54,8 +71,7 @@ class Graded:
 
 @dataclass
 class Batch:
-    """A batch of a part, in input order: each entry a Graded, a SetAside, or the id of a chat
-    whose current scorecard is still valid (unchanged)."""
+    """A batch of a part, in input order: each entry a Graded, a SetAside, or an Unchanged."""
 
     entries: list = field(default_factory=list)
     read: int = 0
@@ -116,7 +132,7 @@ def grade_part(part, job: Job) -> Iterator[Batch]:
 
     grader = job.settings.grader()
     store = _store(job.db_url)
-    reading = read_part(part)
+    reading = read_part(part, session_gap(job.settings.options))
     while True:
         with gc_paused():
             batch = _next_batch(reading, grader, store, job)
@@ -135,6 +151,8 @@ def _next_batch(reading: Iterator, grader: Grader, store: Store, job: Job) -> Ba
             pending.append(item)
         elif not job.days.contains(item):
             batch.out_of_range += 1
+        elif isinstance(item := fit_to_grade(item), SetAside):
+            pending.append(item)
         else:
             pending.append(item)
             batch.chats += 1
@@ -160,6 +178,7 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
     done = store.graded_keys(ids)
     scenarios = store.scenario_overrides(ids)
     hashes = {id(t): content_hash(t) for t in chats}
+    stored_owner = _stored_owners(store, chats, hashes, done)
     batch.seconds["read"] += time.perf_counter() - start  # lookups count as reading
     detect_before = grader.detect_seconds
     start = time.perf_counter()
@@ -167,8 +186,10 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
     for t in pending:
         if isinstance(t, SetAside):
             batch.entries.append(t)
+        elif t.id in stored_owner and stored_owner[t.id] != owner_of(t):
+            batch.entries.append(collision(t.id, t.source_file, t.source_line, stored_owner[t.id], "数据库里已有"))
         elif (t.id, hashes[id(t)], job.vkey) in done:
-            batch.entries.append(t.id)
+            batch.entries.append(Unchanged(t.id, owner_of(t), hashes[id(t)], t.source_file, t.source_line))
         else:
             entry = _grade_one(grader, t, scenarios.get(t.id))
             batch.entries.append(entry)
@@ -176,8 +197,9 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
                 graded.append((len(batch.entries) - 1, t, entry))
     rows = chat_rows([(t, card) for _, t, card in graded], store.packer, grader.tz,
                      [hashes[id(t)] for _, t, _ in graded])
-    for (pos, _, card), row in zip(graded, rows):
-        batch.entries[pos] = Graded(transcript_id=card.transcript_id, rows=row, json=row.view,
+    for (pos, t, card), row in zip(graded, rows):
+        batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],
+                                    source_file=t.source_file, source_line=t.source_line, rows=row, json=row.view,
                                     csv=csv_row(card, grader.rubric), total=card.total,
                                     flagged=[i.label for i in card.items if i.needs_review])
     detect = grader.detect_seconds - detect_before
@@ -193,3 +215,32 @@ def _grade_one(grader: Grader, t: Transcript, scenario: str | None):
     except Exception as exc:  # a bug on one chat must not stop the batch
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
+
+
+def session_gap(options: dict) -> timedelta | None:
+    """The idle gap that ends a chat, from the run's options ("session_gap_minutes")."""
+    minutes = options.get("session_gap_minutes")
+    return timedelta(minutes=float(minutes)) if minutes else None
+
+
+def owner_of(t: Transcript) -> tuple[str, str]:
+    """(platform, shop) of a chat: export ids are unique only within one shop's export."""
+    return (t.platform or "unknown", t.shop or "")
+
+
+def collision(tid: str, file: str | None, line: int | None, other: tuple[str, str], where: str) -> SetAside:
+    """A chat whose id is already taken by a chat of another shop or platform: set aside loudly.
+    `other` is the (platform, shop) holding the id; `where` says where that chat was met."""
+    shown = "/".join(x for x in other if x and x != "unknown") or "未知店铺"
+    return SetAside(file=file or "", line=line, transcript_id=tid,
+                    reason=f"会话ID与其他店铺重复：{tid} 与{where}的另一家店铺（{shown}）的会话同号，为免覆盖已搁置；"
+                           "请让导出带上店铺或改用唯一的会话ID (id collision)")
+
+
+def _stored_owners(store: Store, chats: list[Transcript], hashes: dict, done: set) -> dict[str, tuple[str, str]]:
+    """(platform, shop) of the stored chats whose id is met here with other content (rare: an
+    updated export, or another shop's chat with the same id)."""
+    stored = {key[0]: key[1] for key in done}
+    changed = [t.id for t in chats if t.id in stored and stored[t.id] != hashes[id(t)]]
+    return {tid: (card.platform or "unknown", card.shop or "")
+            for tid, card in store.current_scorecards(changed).items()}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import IO
 
@@ -39,8 +40,14 @@ def csv_row(card: Scorecard, rubric: Rubric) -> list:
 
 
 class ScorecardFiles:
-    """Writes DIR/scorecards.jsonl (supervisor views, `grader.scorecard.view`), DIR/scorecards.csv and
-    DIR/set_aside.jsonl as a run goes, and DIR/scorecards.versions.json: versions key -> versions."""
+    """Writes DIR/scorecards.jsonl (supervisor views, `grader.scorecard.view`), DIR/scorecards.csv,
+    DIR/set_aside.jsonl and DIR/scorecards.versions.json (versions key -> versions) as a run goes.
+
+    The files are written under temporary names (`.part`) and put in place only by
+    `close(commit=True)`: a run that fails half-way (a full disk, an interrupt) leaves the previous
+    files as they were and no half-written line behind."""
+
+    NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
 
     def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None):
         self.dir = Path(out_dir)
@@ -49,11 +56,13 @@ class ScorecardFiles:
         self.versions: dict[str, dict] = {}
         if versions is not None:
             self.versions[versions_key(versions)] = versions.model_dump()
-        self._jsonl: IO = open(self.dir / "scorecards.jsonl", "w", encoding="utf-8")
-        self._csv_file: IO = open(self.dir / "scorecards.csv", "w", encoding="utf-8-sig", newline="")
+        self._parts = [self.dir / f".{name}.part" for name in self.NAMES]
+        self._jsonl: IO = open(self._parts[0], "w", encoding="utf-8")
+        self._csv_file: IO = open(self._parts[1], "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
         self._csv.writerow(csv_header(rubric))
-        self._aside: IO = open(self.dir / "set_aside.jsonl", "w", encoding="utf-8")
+        self._aside: IO = open(self._parts[2], "w", encoding="utf-8")
+        self._closed = False
 
     def write(self, cards: list[Scorecard]) -> None:
         rows = []
@@ -73,14 +82,39 @@ class ScorecardFiles:
         for s in items:
             self._aside.write(json.dumps(s.model_dump(), ensure_ascii=False) + "\n")
 
-    def close(self) -> None:
-        for f in (self._jsonl, self._csv_file, self._aside):
-            f.close()
-        (self.dir / "scorecards.versions.json").write_text(
-            json.dumps(self.versions, ensure_ascii=False, indent=1), encoding="utf-8")
+    def close(self, commit: bool = True) -> None:
+        """Finish the files: put them in place (`commit`), or drop them and keep the old ones."""
+        if self._closed:
+            return
+        self._closed = True
+        files = (self._jsonl, self._csv_file, self._aside)
+        error: OSError | None = None
+        if commit:
+            try:
+                for f in files:
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:  # e.g. the disk is full
+                error, commit = exc, False
+        for f in files:
+            try:
+                f.close()
+            except OSError as exc:
+                error, commit = error or exc, False
+        for part, name in zip(self._parts, self.NAMES):
+            if commit:
+                os.replace(part, self.dir / name)
+            else:
+                part.unlink(missing_ok=True)
+        if error is not None:
+            raise error
+        if commit:
+            versions_file = self.dir / ".scorecards.versions.json.part"
+            versions_file.write_text(json.dumps(self.versions, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(versions_file, self.dir / "scorecards.versions.json")
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        self.close(commit=exc_type is None)

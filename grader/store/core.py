@@ -15,6 +15,7 @@ from typing import Iterator
 
 from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from grader.dates import day_of, utc_bounds
 from grader.scorecard.final import FinalCard, final_card
@@ -22,7 +23,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, item_scores, overrides, review_state, runs, scorecards, set_aside,
+from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards, set_aside,
                                  transcripts, versions)
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
@@ -75,7 +76,7 @@ class Store:
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:
         q = select(dictionaries.c.id, dictionaries.c.data).where(
             dictionaries.c.kind == kind, dictionaries.c.versions_key == vkey).order_by(
-            dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
+            func.length(dictionaries.c.data).desc(), dictionaries.c.created_at.desc(), dictionaries.c.id).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         if row is None:
@@ -181,7 +182,7 @@ class Store:
         stamp = now_iso()
         if add := [dict(id=i, kind=k, versions_key=v, data=d, created_at=stamp)
                    for i, (k, v, d) in found.items() if i not in have]:
-            conn.execute(dictionaries.insert(), add)
+            insert_missing(conn, dictionaries, add)
         self._zdicts.update({i: d for i, (_, _, d) in found.items()})
 
     def _write(self, conn, rows: list[ChatRows]) -> None:
@@ -190,7 +191,7 @@ class Store:
         if keys:
             have = {r[0] for r in conn.execute(select(versions.c.key).where(versions.c.key.in_(list(keys))))}
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
-                conn.execute(versions.insert(), add)
+                insert_missing(conn, versions, add)
         stamp = now_iso()
         for group in _without_repeats([(r.transcript, r.card, r.items) for r in rows]):
             _save_group(conn, group, stamp)
@@ -198,6 +199,18 @@ class Store:
     def current_views(self, transcript_ids: list[str]) -> dict[str, str]:
         """The scorecards.jsonl line of the current scorecard of each of these chats."""
         return {r.transcript_id: self.view_of_row(r) for r in self._current_rows(transcript_ids, *_BODY)}
+
+    def current_with_views(self, transcript_ids: list[str]) -> dict[str, tuple[Scorecard, str]]:
+        """(Scorecard without findings, scorecards.jsonl line) of the current card of each chat, one read."""
+        out = {}
+        for r in self._current_rows(transcript_ids, *_BODY):
+            if r.body is None:
+                out[r.transcript_id] = (self.card_of_row(r), self.view_of_row(r))
+                continue
+            raw = unpack(r.body, self._zdict(r.dict_id))
+            card = card_from_parts(r._mapping, json.loads(raw), self._versions_of(r.versions_key), None)
+            out[r.transcript_id] = (card, view_from_parts(r._mapping, raw))
+        return out
 
     def current_scorecards(self, transcript_ids: list[str], findings: bool = False) -> dict[str, Scorecard]:
         """The current Scorecard of each of these chats (found); with `findings`, its findings too."""
@@ -317,6 +330,50 @@ class Store:
                 conn.execute(set_aside.insert(), [dict(run_id=run_id, file=s.file, line=s.line, reason=s.reason)
                                                   for s in items])
 
+    # --- one grading run at a time ------------------------------------------------------------
+    # The lock is a row of `meta` (key "grade_lock"): inserting it is atomic on every database,
+    # so of two runs started together exactly one gets it. Its value says who holds it.
+    LOCK_KEY = "grade_lock"
+
+    def take_run_lock(self, holder: dict) -> dict | None:
+        """Take the grading lock for `holder` (JSON-able: pid, host, run id, started); None when
+        taken, else what the current holder wrote."""
+        value = json.dumps(holder, ensure_ascii=False)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(meta.insert().values(key=self.LOCK_KEY, value=value))
+            return None
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(meta.c.value).where(meta.c.key == self.LOCK_KEY)).first()
+            if row is None:  # released in between: try again
+                return self.take_run_lock(holder)
+            return json.loads(row[0])
+
+    def break_run_lock(self, stale: dict) -> bool:
+        """Remove the lock if it is still exactly `stale` (a holder that died); True if removed."""
+        with self.engine.begin() as conn:
+            done = conn.execute(meta.delete().where(meta.c.key == self.LOCK_KEY,
+                                                    meta.c.value == json.dumps(stale, ensure_ascii=False)))
+        return done.rowcount == 1
+
+    def release_run_lock(self, holder: dict) -> None:
+        self.break_run_lock(holder)
+
+    def mark_runs_killed(self, run_ids: list[int]) -> int:
+        """Runs still marked running whose process is gone (killed, power cut) become "killed"."""
+        if not run_ids:
+            return 0
+        with self.engine.begin() as conn:
+            done = conn.execute(update(runs).where(runs.c.id.in_(run_ids), runs.c.status == "running").values(
+                finished_at=now_iso(), status="killed"))
+        return done.rowcount
+
+    def running_runs(self) -> list[int]:
+        """Ids of runs marked running."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(runs.c.id).where(runs.c.status == "running"))]
+
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
@@ -325,6 +382,18 @@ class Store:
     def count(self, table: Table, *where) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def insert_missing(conn, table: Table, rows: list[dict]) -> None:
+    """Insert rows whose primary key may meanwhile have been inserted by another process (then kept)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        conn.execute(table.insert(), rows)
+        return
+    conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 def _without_repeats(rows: list) -> list[list]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from grader.scorecard.model import Scorecard
 from grader.store.rows import card_docs, pack_cards, pack_transcripts
-from grader.store.tables import (SCHEMA_VERSION, dictionaries, item_scores, meta, metadata, scorecards, transcripts,
+from grader.store.tables import (SCHEMA_VERSION, item_scores, meta, metadata, scorecards, transcripts,
                                  versions)
 from grader.transcript.model import Transcript
 
@@ -122,7 +122,8 @@ def _store_versions(conn, found: dict) -> None:
     have = {r[0] for r in conn.execute(select(versions.c.key).where(versions.c.key.in_(list(found))))}
     add = [dict(key=k, json=v.model_dump_json()) for k, v in found.items() if k not in have]
     if add:
-        conn.execute(versions.insert(), add)
+        from grader.store.core import insert_missing
+        insert_missing(conn, versions, add)
 
 
 def _store_dictionaries(conn, store, ids: list) -> None:

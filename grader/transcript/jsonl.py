@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
-from grader.transcript.parsing import (BadTime, message, parse_time, role_word, shop_of, system_kind,
-                                      yes_no)
+from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
+                                      system_kind, time_resolution, yes_no)
 from grader.transcript.reader_types import SetAside
 
 _loads = json.loads
@@ -29,15 +29,35 @@ class _Bad(Exception):
         self.transcript_id = transcript_id
 
 
+# Where an exporter's per-buyer document keeps its records (see jsondoc).
+RECORD_LISTS = ("chats", "records", "msgs")
+
+
+class _Records(Exception):
+    """The line is an exporter's per-buyer document, not a canonical transcript."""
+
+    def __init__(self, data: dict):
+        super().__init__("records")
+        self.data = data
+
+
 def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcript | SetAside]:
     """Transcripts and set-asides, one per non-blank line, in file order."""
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            yield transcript_from_json(line, file, number)
+            item = transcript_from_json(line, file, number)
+        except _Records as records:  # an exporter's per-buyer document on one line
+            from grader.transcript.jsondoc import document_chats
+            yield from document_chats(records.data, file, number)
+            continue
         except _Bad as bad:
-            yield SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+            item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+        except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
+            item = SetAside(file=file, line=number,
+                            reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
+        yield item
 
 
 def transcript_from_json(line: str, file: str, number: int) -> Transcript:
@@ -47,6 +67,8 @@ def transcript_from_json(line: str, file: str, number: int) -> Transcript:
         data = _loads(line)
     except json.JSONDecodeError as exc:
         raise _Bad(f"JSON 格式错误，第 {exc.colno} 个字符附近：{exc.msg} (broken JSON)") from None
+    except RecursionError:
+        raise _Bad("JSON 嵌套层数太深，不是一条会话 (JSON nested too deep)") from None
     if not isinstance(data, dict):
         raise _Bad("这一行不是一个 JSON 对象（应为一条会话）(not a JSON object)")
     return transcript_from_dict(data, file, number)
@@ -59,6 +81,8 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
     if raw_messages is None:
         raw_messages = data.get("turns")  # JDDC-style corpora call them turns
     if raw_messages is None:
+        if any(isinstance(data.get(k), list) for k in RECORD_LISTS):
+            raise _Records(data)
         raise _Bad("缺少 messages 字段 (no messages)", tid)
     if not isinstance(raw_messages, list):
         raise _Bad("messages 不是列表 (messages must be a list)", tid)
@@ -67,12 +91,15 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
     customer = _text_or_none(data.get("customer"))
     agent = _text_or_none(data.get("agent"))
     messages = []
+    resolution = 1
     for position, raw in enumerate(raw_messages, 1):
         where = f"第 {position} 条消息"
         if not isinstance(raw, dict):
             raise _Bad(f"{where}不是 JSON 对象 (message is not an object)", tid)
+        raw_time = join_date_time(raw["date"], raw.get("time")) if "date" in raw else raw.get("time")
+        resolution = max(resolution, time_resolution(raw_time))
         try:
-            time = parse_time(raw.get("time"))
+            time = parse_time(raw_time)
         except BadTime as exc:
             raise _Bad(f"{where}{exc}", tid) from None
         text = raw.get("text")
@@ -109,7 +136,8 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
     transcript = Transcript.model_construct(
         id=tid, platform=str(data.get("platform") or "unknown"), shop=_text_or_none(data.get("shop")),
         agent=agent, agents=[], customer=customer, messages=messages, source_file=file,
-        source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+        source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [],
+        time_resolution=resolution)
     if raw_id in (None, ""):
         transcript.notes.append("原文件没有会话 id，已用文件名和行号代替")
     transcript.normalize()

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_validator
 
+from grader.transcript import content
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Role = Literal["customer", "agent", "system"]
@@ -22,7 +24,10 @@ class Message(BaseModel):
     role: Role
     text: str
     auto_reply: bool = False
-    # For system messages: "transfer", "recall", "order", "notice"; "text" otherwise.
+    # System messages: "transfer", "recall", "order", "notice", "warning" (a platform's reply-timeout
+    # warning), "closed" (session closed), "card" (the product card a notice brings).
+    # Customer and agent messages: "text", or what a message without words holds: "image",
+    # "emoticon", "card" (content.WORDLESS_KINDS), so word-based measures leave it out.
     kind: str = "text"
     source_file: str | None = None
     source_line: int | None = None
@@ -39,6 +44,11 @@ class Message(BaseModel):
     def is_human_agent(self) -> bool:
         return self.role == "agent" and not self.auto_reply
 
+    @property
+    def has_words(self) -> bool:
+        """Whether word-based measures look at this message: not an image, emoticon or card."""
+        return self.kind not in content.WORDLESS_KINDS and content.has_words(self.text)
+
 
 class Transcript(BaseModel):
     id: str
@@ -52,6 +62,12 @@ class Transcript(BaseModel):
     source_line: int | None = None
     # What the reader had to repair (sorted messages, dropped duplicates, ...).
     notes: list[str] = Field(default_factory=list)
+    # How finely the export gives times, in seconds: 1, or 60 when times have no seconds (an
+    # Excel re-save, a minute-only header); latencies are then only known within a minute.
+    time_resolution: int = 1
+    # When the same buyer's next chat with the shop began, if the reader split it off this one
+    # (exports without chat ids): the shop's contacts before then are all in this chat.
+    next_chat_at: datetime | None = None
 
     @property
     def started_at(self) -> datetime | None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date as ddate, datetime, time as dtime, timedelta, timezone
 from importlib import resources
 
 from grader.construct import constructor
 from grader.errors import ConfigError
+from grader.transcript.content import content_kind
 from grader.transcript.model import SHANGHAI, Message
 
 # ---------------------------------------------------------------- times
@@ -35,22 +36,64 @@ def parse_time(value: object) -> datetime:
     if value is None or value == "":
         raise BadTime("没有时间 (no time)")
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+        return check_time(value if value.tzinfo else value.replace(tzinfo=SHANGHAI), value)
     if isinstance(value, bool):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, SHANGHAI)
+            moment = datetime.fromtimestamp(seconds, SHANGHAI)
         except (OverflowError, OSError, ValueError):
             raise BadTime(f"时间无法解析：{value!r} (unparseable time)") from None
+        return check_time(moment, value)
     if not isinstance(value, str):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     try:
         parsed = datetime.fromisoformat(value)  # fast path: "2026-11-22 10:00:01", ISO 8601
     except ValueError:
         parsed = _parse_loose(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+    return check_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI), value)
+
+
+_CLOCK_WITHOUT_SECONDS = re.compile(r"(?:^|[\sT])\d{1,2}:\d{2}(?![:\d])")
+
+
+def time_resolution(value: object) -> int:
+    """60 for a time written without seconds ("2023/1/5 9:03", an Excel re-save), else 1."""
+    return 60 if isinstance(value, str) and _CLOCK_WITHOUT_SECONDS.search(value) else 1
+
+
+_CLOCK_ONLY = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?\s*$")
+
+
+def join_date_time(date: object, clock: object) -> object:
+    """A date column and a time-of-day column as one value for `parse_time` ("2023-03-08" and
+    "20:11:05" → "2023-03-08 20:11:05"); `clock` as it is when it already holds a date."""
+    if isinstance(clock, dtime):  # a time-of-day cell of a workbook
+        clock = clock.strftime("%H:%M:%S")
+    if not isinstance(clock, str) or not _CLOCK_ONLY.match(clock) or date in (None, ""):
+        return clock
+    if isinstance(date, (datetime, ddate)):
+        date = date.strftime("%Y-%m-%d")
+    return f"{str(date).strip()} {clock.strip()}"
+
+
+# Chat exports of Chinese shops are from this century; anything outside is a broken value
+# (and years 1 or 9999 with an offset cannot even be converted to another time zone).
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def check_time(moment: datetime, value: object = None) -> datetime:
+    """`moment` (tz-aware) if it lies in 2000–2099; BadTime otherwise, naming `value`."""
+    try:
+        ok = EARLIEST <= moment < LATEST
+    except OverflowError:
+        ok = False
+    if not ok:
+        shown = moment if value is None else value
+        raise BadTime(f"时间超出合理范围（应在 2000–2099 年之间）：{shown!r} (time out of range)")
+    return moment
 
 
 def _parse_loose(value: str) -> datetime:
@@ -62,13 +105,13 @@ def _parse_loose(value: str) -> datetime:
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     y, mo, d, h, mi, s, frac, tz = m.groups()
     tzinfo = None
-    if tz == "Z":
-        tzinfo = timezone.utc
-    elif tz:
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
+        if tz == "Z":
+            tzinfo = timezone.utc
+        elif tz:
+            sign = -1 if tz[0] == "-" else 1
+            digits = tz[1:].replace(":", "")
+            tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
                         int((frac or "0").ljust(6, "0")), tzinfo=tzinfo)
     except ValueError:
@@ -120,7 +163,7 @@ class Notice:
     pattern: re.Pattern[str]
 
 
-KINDS = ("transfer", "recall", "order", "notice")
+KINDS = ("transfer", "recall", "order", "notice", "warning", "closed")
 
 
 def load_notices(text: str, source: str = "qianniu_notices.txt") -> list[Notice]:
@@ -147,7 +190,7 @@ NOTICES: list[Notice] = load_notices(
     resources.files("grader.transcript").joinpath("qianniu_notices.txt").read_text("utf-8"))
 
 # Cheap pre-check: every notice line holds one of these characters (keeps regexes off most lines).
-_NOTICE_HINT = re.compile(r"转|撤回|已|原因|来自|浏览|订单|交易|系统")
+_NOTICE_HINT = re.compile(r"转|撤回|已|原因|来自|浏览|订单|交易|系统|超时|结束|关闭")
 
 
 def match_notice(line: str, notices: list[Notice] | None = None) -> tuple[Notice, re.Match] | None:
@@ -185,7 +228,12 @@ AUTO_PREFIX = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】)\s*")
 
 def message(*, time: datetime | None, sender: str, role: str, text: str, auto_reply: bool = False,
             kind: str = "text", source_file: str | None, source_line: int | None) -> Message:
-    """A Message without validation: the caller has checked role and made `time` tz-aware."""
+    """A Message without validation: the caller has checked role and made `time` tz-aware.
+
+    A customer or agent message without words gets the kind of what it holds (image, emoticon,
+    card: `content.content_kind`) unless the export named one."""
+    if kind == "text" and role != "system":
+        kind = content_kind(text)
     return _construct({
         "index": 0, "time": time, "sender": sender, "role": role, "text": text,
         "auto_reply": auto_reply, "kind": kind, "source_file": source_file,

@@ -15,15 +15,21 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import shutil
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from grader.transcript.encoding import numbered_lines, open_text
+from grader.transcript.jsondoc import parse_json_document
 from grader.transcript.jsonl import parse_jsonl
 from grader.transcript.model import Transcript
 from grader.transcript.qianniu import parse_qianniu
 from grader.transcript.reader_types import SetAside
+from grader.transcript.screen import screen
 from grader.transcript.sniff import sniff
 from grader.transcript.table import parse_csv, parse_xlsx
 
@@ -81,38 +87,54 @@ def reason_category(reason: str) -> str:
     return m.group(1) if m else reason
 
 
-def read_paths(paths: Iterable[str | Path] | str | Path) -> ReadResult:
+def read_paths(paths: Iterable[str | Path] | str | Path, session_gap: timedelta | None = None) -> ReadResult:
+    """Everything `iter_read` gives, collected."""
     result = ReadResult()
-    for item in iter_read(paths):
+    for item in iter_read(paths, session_gap):
         result.add(item)
     return result
 
 
-def read_file(path: str | Path) -> list[Transcript | SetAside]:
-    return list(_read_one(Path(path)))
+def read_file(path: str | Path, session_gap: timedelta | None = None) -> list[Transcript | SetAside]:
+    return list(_read_one(Path(path), session_gap))
 
 
-def iter_read(paths: Iterable[str | Path] | str | Path) -> Iterator[Transcript | SetAside]:
-    """Transcripts and set-asides from files and folders, streamed one file at a time."""
+def iter_read(paths: Iterable[str | Path] | str | Path, session_gap: timedelta | None = None
+              ) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides from files and folders, streamed one file at a time.
+
+    `session_gap`: the idle time that ends a chat in exports without chat ids (Qianniu text,
+    exporter JSON); default `qianniu.SESSION_GAP`."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             for file in walk(path):
-                yield from _read_one(file)
+                yield from _read_one(file, session_gap)
         elif path.is_file():
-            yield from _read_one(path)
+            yield from _read_one(path, session_gap)
         else:
-            yield SetAside(file=str(path), line=None, reason="文件或文件夹不存在 (no such file)")
+            yield SetAside(file=display_name(path), line=None, reason="文件或文件夹不存在 (no such file)")
 
 
 def walk(folder: Path) -> Iterator[Path]:
-    """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped."""
-    yield from _walk(folder, [])
+    """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped.
+
+    Symbolic links to folders are followed, but a folder already being walked (a link loop such
+    as `d/self -> .`) is not entered again, so every file is met once and the walk ends."""
+    yield from _walk(folder, [], set())
 
 
-def _walk(folder: Path, ignores: list[tuple[Path, str]]) -> Iterator[Path]:
+def _walk(folder: Path, ignores: list[tuple[Path, str]], walking: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        info = folder.stat()
+    except OSError:  # a dangling link or a loop the system itself refuses
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in walking:
+        return
+    walking = walking | {key}
     ignore_file = folder / IGNORE_FILE
     if ignore_file.is_file():
         ignores = ignores + [(folder, p) for p in _ignore_patterns(ignore_file)]
@@ -126,9 +148,13 @@ def _walk(folder: Path, ignores: list[tuple[Path, str]]) -> Iterator[Path]:
         path = Path(entry.path)
         if any(_ignored(path, base, pattern) for base, pattern in ignores):
             continue
-        if entry.is_dir():
-            yield from _walk(path, ignores)
-        elif entry.is_file():
+        try:
+            is_dir, is_file = entry.is_dir(), entry.is_file()
+        except OSError:  # e.g. a link in a loop: ELOOP
+            continue
+        if is_dir:
+            yield from _walk(path, ignores, walking)
+        elif is_file:
             yield path
 
 
@@ -142,9 +168,31 @@ def _ignored(path: Path, base: Path, pattern: str) -> bool:
     return fnmatch.fnmatch(relative, pattern.strip("/")) or fnmatch.fnmatch(path.name, pattern)
 
 
-def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
-    """Everything in one file; an unexpected failure sets aside the rest of the file."""
-    file = str(path)
+def display_name(path: str | Path) -> str:
+    """The path as text that can be stored and shown: a file name in GBK bytes (from a Windows
+    zip) is decoded as GBK, other undecodable bytes are shown as \\xNN escapes."""
+    raw = os.fsencode(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | SetAside]:
+    """Each transcript checked by `screen` (set aside if it fails), set-asides as they are."""
+    for item in items:
+        yield screen(item) if isinstance(item, Transcript) else item
+
+
+def _read_one(path: Path, session_gap: timedelta | None = None, shown: str | None = None
+              ) -> Iterator[Transcript | SetAside]:
+    """Everything in one file; an unexpected failure sets aside the rest of the file.
+    `shown`: the name to report instead of the path (a zip member's)."""
+    file = shown or display_name(path)
     count = 0
     try:
         sniffed = sniff(path)
@@ -152,7 +200,7 @@ def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
             count += 1
             yield SetAside(file=file, line=None, reason=sniffed.reason or "无法读取 (unreadable)")
             return
-        for item in _parse(path, file, sniffed.format, sniffed.encoding):
+        for item in screened(_parse(path, file, sniffed.format, sniffed.encoding, session_gap)):
             count += 1
             yield item
     except OSError as exc:
@@ -166,15 +214,73 @@ def _read_one(path: Path) -> Iterator[Transcript | SetAside]:
         yield SetAside(file=file, line=None, reason="文件里没有任何会话 (no transcripts in file)")
 
 
-def _parse(path: Path, file: str, fmt: str, encoding: str | None) -> Iterator[Transcript | SetAside]:
+def _parse(path: Path, file: str, fmt: str, encoding: str | None, session_gap: timedelta | None
+           ) -> Iterator[Transcript | SetAside]:
     if fmt == "xlsx":
         yield from parse_xlsx(path, file)
+        return
+    if fmt == "zip":
+        yield from _read_zip(path, file, session_gap)
+        return
+    if fmt == "json":
+        yield from parse_json_document(path, file, encoding or "utf-8", session_gap)
         return
     with open_text(path, encoding or "utf-8") as stream:
         if fmt == "jsonl":
             yield from parse_jsonl(numbered_lines(stream), file)
         elif fmt == "qianniu":
-            yield from parse_qianniu(numbered_lines(stream), file)
+            yield from parse_qianniu(numbered_lines(stream), file, session_gap)
         else:
             yield from parse_csv(stream, file)
 
+
+
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a zip member larger than this unpacked is set aside (zip bomb)
+
+
+def _read_zip(path: Path, file: str, session_gap: timedelta | None) -> Iterator[Transcript | SetAside]:
+    """Every member of a zip archive, read like a file of its own and named "archive.zip/member".
+
+    Folders, hidden members and macOS resource forks are skipped; a zip inside the zip, an
+    encrypted member or one too large unpacked is set aside with the reason."""
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
+        members = sorted(archive.infolist(), key=lambda i: member_name(i))
+        for info in members:
+            name = member_name(info)
+            parts = name.split("/")
+            if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+                continue
+            shown = f"{file}/{name}"
+            if info.flag_bits & 0x1:
+                yield SetAside(file=shown, line=None, reason="压缩包里的文件有密码，无法读取 (encrypted zip member)")
+                continue
+            if info.file_size > MAX_MEMBER_BYTES:
+                yield SetAside(file=shown, line=None,
+                               reason=f"压缩包里的文件解压后超过 {MAX_MEMBER_BYTES // 2**20} MB (zip member too large)")
+                continue
+            target = Path(tmp) / f"member{len(name)}-{abs(hash(name))}"
+            try:
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+                yield SetAside(file=shown, line=None, reason=f"压缩包里的文件解压失败：{exc} (broken zip member)")
+                continue
+            try:
+                if zipfile.is_zipfile(target) and sniff(target).format == "zip":
+                    yield SetAside(file=shown, line=None,
+                                   reason="压缩包里又是压缩包，请先解压外层 (zip inside zip)")
+                    continue
+                yield from _read_one(target, session_gap, shown)
+            finally:
+                target.unlink(missing_ok=True)
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A zip member's name as its author wrote it: names from Windows zips are GBK bytes
+    without the UTF-8 flag (zipfile decodes those as cp437)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename

@@ -4,7 +4,11 @@ Columns (English or the Chinese a shop's own export uses; header case, spaces an
 parenthesised hint such as "角色(客户/客服/系统)" are ignored):
 
     required  transcript_id 会话ID · time 时间 · sender 发送人 · role 角色 · text 内容
-    optional  auto_reply 自动回复 · agent 客服 · shop 店铺 · customer 客户 · platform 平台 · kind
+    optional  auto_reply 自动回复 · agent 客服 · shop 店铺 · customer 客户 · platform 平台 · kind ·
+              date 日期 (when the time column holds only the time of day: the two are combined)
+
+A time without seconds ("2023/1/5 9:03", as Excel writes when it re-saves a CSV) makes the chat
+minute-precise (`Transcript.time_resolution` 60).
 
 Role words: 客户/买家 → customer, 客服/卖家 → agent, 系统 → system (English too); an empty role is
 taken from the agent/customer columns when the sender matches. 自动回复: 是/否/true/false/1/0.
@@ -21,14 +25,15 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
-from grader.transcript.parsing import (BadTime, message, parse_time, role_word, shop_of, system_kind,
-                                      yes_no)
+from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
+                                      system_kind, time_resolution, yes_no)
 from grader.transcript.reader_types import SetAside
 
 COLUMNS = {
     "transcript_id": ("transcript_id", "transcriptid", "conversation_id", "chat_id", "会话id",
                       "会话编号", "会话", "对话id"),
     "time": ("time", "timestamp", "时间", "发送时间", "消息时间"),
+    "date": ("date", "日期", "发送日期", "消息日期"),
     "sender": ("sender", "from", "发送人", "发送者", "发送方", "昵称"),
     "role": ("role", "角色", "身份"),
     "text": ("text", "content", "message", "内容", "消息内容", "消息"),
@@ -79,10 +84,26 @@ def parse_csv(lines: Iterable[str], file: str) -> Iterator[Transcript | SetAside
     yield from parse_rows(_numbered(reader), file)
 
 
-def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the line each starts on (a quoted cell may span lines)."""
+# A cell as long as a whole pasted document is read (and the chat then set aside as too long by
+# the screen), rather than stopping the file at the csv module's default 128 KB limit.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
+class RowError(Exception):
+    """A row the csv module could not read; the rows after it are still read."""
+
+
+def _numbered(reader) -> Iterator[tuple[int, list[str] | RowError]]:
+    """Rows with the line each starts on (a quoted cell may span lines); a row the csv module
+    rejects comes as a RowError in its place."""
     end = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row = RowError(str(exc))
         yield end + 1, row
         end = reader.line_num
 
@@ -118,6 +139,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
     where = f"{file}#{sheet}" if sheet else file
     header = None
     for number, row in rows:
+        if isinstance(row, RowError):
+            yield SetAside(file=where, line=number, reason=f"这一行读不懂：{row} (unreadable row)")
+            continue
         if any(_cell(c) for c in row):
             header = (number, row)
             break
@@ -134,6 +158,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
 
     chats: dict[str, dict] = {}
     for number, row in rows:
+        if isinstance(row, RowError):
+            yield SetAside(file=where, line=number, reason=f"这一行读不懂：{row} (unreadable row)")
+            continue
         if not any(_cell(c) for c in row):
             continue
         get = {f: (row[i] if i < len(row) else None) for f, i in fields.items()}
@@ -155,6 +182,9 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
             yield _build(tid, chat, where)
         except _Bad as bad:
             yield SetAside(file=where, line=bad.line, reason=bad.reason, transcript_id=tid)
+        except Exception as exc:  # noqa: BLE001 — one odd chat never stops the file
+            yield SetAside(file=where, line=chat["line"], transcript_id=tid,
+                           reason=f"这段会话读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")
 
 
 class _Bad(Exception):
@@ -168,10 +198,14 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
     meta = chat["meta"]
     customer, agent = meta.get("customer"), meta.get("agent")
     messages = []
+    resolution = 1
     for number, get in chat["rows"]:
         if any(isinstance(v, str) and UNDECODABLE in v for v in get.values()):
             raise _Bad(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
         raw_time = get["time"]
+        if "date" in get:
+            raw_time = join_date_time(get["date"], raw_time)
+        resolution = max(resolution, time_resolution(raw_time))
         if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool) and 20000 < raw_time < 100000:
             # an Excel serial date left as a number (rounded to the second, as Excel shows it)
             raw_time = EXCEL_EPOCH + timedelta(seconds=round(raw_time * 86400))
@@ -205,7 +239,7 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
     transcript = Transcript.model_construct(
         id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
         agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
-        notes=[]).normalize()
+        notes=[], time_resolution=resolution).normalize()
     if not transcript.shop:  # no shop column: take it from a sub-account "店铺名:子账号"
         transcript.shop = shop_of(transcript.agent, *transcript.agents)
     return transcript

@@ -139,3 +139,22 @@ def test_service_seconds(spec, start, end, expected):
 def test_bad_service_hours(spec):
     with pytest.raises(ConfigError):
         parse_service_hours(spec)
+
+
+@pytest.mark.parametrize("lines, needs_review, shown", [
+    pytest.param(["c 09:03:00 在吗", "a 09:03:00 您好"], True, "0 秒–59 秒", id="same-minute-0-to-59s-undecided"),
+    pytest.param(["c 09:03:00 在吗", "a 09:04:00 您好"], True, "1 秒–1 分 59 秒", id="next-minute-undecided"),
+    pytest.param(["c 09:03:00 在吗", "a 09:06:00 您好"], False, "2 分 1 秒–3 分 59 秒",
+                 id="three-minutes-is-0-points-either-way"),
+])
+def test_minute_precise_times_give_a_range(detector, lines, needs_review, shown):
+    t = chat(*lines)
+    t.transcript.time_resolution = 60
+    (m,) = detector.detect(t)
+    assert m.needs_review is needs_review and shown in m.reason
+    assert (m.confidence < 0.6) is needs_review
+
+
+def test_second_precise_times_are_confident(detector):
+    m = measure(detector, "c 09:03:00 在吗", "a 09:03:00 您好")
+    assert not m.needs_review and "分钟" not in m.reason

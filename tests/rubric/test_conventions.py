@@ -41,6 +41,8 @@ ROWS = [
      [c("00:00", "买了会降价吗"), a("00:05", "我们支持价保，降价可以申请退差价")], 0),
     ("promotion: a sale named as an excuse", "presale.promotion", "presale",
      [c("00:00", "什么时候发货"), a("00:05", "大促期间发货慢，72小时内发出")], 0),
+    ("promotion: a refund template's coupon is no offer", "presale.promotion", "presale",
+     [c("00:00", "不想要了"), a("00:05", "退款成功后，您使用的优惠券会原路返还")], 0),
     # highlight_benefits
     ("highlight: a strength volunteered", "presale.highlight_benefits", "presale",
      [c("00:00", "这件外套怎么样"), a("00:05", "这款是90%白鸭绒，保暖性很好，轻便不臃肿")], 5),
@@ -49,6 +51,8 @@ ROWS = [
     # ask_needs
     ("ask_needs: asks the customer's situation", "presale.ask_needs", "presale",
      [c("00:00", "想买件羽绒服"), a("00:05", "请问您身高体重多少？平时穿什么码？")], 5),
+    ("ask_needs: facts the customer volunteered are not asked", "presale.ask_needs", "presale",
+     [c("00:00", "我165，110斤，平时穿M"), a("00:05", "好的，M码有货")], 0),
     ("ask_needs: 请稍等 is no question", "presale.ask_needs", "presale",
      [c("00:00", "我170，穿什么码"), a("00:05", "请稍等，我看一下")], 0),
     # recommend
@@ -63,6 +67,8 @@ ROWS = [
     ("follow_up: buyer signs off without ordering, agent nudges", "presale.follow_up", "presale",
      [c("00:00", "有黑色吗"), a("00:05", "有的"), c("00:30", "好的谢谢"),
       a("00:40", "看中的话可以尽早下单哦")], 5),
+    ("follow_up: a sales line in the pitch to a buyer who orders at once is no follow-up", "presale.follow_up",
+     "presale", [c("00:00", "有黑色吗"), a("00:05", "有的，现在店铺满199减20"), c("00:30", "好，拍了")], 0),
     ("follow_up: no hesitation, no nudge", "presale.follow_up", "presale",
      [c("00:00", "有黑色吗"), a("00:05", "有的"), c("00:30", "拍了")], 0),
     # delivery_notes
@@ -83,6 +89,8 @@ ROWS = [
     # soothe
     ("soothe: an apology for the trouble", "aftersale.soothe", "aftersale",
      [c("00:00", "杯子碎了"), a("00:05", "非常抱歉给您添麻烦了")], 5),
+    ("soothe: a closing formula not tied to a trouble is none", "aftersale.soothe", "aftersale",
+     [c("00:00", "发票开了吗"), a("00:05", "已经开好了，怠慢之处请您谅解")], 0),
     ("soothe: thanks for understanding is none", "aftersale.soothe", "aftersale",
      [c("00:00", "杯子碎了"), a("00:05", "已经给您退款了，感谢您的理解")], 0),
     # promised_contact
@@ -90,6 +98,8 @@ ROWS = [
      [c("00:00", "快递丢了"), a("00:05", "我去查一下，10分钟内给您回复"), a("07:00", "查到了，已经给您补发")], 5),
     ("promise: broken", "aftersale.promised_contact", "aftersale",
      [c("00:00", "快递丢了"), a("00:05", "10分钟内给您回复"), a("40:00", "查到了")], 0),
+    ("promise: the deadline falls after the record ends", "aftersale.promised_contact", "aftersale",
+     [c("00:00", "快递丢了"), a("00:05", "明天上午给您回电")], 0),
     ("promise: a shipping promise is no contact promise", "aftersale.promised_contact", "aftersale",
      [c("00:00", "发错了"), a("00:05", "今天中午前给您重新发出")], 0),
     # same_day_resolution

@@ -1,5 +1,7 @@
 import csv
 
+import pytest
+
 from grader.pipeline import Grader
 from grader.scorecard.export import ScorecardFiles, csv_header
 from tests.builders import transcript
@@ -19,3 +21,40 @@ def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     assert cells["安抚客户情绪(5)"] == str(card.item("aftersale.soothe").score)
     assert cells["首次响应(秒)"] == "5.0"
     assert cells["不适用项目"] == "在承诺时间内主动联系客户解决问题"  # no timed promise was made
+
+
+def test_a_run_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, monkeypatch):
+    import errno
+    import json as jsonlib
+
+    from grader.batch import Run
+    from grader.dates import DayRange
+    from grader.scorecard.export import ScorecardFiles
+    from grader.settings import GradeSettings
+    from grader.store import Store
+
+    chats = tmp_path / "in" / "a.jsonl"
+    chats.parent.mkdir()
+    chats.write_text("".join(jsonlib.dumps({"id": f"c{i}", "shop": "店", "messages": [
+        {"time": "2026-11-22 10:00:00", "role": "customer", "sender": "tb1", "text": "在吗"},
+        {"time": "2026-11-22 10:00:05", "role": "agent", "sender": "店:甲", "text": "在的"}]}) + "\n"
+        for i in range(3)), encoding="utf-8")
+    out = tmp_path / "out"
+    store = Store(str(tmp_path / "g.db"))
+    Run(store, GradeSettings(), DayRange(), out, progress=False).execute([chats])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(before) == ["scorecards.csv", "scorecards.jsonl", "scorecards.versions.json", "set_aside.jsonl"]
+
+    real = ScorecardFiles.write_serialized
+    calls = {"n": 0}
+
+    def disk_full(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, rows)
+
+    monkeypatch.setattr(ScorecardFiles, "write_serialized", disk_full)
+    with pytest.raises(OSError):
+        Run(store, GradeSettings(), DayRange(), out, progress=False, batch_size=1).execute([chats])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no .part left, old files whole

@@ -47,6 +47,16 @@ def test_transcript_round_trip(name):
     assert back.model_dump_json() == t.model_dump_json()
 
 
+@pytest.mark.parametrize("fields", [
+    pytest.param({"time_resolution": 60}, id="minute-precise"),
+    pytest.param({"next_chat_at": T0 + timedelta(hours=19)}, id="buyer-came-back"),
+])
+def test_what_the_reader_knew_round_trips(fields):
+    t = Transcript(id="x", platform="taobao", messages=TRICKY["plain"], **fields)
+    back = decode_transcript("x", json.loads(dumps(encode_transcript(t))))
+    assert back.model_dump_json() == t.model_dump_json()
+
+
 def test_bundled_samples_and_corpus_round_trip():
     paths = [ROOT / "transcripts"] + ([CORPUS] if CORPUS.is_dir() else [])
     chats = read_paths(paths).transcripts
@@ -98,3 +108,17 @@ def test_a_dictionary_trained_in_a_rolled_back_batch_is_stored_with_the_next(db_
     assert set(again[0].dictionaries) == set(rows[0].dictionaries)
     store.save_rows(again)
     assert store.current_scorecards(["t1"])["t1"].transcript_id == "t1"
+
+
+@pytest.mark.parametrize("first, then, retrained", [
+    (1, 60, True),    # trained on one chat: a later batch of many trains a richer one
+    (60, 60, False),  # a full dictionary stays
+    (1, 1, False),    # no richer material
+], ids=["few-then-many", "full", "few-then-few"])
+def test_a_dictionary_trained_on_few_chats_is_replaced_by_a_richer_one(first, then, retrained):
+    packer = Packer()
+    docs = [dumps({"n": n, "text": "您好，很高兴为您服务，请问有什么可以帮您" * 3}) for n in range(60)]
+    a = packer.dictionary("card", "k", docs[:first])
+    b = packer.dictionary("card", "k", docs[:then])
+    assert (a != b) is retrained
+    assert all(unpack(pack(d, b[1]), b[1]) == d for d in docs[:3])

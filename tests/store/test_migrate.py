@@ -17,7 +17,7 @@ V1 = Path(__file__).resolve().parents[1] / "data" / "store" / "v1.db"
 
 
 def _query(path, sql):
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # never creates nor changes the file
     try:
         return conn.execute(sql).fetchall()
     finally:

@@ -68,3 +68,57 @@ def test_folder_mixing_everything(tmp_path):
     assert result.parsed == 8 and len(result.set_aside) == 8 and result.read == 16
     assert {t.id for t in result.transcripts} >= {"j1", "z1"}
     assert all(m.source_file and m.source_line for t in result.transcripts for m in t.messages)
+
+
+GOOD = ('{"id": "ok", "messages": [{"time": "2026-11-22 10:00:00", "role": "customer", "sender": "c", '
+        '"text": "在吗"}]}')
+
+
+@pytest.mark.parametrize("bad, reason", [
+    pytest.param('{"id": "x", "messages": [{"time": "2026-11-22 10:00:00+25:00", "role": "customer", '
+                 '"sender": "c", "text": "在吗"}]}', "unparseable time", id="offset-plus-25-hours"),
+    pytest.param('{"id": "x", "messages": [{"time": "2026-11-22 10:00:00-24:30", "role": "customer", '
+                 '"sender": "c", "text": "在吗"}]}', "unparseable time", id="offset-minus-24-30"),
+    pytest.param('{"id": "x", "messages": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deep",
+                 id="json-nested-5000-deep"),
+    pytest.param('{"id": "x", "messages": [{"time": 1e300, "role": "customer", "sender": "c", "text": "在吗"}]}',
+                 "unparseable time", id="epoch-1e300"),
+    pytest.param('{"id": "x", "messages": [{"time": "2026-11-22 10:00:00", "role": "customer", "sender": "c", '
+                 '"text": "在吗", "auto_reply": {"a": 1}}]}', "auto_reply", id="auto-reply-an-object"),
+])
+def test_a_bad_line_mid_file_is_set_aside_and_the_next_line_read(tmp_path, bad, reason):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(GOOD.replace('"ok"', '"first"') + "\n" + bad + "\n" + GOOD + "\n", encoding="utf-8")
+    items = read_file(path)
+    assert [type(i).__name__ for i in items] == ["Transcript", "SetAside", "Transcript"]
+    assert items[1].line == 2 and reason in items[1].reason
+    assert items[2].id == "ok"
+
+
+def test_a_symlink_loop_is_walked_once(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(GOOD + "\n", encoding="utf-8")
+    (folder / "self").symlink_to(".")
+    (folder / "up").symlink_to("..")
+    (folder / "dangling").symlink_to("nowhere")
+    result = read_paths([folder])
+    assert result.parsed == 1 and result.read == 1
+
+
+def test_a_gbk_file_name_is_read_and_shown(tmp_path):
+    import os
+    name = "千牛记录.jsonl".encode("gbk")
+    with open(os.path.join(os.fsencode(tmp_path), name), "w", encoding="utf-8") as f:
+        f.write(GOOD + "\n")
+    [t] = read_paths([tmp_path]).transcripts
+    assert t.source_file.endswith("千牛记录.jsonl")
+    t.source_file.encode("utf-8")  # storable
+
+
+def test_undecodable_file_name_is_shown_escaped(tmp_path):
+    import os
+    with open(os.path.join(os.fsencode(tmp_path), b"\xff\xfe.jsonl"), "w", encoding="utf-8") as f:
+        f.write(GOOD + "\n")
+    [t] = read_paths([tmp_path]).transcripts
+    assert t.source_file.endswith("\\xff\\xfe.jsonl")

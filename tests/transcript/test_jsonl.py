@@ -71,7 +71,7 @@ def test_time_forms(tmp_path, time, expected):
     ("tb123 撤回了一条消息", "recall"),
     ("客户已下单，订单号 3302918822，付款成功", "order"),
     ("当前用户来自 手机淘宝", "notice"),
-    ("会话结束", "notice"),
+    ("会话结束", "closed"),
 ])
 def test_system_message_kinds(tmp_path, text, kind):
     msgs = [{"time": "2026-11-22 10:00:01", "sender": "system", "text": text}]

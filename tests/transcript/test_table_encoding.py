@@ -157,3 +157,35 @@ def test_xlsx_serial_date_numbers(tmp_path):
     book.save(path)
     [t] = read_file(path)
     assert t.messages[0].time.strftime("%Y-%m-%d %H:%M:%S") == "2026-11-22 10:00:01"
+
+
+@pytest.mark.parametrize("text, times, resolution", [
+    pytest.param("会话ID,日期,时间,发送人,角色,内容\nt1,2023-03-08,20:11:05,tb1,客户,在吗\n"
+                 "t1,2023-03-08,20:11:12,店:阿静,客服,在的\n", ["20:11:05", "20:11:12"], 1, id="date-and-time-columns"),
+    pytest.param("会话ID,日期,时间,发送人,角色,内容\nt1,2023/3/8,9:11,tb1,客户,在吗\n"
+                 "t1,2023/3/8,9:12,店:阿静,客服,在的\n", ["09:11:00", "09:12:00"], 60, id="split-and-minute-only"),
+    pytest.param("会话ID,日期,时间,发送人,角色,内容\nt1,2023-03-08,2023-03-08 20:11:05,tb1,客户,在吗\n"
+                 "t1,2023-03-08,2023-03-08 20:11:12,店:阿静,客服,在的\n", ["20:11:05", "20:11:12"], 1,
+                 id="time-column-already-holds-the-date"),
+    pytest.param("会话ID,时间,发送人,角色,内容\nt1,2023/1/5 9:03,tb1,客户,在吗\nt1,2023/1/5 9:03,店:阿静,客服,在的\n",
+                 ["09:03:00", "09:03:00"], 60, id="excel-resave-without-seconds"),
+    pytest.param("transcript_id,time,sender,role,text\nt1,2023-01-05T09:03,tb1,customer,hi\n"
+                 "t1,2023-01-05T09:03:30,s:a,agent,hello\n", ["09:03:00", "09:03:30"], 60, id="iso-without-seconds"),
+])
+def test_date_time_columns_and_minute_precision(tmp_path, text, times, resolution):
+    [t] = read_bytes(tmp_path, text.encode("utf-8"), "t.csv")
+    assert isinstance(t, Transcript), t
+    assert [m.time.strftime("%H:%M:%S") for m in t.messages] == times
+    assert t.time_resolution == resolution
+
+
+def test_date_and_time_cells_of_a_workbook_are_combined(tmp_path):
+    from datetime import date, time
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["会话ID", "日期", "时间", "发送人", "角色", "内容"])
+    sheet.append(["x1", date(2023, 3, 8), time(20, 11, 5), "tb1", "客户", "在吗"])
+    sheet.append(["x1", date(2023, 3, 8), time(20, 11, 12), "店:阿静", "客服", "在的"])
+    book.save(tmp_path / "t.xlsx")
+    [t] = read_file(tmp_path / "t.xlsx")
+    assert [m.time.strftime("%Y-%m-%d %H:%M:%S") for m in t.messages] == ["2023-03-08 20:11:05", "2023-03-08 20:11:12"]
