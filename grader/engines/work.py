@@ -106,8 +106,9 @@ def gc_paused():
     Grading allocates hundreds of short-lived objects per chat that reference counting frees at
     once, yet each allocation counts toward the collector's next pass, which then walks every
     live object (the grader, lexicons, the batch so far): about a tenth of a run for nothing.
-    What was loaded once per process is frozen (`gc.freeze`) so later passes skip it, and the
-    collection after each batch frees any cycles, so memory stays flat.
+    What was loaded once per process is frozen (`gc.freeze`) so later passes skip it, and a
+    collection of the youngest generation after each batch (everything the batch allocated, since
+    nothing was collected meanwhile) frees any cycles, so memory stays flat.
     """
     if not gc.isenabled():  # the caller manages the collector
         yield
@@ -121,7 +122,7 @@ def gc_paused():
         yield
     finally:
         gc.enable()
-        gc.collect()
+        gc.collect(0)  # what the batch allocated is all still young: no walk over the rest of the heap
 
 
 # --- grading a part ----------------------------------------------------------------------------
