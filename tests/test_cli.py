@@ -47,3 +47,28 @@ def test_report_writes_workbook_and_page(tmp_path, capsys):
 def test_bad_date_is_a_clear_error(tmp_path, capsys):
     assert main(["grade", str(tmp_path), "--date", "22/11", "--db", str(tmp_path / "g.db")]) == 1
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+QIANNIU = ("tb1 2026-11-22 10:00:00\n在吗\n店:小美 2026-11-22 10:00:05\n在的\n"
+           "tb1 2026-11-22 10:50:00\n还有个问题\n店:小美 2026-11-22 10:50:09\n您说\n")
+
+
+def test_session_gap_option_splits_chats(tmp_path, capsys):
+    (tmp_path / "q.txt").write_text(QIANNIU, encoding="utf-8")
+    for gap, chats in (("120", 1), ("30", 2)):
+        assert main(["read", "--session-gap", gap, str(tmp_path / "q.txt")]) == EXIT_OK
+        assert f"parsed {chats}" in capsys.readouterr().out
+    code = main(["grade", str(tmp_path / "q.txt"), "--session-gap", "30", "--db", str(tmp_path / "g.db"),
+                 "--workers", "1", "--quiet"])
+    assert code == EXIT_OK and _summary(capsys)["graded"] == 2
+
+
+def test_a_second_grade_on_a_busy_database_refuses_with_a_message(tmp_path, capsys):
+    from grader.batch import RunLock
+    from grader.cli import EXIT_ERROR
+    from grader.store import Store
+    src = _write(tmp_path / "in")
+    store = Store(str(tmp_path / "g.db"))
+    with RunLock(store):
+        code = main(["grade", str(src), "--db", str(tmp_path / "g.db"), "--workers", "1", "--quiet"])
+    assert code == EXIT_ERROR and "另一个评分任务正在使用这个数据库" in capsys.readouterr().err

@@ -141,7 +141,7 @@ def customer_turns(messages: list[Message]) -> list[Turn]:
 @register
 class FirstResponseDetector(Detector):
     name = "first_response"
-    version = "1"
+    version = "2"  # 2: minute-precise times give a range and flag an undecided score
     items = (ITEM,)
 
     def __init__(self, lexicons, options=None):

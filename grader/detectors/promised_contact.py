@@ -113,7 +113,7 @@ def _fmt(seconds: float) -> str:
 @register
 class PromisedContactDetector(Detector):
     name = "promised_contact"
-    version = "3"
+    version = "4"  # 4: judged up to the buyer's next chat (Transcript.next_chat_at)
     items = (ITEM,)
     lexicons = ("promise",)
 

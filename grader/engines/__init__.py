@@ -88,6 +88,6 @@ def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
             data = f.read(part.stop - part.start)
         text = data.decode(part.encoding, errors="grader-undecodable")
         lines = ((n + part.first_line - 1, line) for n, line in numbered_lines(io.StringIO(text, newline="")))
-        yield from screened(parse_jsonl(lines, display_name(part.file)))
+        yield from screened(parse_jsonl(lines, display_name(part.file), session_gap))
     except OSError as exc:
         yield SetAside(file=display_name(part.file), line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")

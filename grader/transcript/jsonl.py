@@ -11,6 +11,7 @@ A line that cannot be read becomes a SetAside with its line number and a reason.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
@@ -41,8 +42,10 @@ class _Records(Exception):
         self.data = data
 
 
-def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcript | SetAside]:
-    """Transcripts and set-asides, one per non-blank line, in file order."""
+def parse_jsonl(lines: Iterable[tuple[int, str]], file: str, session_gap: timedelta | None = None
+                ) -> Iterator[Transcript | SetAside]:
+    """Transcripts and set-asides, one per non-blank line, in file order (an exporter's per-buyer
+    document on a line may give several chats, split at `session_gap`)."""
     for number, line in lines:
         if not line.strip():
             continue
@@ -50,7 +53,7 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], file: str) -> Iterator[Transcr
             item = transcript_from_json(line, file, number)
         except _Records as records:  # an exporter's per-buyer document on one line
             from grader.transcript.jsondoc import document_chats
-            yield from document_chats(records.data, file, number)
+            yield from document_chats(records.data, file, number, session_gap)
             continue
         except _Bad as bad:
             item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)

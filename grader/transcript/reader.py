@@ -227,7 +227,7 @@ def _parse(path: Path, file: str, fmt: str, encoding: str | None, session_gap: t
         return
     with open_text(path, encoding or "utf-8") as stream:
         if fmt == "jsonl":
-            yield from parse_jsonl(numbered_lines(stream), file)
+            yield from parse_jsonl(numbered_lines(stream), file, session_gap)
         elif fmt == "qianniu":
             yield from parse_qianniu(numbered_lines(stream), file, session_gap)
         else:
