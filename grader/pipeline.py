@@ -21,7 +21,9 @@ class Grader:
     """
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
-                 options: dict | None = None):
+                 options: dict | None = None, learned=None):
+        """`learned`: the adopted model (a `grader.calibration.learned.Bundle`), False for rules only;
+        by default the model file adopted in the lexicon folder, if there is one."""
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
@@ -33,6 +35,9 @@ class Grader:
             lexicons=self.lexicons.versions(),
             settings=versioned_options(self.options),
         )
+        self.learned = _adopted_model(self.lexicons) if learned is None else (learned or None)
+        if self.learned is not None:  # its version is part of every card's versions: adopting re-grades
+            self.versions.settings["learned_model"] = self.learned.tag
         self.detect_seconds = 0.0
 
     def measure(self, transcript: Transcript) -> dict[str, Measurement]:
@@ -50,12 +55,17 @@ class Grader:
         measured = self.measure(transcript)
         detected = measured.get("scenario")
         found = self.detected_scenario(detected)
+        forced = scenario is not None
         if scenario is None:
             scenario = found
             confidence = detected.confidence if detected else 0.0
         else:
             confidence = 1.0
         items = score_items(self.rubric, scenario, measured)
+        learned = None
+        if self.learned is not None:  # optional, after rule scoring: off unless a model file is adopted
+            scenario, confidence, items, learned = self._apply_learned(transcript, scenario, confidence, items,
+                                                                      measured, forced)
         total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
         notes = list(transcript.notes)
         if detected and scenario == found:
@@ -67,8 +77,25 @@ class Grader:
             "scenario_confidence": round(confidence, 2), "total": total, "band": self.rubric.band(total),
             "needs_review": any(i.needs_review for i in items) or confidence < 0.6,
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
-            "notes": notes, "source_file": transcript.source_file,
+            "notes": notes, "source_file": transcript.source_file, "learned": learned,
         })
+
+    def _apply_learned(self, transcript, scenario, confidence, items, measured, forced):
+        """The shop's adopted models over the rule scores: scenario (unless given) then items."""
+        metrics = collect_metrics(measured)
+        explained: dict = {"version": self.learned.tag, "items": {}}
+        if not forced:
+            guess = self.learned.predict_scenario(transcript, items, metrics, scenario)
+            if guess is not None:
+                level, proba, feats = guess
+                explained["scenario"] = {"rule": scenario, "scenario": level, "probability": proba, "features": feats}
+                if level in SCENARIO_LABELS and level != scenario and proba >= self.learned.min_probability:
+                    scenario, confidence = level, proba
+                    items = score_items(self.rubric, scenario, measured)
+        items, explained["items"] = self.learned.apply(transcript, items, metrics, scenario)
+        if not explained["items"] and "scenario" not in explained:
+            return scenario, confidence, items, None
+        return scenario, confidence, items, explained
 
 
     def detected_scenario(self, detected: Measurement | None) -> str:
@@ -77,6 +104,16 @@ class Grader:
         if detected is None or detected.value is None:
             return self.rubric.scenario_default
         return "aftersale" if detected.value == 1 else "presale"
+
+
+def _adopted_model(lexicons: LexiconSet):
+    """The model file adopted beside these lexicons (one folder), or None."""
+    folders = {Path(lex.path).parent for lex in lexicons.values() if getattr(lex, "path", None)}
+    if len(folders) != 1:
+        return None
+    from grader.calibration.model_file import load_adopted
+
+    return load_adopted(folders.pop())
 
 
 _default: Grader | None = None

@@ -11,14 +11,14 @@
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from grader.calibration.adopt import apply, read_accept_file
 from grader.calibration.agreement import AgreementReport, ItemAgreement, agreement, agreement_of
 from grader.calibration.evaluate import Evaluation, evaluate_on, regrade
-from grader.calibration.labels import POLICY, LabeledChat, load_labeled
-from grader.calibration.proposals import Options, Proposal, lexicon_items, propose_on
+from grader.calibration.labels import POLICY, Background, LabeledChat, load_labeled, load_period
+from grader.calibration.proposals import Options, Proposal, item_lexicons, lexicon_items, propose_on
 
 
 @dataclass
@@ -28,9 +28,16 @@ class CalibrationReport:
     proposals: list[Proposal] = field(default_factory=list)
     evaluation: Evaluation | None = None
     lexicon_versions: dict[str, str] = field(default_factory=dict)
+    background_chats: int = 0     # unlabelled graded chats of the period the proposals were contrasted with
+    learning: dict | None = None  # the learned layer's evaluation (`learned.Bundle.summary`), when asked for
+    candidate: object = field(default=None, repr=False, compare=False)  # the candidate Bundle (not serialized)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON types only: the candidate's models are not part of the report."""
+        data = asdict(replace(self, candidate=None))
+        data.pop("candidate", None)
+        return data
+
 
 
 def _setup(store, since, until, lexicon_dir, rubric, options: Options | None, settings=None):
@@ -46,42 +53,75 @@ def _setup(store, since, until, lexicon_dir, rubric, options: Options | None, se
     rubric = rubric or load_rubric(settings.rubric if settings else None)
     lexicons = LexiconSet.load(lexicon_dir)
     tz = settings.tz if settings else None
-    labeled = load_labeled(store, since, until, tz) if tz else load_labeled(store, since, until)
-    baseline = regrade(Grader(rubric, lexicons, options.grading), labeled)
-    return rubric, lexicons, labeled, baseline, options
+    labeled, background = (load_period(store, since, until, tz, options.max_background) if tz else
+                           load_period(store, since, until, max_background=options.max_background))
+    baseline = regrade(Grader(rubric, lexicons, options.grading, learned=False), labeled)
+    return rubric, lexicons, labeled, baseline, options, background
 
 
 def propose(store, since: str | None, until: str | None, lexicon_dir=None, rubric=None,
             options: Options | None = None, settings=None) -> list[Proposal]:
     """Proposals learned from all labelled chats of since..until, against the lexicons in `lexicon_dir`
     (the chats are re-graded with those lexicons first, so the proposals fit the files as they are)."""
-    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
-    return propose_on(labeled, baseline, lexicons, rubric, options)
+    rubric, lexicons, labeled, baseline, options, background = _setup(store, since, until, lexicon_dir, rubric,
+                                                                      options, settings)
+    return propose_on(labeled, baseline, lexicons, rubric, options, background)
 
 
 def evaluate(store, since: str | None, until: str | None, lexicon_dir=None, folds: int = 5, seed: int = 0,
              rubric=None, options: Options | None = None, settings=None) -> Evaluation:
     """k-fold held-out agreement before and after the changes proposed on the other folds."""
-    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
-    return evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline)
+    rubric, lexicons, labeled, baseline, options, background = _setup(store, since, until, lexicon_dir, rubric,
+                                                                      options, settings)
+    return evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline, background)
 
 
 def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, period: str | None = None,
               folds: int = 5, seed: int = 0, rubric=None, options: Options | None = None,
-              settings=None) -> CalibrationReport:
+              settings=None, learn: bool = False, min_labels: int = 30) -> CalibrationReport:
     """Agreement report, proposals (on all labelled chats) and their cross-validated evaluation.
 
-    `settings`: the process's GradeSettings (rubric, options, --tz), as the daily run's."""
-    rubric, lexicons, labeled, baseline, options = _setup(store, since, until, lexicon_dir, rubric, options, settings)
+    `settings`: the process's GradeSettings (rubric, options, --tz), as the daily run's. `learn`:
+    also evaluate the learned layer per shop (`learned.learn`, `min_labels` labels at least) and keep
+    the candidate Bundle of the offered models in `report.candidate` (not adopted)."""
+    rubric, lexicons, labeled, baseline, options, background = _setup(store, since, until, lexicon_dir, rubric,
+                                                                      options, settings)
     report = CalibrationReport(period=period or f"{since or '…'}..{until or '…'}",
                                agreement=agreement_of(labeled, rubric, since, until),
                                lexicon_versions=lexicons.versions())
-    report.proposals = propose_on(labeled, baseline, lexicons, rubric, options)
-    report.evaluation = evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline)
+    report.background_chats = len(background)
+    report.proposals = propose_on(labeled, baseline, lexicons, rubric, options, background)
+    report.evaluation = evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline, background)
     for p in report.proposals:
         p.evaluation = report.evaluation.proposals.get(p.id) or dict(
             folds_chosen=0, folds=folds, item=p.item, before_agreement=None, after_agreement=None)
+    if learn:
+        report.candidate = learn_on(store, labeled, baseline, rubric, lexicons, options, folds, seed, min_labels,
+                                    report.period, background)
+        report.learning = report.candidate.summary()
     return report
+
+
+def learn_on(store, labeled, baseline, rubric, lexicons, options, folds=5, seed=0, min_labels=30, period="",
+             background=()):
+    """The learned layer's candidate Bundle from labelled chats (see `grader.calibration.learned`).
+
+    Scenario labels: the scenario of reviewed cards and every scenario change, including chats of
+    the `background` whose only correction is their scenario."""
+    from grader.calibration.learned import SCENARIO, Example, examples_from, learn
+    from grader.pipeline import Grader
+
+    scenario_labels = {c.id: c.card.scenario for c in labeled if c.reviewed}
+    scenario_labels.update(store.scenario_overrides([c.id for c in labeled] + [b.id for b in background]))
+    free = Grader(rubric, lexicons, options.grading, learned=False)
+    free_cards = {c.id: free.grade(c.transcript) for c in labeled if c.id in scenario_labels}
+    examples = examples_from(labeled, baseline, free_cards, scenario_labels, min_labels=min_labels)
+    for b in background:
+        if b.id in scenario_labels:
+            shop = b.transcript.shop or ""
+            examples.setdefault((shop, SCENARIO), []).append(
+                Example(b.transcript, free.grade(b.transcript), scenario_labels[b.id], shop))
+    return learn(examples, folds, seed, min_labels, period)
 
 
 def render_calibration_html(report: CalibrationReport) -> str:
@@ -90,10 +130,11 @@ def render_calibration_html(report: CalibrationReport) -> str:
     return render_fragment(report)
 
 
-def write_outputs(report: CalibrationReport, out_dir) -> tuple[Path, Path]:
+def write_outputs(report: CalibrationReport, out_dir, masker=None) -> tuple[Path, Path]:
+    """calibration-<period>.html and .json; example texts masked by `masker` (None: the default, on)."""
     from grader.calibration.html import write_page
 
-    return write_page(report, out_dir)
+    return write_page(report, out_dir, masker)
 
 
 def cli_register(subparsers) -> None:
@@ -102,7 +143,7 @@ def cli_register(subparsers) -> None:
     register(subparsers)
 
 
-__all__ = ["POLICY", "AgreementReport", "CalibrationReport", "Evaluation", "ItemAgreement", "LabeledChat",
+__all__ = ["POLICY", "AgreementReport", "Background", "item_lexicons", "load_period", "CalibrationReport", "Evaluation", "ItemAgreement", "LabeledChat",
            "Options", "Proposal", "agreement", "apply", "calibrate", "cli_register", "evaluate",
            "lexicon_items", "load_labeled", "propose", "read_accept_file", "render_calibration_html",
            "write_outputs"]

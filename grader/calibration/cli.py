@@ -21,6 +21,16 @@ def register(subparsers) -> None:
     c.add_argument("--apply", action="store_true",
                    help="write accepted proposals into new lexicon versions (asks y/n for each unless --accept)")
     c.add_argument("--accept", metavar="FILE", help="with --apply: accepted proposal ids, one a line")
+    c.add_argument("--learn", action="store_true",
+                   help="also evaluate the learned layer per shop and write the offered models as a candidate "
+                        "file learned-model-<period>.joblib in --out (not adopted)")
+    c.add_argument("--min-labels", type=int, default=30, help="labels a learned model needs at least (default 30)")
+    c.add_argument("--adopt-model", metavar="FILE",
+                   help="adopt a candidate model file: it becomes the next version beside the lexicons")
+    c.add_argument("--rollback-model", action="store_true",
+                   help="go back to the previous adopted model version (or to the rules only)")
+    from grader.privacy import add_masking_arguments
+    add_masking_arguments(c)
     c.set_defaults(func=run)
 
 
@@ -50,12 +60,23 @@ def run(args) -> int:
     from grader.options import period_of, settings_of
     from grader.store import Store
 
+    lexicon_dir = args.lexicons or default_lexicon_dir()
+    if args.adopt_model or args.rollback_model:
+        return _model_file(args, lexicon_dir)
     days, period = period_of(args)
     since, until = days.iso_bounds()
-    lexicon_dir = args.lexicons or default_lexicon_dir()
     report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
-                       options=Options(min_support=args.min_support), settings=settings_of(args))
-    html, js = write_outputs(report, args.out)
+                       options=Options(min_support=args.min_support), settings=settings_of(args),
+                       learn=args.learn, min_labels=args.min_labels)
+    from grader.privacy import masker_from_args
+    html, js = write_outputs(report, args.out, masker_from_args(args))
+    candidate = None
+    if args.learn and report.candidate is not None and report.candidate.models:
+        from pathlib import Path
+
+        from grader.calibration.model_file import save_candidate
+        candidate = str(save_candidate(report.candidate, Path(args.out) / f"learned-model-{period}.joblib"))
+        print(f"学习模型候选文件：{candidate}（采纳：grader calibrate --adopt-model {candidate}）", file=sys.stderr)
     print(summary_text(report), file=sys.stderr)
     written: list[str] = []
     accepted: list[str] = []
@@ -74,5 +95,26 @@ def run(args) -> int:
     print(json.dumps({"status": "ok", "period": period, "labelled_chats": report.agreement.chats,
                       "agreement": report.agreement.overall.agreement, "kappa": report.agreement.overall.kappa,
                       "proposals": [p.id for p in report.proposals], "accepted": accepted, "written": written,
-                      "html": str(html), "json": str(js)}, ensure_ascii=False))
+                      "html": str(html), "json": str(js), "learned_candidate": candidate,
+                      "learned_offered": [[e["shop"], e["item"]] for e in (report.learning or {}).get("evaluations", [])
+                                          if e["offered"]]}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _model_file(args, lexicon_dir) -> int:
+    from grader.calibration import model_file
+    from grader.errors import GraderError
+
+    try:
+        if args.adopt_model:
+            path = model_file.adopt(args.adopt_model, lexicon_dir)
+            version = model_file.load_adopted(lexicon_dir).version
+            print(f"已采纳学习模型 v{version}：{path}；下次评分会用它并重新评分", file=sys.stderr)
+        else:
+            version = model_file.rollback(lexicon_dir)
+            print(f"已回退到{'学习模型 v' + version if version else '只用规则'}", file=sys.stderr)
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps({"status": "ok", "learned_model": version}, ensure_ascii=False))
     return EXIT_OK

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.calibration.agreement import kappa
-from grader.calibration.labels import LabeledChat
-from grader.calibration.proposals import Options, Proposal, lexicon_items, modify_lexicon_text, propose_on
+from grader.calibration.labels import Background, LabeledChat
+from grader.calibration.proposals import Options, Proposal, item_lexicons, modify_lexicon_text, propose_on
 from grader.detectors.lexicon import LexiconSet, parse_lexicon
 from grader.pipeline import Grader
 from grader.rubric import Rubric
@@ -90,13 +90,16 @@ def _item_eval(item: str, label: str, chats, before, after) -> ItemEvaluation:
 
 
 def evaluate_on(labeled: list[LabeledChat], lexicons: LexiconSet, rubric: Rubric, folds: int = 5, seed: int = 0,
-                options: Options | None = None, baseline: dict[str, Scorecard] | None = None) -> Evaluation:
+                options: Options | None = None, baseline: dict[str, Scorecard] | None = None,
+                background: list[Background] | None = None) -> Evaluation:
+    """Pooled held-out figures: each fold's proposals are learned on the other folds' labels (and the
+    background), its chats re-graded with them. Held-out chats are in neither."""
     from sklearn.model_selection import KFold
 
     texts = lexicon_texts(lexicons)
     grading = (options or Options()).grading
     if baseline is None:
-        baseline = regrade(Grader(rubric, lexicons, grading), labeled)
+        baseline = regrade(Grader(rubric, lexicons, grading, learned=False), labeled)
     result = Evaluation(folds=folds, chats=len(labeled), seed=seed)
     if len(labeled) < max(folds, 2):
         return result
@@ -107,24 +110,24 @@ def evaluate_on(labeled: list[LabeledChat], lexicons: LexiconSet, rubric: Rubric
     for train_idx, test_idx in KFold(folds, shuffle=True, random_state=seed).split(labeled):
         train = [labeled[i] for i in train_idx]
         test = [labeled[i] for i in test_idx]
-        props = propose_on(train, baseline, lexicons, rubric, options)
+        props = propose_on(train, baseline, lexicons, rubric, options, background)
         if props:
-            after.update(regrade(Grader(rubric, changed_lexicons(lexicons, texts, props), grading), test))
+            after.update(regrade(Grader(rubric, changed_lexicons(lexicons, texts, props), grading, learned=False), test))
         else:
             after.update({c.id: baseline[c.id] for c in test})
         for p in props:
             chosen[p.id] = chosen.get(p.id, 0) + 1
             item_of[p.id] = p.item
             single.setdefault(p.id, {}).update(
-                regrade(Grader(rubric, changed_lexicons(lexicons, texts, [p]), grading), test))
-    items = lexicon_items()
+                regrade(Grader(rubric, changed_lexicons(lexicons, texts, [p]), grading, learned=False), test))
+    items = item_lexicons()
     for item in rubric.items:
         if item.id in items and _pairs(labeled, baseline, item.id):
             result.items.append(_item_eval(item.id, item.label, labeled, baseline, after))
     all_b = [p for i in result.items for p in _pairs(labeled, baseline, i.item)]
     all_a = [p for i in result.items for p in _pairs(labeled, after, i.item)]
     b, a = _figures(all_b), _figures(all_a)
-    result.overall = ItemEvaluation("overall", "词典相关项目合计", len(all_b), b[0], a[0], b[1], a[1], b[2], a[2])
+    result.overall = ItemEvaluation("overall", "词典决定的项目合计", len(all_b), b[0], a[0], b[1], a[1], b[2], a[2])
     for pid, cards in single.items():
         merged = {**baseline, **cards}
         item = item_of[pid]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -29,16 +28,23 @@ def render_fragment(report) -> str:
         kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS)
 
 
-def write_page(report, out_dir) -> tuple[Path, Path]:
-    """calibration-<period>.html (self-contained, offline) and calibration-<period>.json in out_dir."""
+def write_page(report, out_dir, masker=None) -> tuple[Path, Path]:
+    """calibration-<period>.html (self-contained, offline) and calibration-<period>.json in out_dir.
+
+    Personal information in the example messages is masked (grader.privacy; masker None: the default).
+    """
+    from grader.privacy import load_masker
+
+    masker = masker if masker is not None else load_masker()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"calibration-{report.period}".replace("/", "-").replace("…", "open")
     html_path, json_path = out / f"{name}.html", out / f"{name}.json"
     body = Markup(render_fragment(report))
-    html_path.write_text(_env.get_template("calibration_page.html").render(period=report.period, body=body),
-                         encoding="utf-8")
-    json_path.write_text(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    page = _env.get_template("calibration_page.html").render(period=report.period, body=body)
+    html_path.write_text(masker.mask(page), encoding="utf-8")  # no pattern masks markup characters
+    doc = masker.mask_value(json.loads(json.dumps(report.to_dict(), ensure_ascii=False, default=str)))
+    json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     return html_path, json_path
 
 
@@ -76,4 +82,7 @@ def summary_text(report) -> str:
         lines.append(f"  {e.folds} 折交叉验证（词典相关项目，{e.overall.n} 个标签）：一致率 "
                      f"{pct(e.overall.before_agreement)} → {pct(e.overall.after_agreement)}，Kappa "
                      f"{num(e.overall.before_kappa)} → {num(e.overall.after_kappa)}")
+    for m in (report.learning or {}).get("evaluations", []):
+        lines.append(f"  学习模型 · {m['shop'] or '（未写店铺）'}/{m['item']}（{m['n']} 个标签）：规则 {pct(m['rules'])} → 模型 "
+                     f"{pct(m['model'])}；{'推荐采纳' if m['offered'] else '不推荐'}：{m['reason']}")
     return "\n".join(lines)

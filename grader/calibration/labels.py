@@ -70,14 +70,38 @@ def _moment(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+@dataclass
+class Background:
+    """A graded chat of the period without labels: its transcript and its current scorecard."""
+
+    transcript: Transcript
+    card: Scorecard
+
+    @property
+    def id(self) -> str:
+        return self.card.transcript_id
+
+
 def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[LabeledChat]:
     """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels."""
+    return load_period(store, since, until, tz, max_background=0)[0]
+
+
+def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
+                max_background: int = 3000) -> tuple[list[LabeledChat], list[Background]]:
+    """The labelled chats of since..until and, as background, up to `max_background` of the period's
+    other graded chats (a sample fixed by chat id when there are more)."""
     cards = store.current_in_days(since, until, tz, findings=True)  # the agreement report reads findings
     ids = [c.transcript_id for c in cards]
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)
     seen = _cards_seen_at_review(store, sorted(reviewed))
-    texts = store.transcripts([i for i in ids if i in reviewed or i in overrides])
+    unlabelled = [c for c in cards if c.transcript_id not in reviewed and not
+                  {k for k in overrides.get(c.transcript_id, {}) if k != "scenario"}]
+    if len(unlabelled) > max_background:
+        unlabelled = sorted(unlabelled, key=lambda c: _stable(c.transcript_id))[:max_background]
+    texts = store.transcripts([i for i in ids if i in reviewed or i in overrides]
+                              + [c.transcript_id for c in unlabelled])
     labeled = []
     for card in cards:
         tid = card.transcript_id
@@ -101,4 +125,11 @@ def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI
                 final[item.id] = base_scores.get(item.id, item.score)
         if final:
             labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
-    return labeled
+    background = [Background(texts[c.transcript_id], c) for c in unlabelled if c.transcript_id in texts]
+    return labeled, background
+
+
+def _stable(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

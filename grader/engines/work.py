@@ -40,6 +40,7 @@ class Job:
     db_url: str
     vkey: str
     batch_size: int
+    masker: object = None  # grader.privacy.Masker: workers list each new scorecard's PII for the files
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Graded:
     csv: list  # the scorecards.csv row
     total: int
     flagged: list[str]  # labels of items needing review
+    pii: list = field(default_factory=list)  # (clear, masked) pairs for the files (Masker.pairs)
 
 
 @dataclass
@@ -202,7 +204,8 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
         batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],
                                     source_file=t.source_file, source_line=t.source_line, rows=row, json=row.view,
                                     csv=csv_row(card, grader.rubric), total=card.total,
-                                    flagged=[i.label for i in card.items if i.needs_review])
+                                    flagged=[i.label for i in card.items if i.needs_review],
+                                    pii=_pii(job.masker, t))
     detect = grader.detect_seconds - detect_before
     batch.seconds["detect"] += detect
     batch.seconds["score"] += time.perf_counter() - start - detect
@@ -216,6 +219,13 @@ def _grade_one(grader: Grader, t: Transcript, scenario: str | None):
     except Exception as exc:  # a bug on one chat must not stop the batch
         return SetAside(file=t.source_file or "", line=t.source_line, transcript_id=t.id,
                         reason=f"评分出错（{type(exc).__name__}: {exc}），请报告此会话")
+
+
+def _pii(masker, t: Transcript) -> list:
+    """(clear, masked) pairs of the chat's personal information, for the files (Masker.pairs)."""
+    if masker is None:
+        return []
+    return masker.pairs([t.id, t.shop, t.agent, t.customer, t.source_file, *t.notes, *(m.text for m in t.messages)])
 
 
 def session_gap(options: dict) -> timedelta | None:

@@ -32,3 +32,54 @@ def stacked_bars(rows: list[tuple[str, list[tuple[str, float]]]], title: str) ->
                      f'<text x="{LABEL_W + k * 80 + 16}" y="{legend_y}" font-size="12">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+LINE_COLORS = ["#1565c0", "#c62828", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f", "#ef6c00", "#5d4037"]
+
+
+def line_chart(series: dict[str, list[tuple[str, float | None]]], title: str, low: float = 0, high: float = 100,
+               guides: list[tuple[float, str]] | None = None) -> str:
+    """One line per series over shared x labels (e.g. months); None leaves a gap. Values are placed on
+    a fixed low..high scale; `guides` draws dashed horizontal lines (value, label) such as band limits."""
+    labels = list(dict.fromkeys(x for points in series.values() for x, _ in points))
+    left, top, width, height = 40, 20, max(240, 90 * len(labels)), 220
+    legend_h = 18 * len(series)
+    parts = [f'<svg width="{left + width + 200}" height="{top + height + 40 + legend_h}" role="img" '
+             f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
+
+    def y(v: float) -> float:
+        return top + height * (1 - (min(max(v, low), high) - low) / (high - low or 1))
+
+    def x(i: int) -> float:
+        return left + (width * (i + 0.5) / len(labels) if labels else 0)
+
+    for value, name in guides or []:
+        parts.append(f'<line x1="{left}" x2="{left + width}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#bbb" '
+                     f'stroke-dasharray="4 3"/><text x="{left + width + 4}" y="{y(value) + 4:.1f}" font-size="11" '
+                     f'fill="#777">{escape(name)} {value:g}</text>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + height}" stroke="#888"/>')
+    for v in (low, (low + high) / 2, high):
+        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:g}</text>')
+    for i, label in enumerate(labels):
+        parts.append(f'<text x="{x(i):.1f}" y="{top + height + 16}" text-anchor="middle" font-size="12">{escape(label)}</text>')
+    for n, (name, points) in enumerate(series.items()):
+        color = LINE_COLORS[n % len(LINE_COLORS)]
+        at = {label: v for label, v in points}
+        run: list[str] = []
+        for i, label in enumerate(labels):
+            v = at.get(label)
+            if v is None:
+                if len(run) > 1:
+                    parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(run)}"/>')
+                run = []
+                continue
+            run.append(f"{x(i):.1f},{y(v):.1f}")
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{color}">'
+                         f'<title>{escape(name)} {escape(label)}：{v:g}</title></circle>')
+        if len(run) > 1:
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(run)}"/>')
+        ly = top + height + 34 + 18 * n
+        parts.append(f'<rect x="{left}" y="{ly - 10}" width="12" height="12" fill="{color}"/>'
+                     f'<text x="{left + 16}" y="{ly}" font-size="12">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -10,7 +10,7 @@ from grader.rubric import SCENARIO_LABELS
 from grader.store import Store
 from grader.transcript.model import SHANGHAI, Transcript
 
-QUEUE_KEYS = ("since", "until", "agent", "band", "scenario", "needs_review", "reviewed", "disputed")
+QUEUE_KEYS = ("since", "until", "agent", "band", "scenario", "needs_review", "reviewed", "disputed", "order")
 ROLE_LABELS = {"customer": "顾客", "agent": "客服", "system": "系统"}
 
 
@@ -29,6 +29,7 @@ class QueueFilters:
     needs_review: str = ""  # "" | yes | no
     reviewed: str = ""  # "" | yes | no
     disputed: str = ""  # "" | yes
+    order: str = ""  # "" least certain first | teach: where rules and the learned model disagree, or it is least sure
 
     @classmethod
     def from_params(cls, params, tz=SHANGHAI) -> "QueueFilters":
@@ -63,6 +64,8 @@ class QueueRow:
     overridden: bool
     disputes: int
     flagged_labels: list[str] = field(default_factory=list)
+    disagreements: int = 0      # items where the adopted learned model moved the rule score
+    model_certainty: float = 1.0  # the learned model's least probability on the card (1.0: no model)
 
 
 def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str | None = None,
@@ -86,7 +89,7 @@ def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str |
             band=fc.band, needs_review=c.needs_review, flagged=len(flagged),
             certainty=round(certainty, 2), reviewed=c.transcript_id in reviewed,
             overridden=fc.overridden, disputes=disputes.get(c.transcript_id, 0),
-            flagged_labels=[i.label for i in flagged]))
+            flagged_labels=[i.label for i in flagged], **_teaching(c)))
     f = filters
     rows = [r for r in rows if (not f.agent or (r.agent or "") == f.agent)
             and (not f.band or r.band == f.band) and (not f.scenario or r.scenario == f.scenario)
@@ -95,7 +98,22 @@ def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str |
             and (f.disputed != "yes" or r.disputes)]
     rows.sort(key=lambda r: (not r.needs_review, -r.flagged, r.certainty,
                              r.started_at.isoformat() if r.started_at else "", r.transcript_id))
+    if f.order == "teach":  # active review: the labels that would teach the model the most first (stable sort)
+        rows.sort(key=lambda r: (-r.disagreements, r.model_certainty))
     return rows
+
+
+def _teaching(card) -> dict:
+    """How much a supervisor's review of `card` would teach the learned model: items (and the
+    scenario) where it moved the rules' answer, and its least probability."""
+    learned = card.learned or {}
+    parts = list((learned.get("items") or {}).values())
+    moved = sum(p["score"] != p["rule_score"] for p in parts)
+    probs = [p["probability"] for p in parts]
+    if learned.get("scenario"):
+        moved += learned["scenario"]["scenario"] != learned["scenario"]["rule"]
+        probs.append(learned["scenario"]["probability"])
+    return {"disagreements": moved, "model_certainty": min(probs, default=1.0)}
 
 
 def next_in_queue(rows: list[QueueRow], current: str) -> str | None:

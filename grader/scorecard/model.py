@@ -64,6 +64,9 @@ class Scorecard(BaseModel):
     versions: Versions
     notes: list[str] = Field(default_factory=list)
     source_file: str | None = None
+    # The adopted learned model's part, when one is adopted: {"version": "v2", "scenario": {...},
+    # "items": {item: {rule_score, score, probability, features: [[name, contribution], ...]}}}
+    learned: dict | None = None
 
     def item(self, item_id: str) -> ItemScore:
         for i in self.items:
@@ -80,4 +83,4 @@ new_scorecard = constructor(Scorecard, {
     "transcript_id": "t", "platform": "other", "shop": None, "agent": None, "customer": None, "started_at": None,
     "scenario": "presale", "scenario_label": "售前", "scenario_confidence": 1.0, "total": 0, "band": "b",
     "needs_review": False, "items": [], "metrics": {}, "versions": Versions(rubric="r", detectors={}, lexicons={}),
-    "notes": [], "source_file": None})
+    "notes": [], "source_file": None, "learned": None})

@@ -16,7 +16,7 @@ import json
 from grader.scorecard.model import Scorecard, Versions
 
 ITEM_DEFAULTS = {"value": None, "not_applicable": False}
-CARD_DEFAULTS = {"notes": [], "source_file": None}
+CARD_DEFAULTS = {"notes": [], "source_file": None, "learned": None}
 
 
 def card_view(card: Scorecard, vkey: str) -> dict:
@@ -40,6 +40,8 @@ def card_view(card: Scorecard, vkey: str) -> dict:
         view["notes"] = list(card.notes)
     if card.source_file is not None:
         view["source_file"] = card.source_file
+    if card.learned is not None:
+        view["learned"] = card.learned
     view["versions_key"] = vkey
     return view
 

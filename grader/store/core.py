@@ -23,8 +23,10 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards, set_aside,
-                                 transcripts, versions)
+from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards,
+                                 self_assessments, set_aside, transcripts, versions)
+from grader.store.audit import migrate_security
+from grader.store.security import SecurityStore
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
 
@@ -53,7 +55,7 @@ def dispose_all() -> None:
         engine.dispose()
 
 
-class Store:
+class Store(SecurityStore):
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
@@ -71,6 +73,7 @@ class Store:
         """Create the schema, or upgrade an older one (`grader.store.migrate`)."""
         from grader.store.migrate import upgrade
         upgrade(self)
+        migrate_security(self.engine)
 
     # --- packed documents --------------------------------------------------------------------------
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:
@@ -317,6 +320,24 @@ class Store:
                    scorecards.c.versions_key).where(scorecards.c.transcript_id == transcript_id).order_by(scorecards.c.id)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
+
+    def change_stamp(self) -> tuple:
+        """A value that changes whenever anything a month report reads changes: which scorecards are
+        current, overrides, review marks, self-assessments (for caches of computed reports)."""
+        c = scorecards.c
+        with self.engine.connect() as conn:
+            return (tuple(conn.execute(select(func.count(), func.sum(c.id)).where(c.current.is_(True))).one()),
+                    conn.execute(select(func.max(overrides.c.id))).scalar(),
+                    tuple(conn.execute(select(func.count(), func.sum(review_state.c.revision))).one()),
+                    conn.execute(select(func.max(self_assessments.c.id))).scalar())
+
+    def self_assessments(self, months: list[str]) -> dict[tuple[str, str], dict]:
+        """(agent account, month) -> its self-assessment row (total, items JSON, comment, by, at) for these months."""
+        if not months:
+            return {}
+        q = select(self_assessments).where(self_assessments.c.month.in_(months))
+        with self.engine.connect() as conn:
+            return {(r.agent, r.month): dict(r._mapping) for r in conn.execute(q)}
 
     # --- runs --------------------------------------------------------------------------------
     def start_run(self, args: dict) -> int:

@@ -120,3 +120,16 @@ runs = Table(
     Column("started_at", String(40)), Column("finished_at", String(40)), Column("status", String(16)),
     Column("args", Text), Column("counts", Text),
 )
+
+# --- monthly self-assessment (客服自评): one per agent account and month; created by create_all ---
+self_assessments = Table(
+    "self_assessments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent", String(200), nullable=False),  # the agent account on the scorecards
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("total", Float, nullable=False),  # 0..100
+    Column("items", Text),  # JSON {item id: {"score": n, "comment": "..."}}; null when one total was given
+    Column("comment", Text),
+    Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
+    Index("ux_self_assessment", "agent", "month", unique=True),
+)

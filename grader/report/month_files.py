@@ -1,0 +1,102 @@
+"""The monthly report files: an Excel workbook and an offline HTML page with each agent's trend.
+
+Every text cell of the workbook goes through the shared formula-injection rule (a buyer's words in
+the drill-down could start with "="); the HTML is autoescaped.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from openpyxl.utils import get_column_letter
+
+from grader.report.kpis import KPIS
+from grader.report.month import MonthReport
+from grader.report.svg import line_chart
+
+try:  # the shared helper (grader/spreadsheet.py, issue 16); the same rule until it lands
+    from grader.spreadsheet import xlsx_safe_sheet
+except ImportError:  # pragma: no cover - replaced by the shared helper when merged
+    def xlsx_safe_sheet(sheet) -> int:
+        changed = 0
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t", "\r")):
+                    value = cell.value
+                    cell.value = value
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    changed += 1
+        return changed
+
+SHEETS = ("月度成绩", "月度指标", "指标明细", "成绩走势", "提醒", "考核方案")
+_env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def policy_frame(report: MonthReport) -> pd.DataFrame:
+    """The policy in force, as the supervisor reads it."""
+    p = report.policy
+    rows = [("最终成绩", f"主管评分 × {p.final_grade.supervisor_weight:g} + 自评 × {p.final_grade.self_weight:g}"),
+            ("未自评时", "只用主管评分" if p.final_grade.without_self == "supervisor_only" else "自评按 0 分计"),
+            ("工资", f"基本工资 {p.pay.base:g} 元 × 绩效系数（成绩 ÷ 100）+ 等级奖金 + 排名奖惩")]
+    rows += [(f"等级 {b.name}", f"成绩 ≥ {b.min:g}，奖金 {b.bonus:+g} 元") for b in p.bands]
+    rows += [("排名奖惩", f"第一名 {p.ranking.first_reward:+g} 元，最后一名 {p.ranking.last_reward:+g} 元"),
+             ("提醒", f"排名倒数 {p.alerts.improvement_plan_bottom} 名提交改进计划；连续 {p.alerts.last_place_months} "
+                     f"个月最后一名考虑调岗；连续 {p.alerts.fail_months} 个月{p.bands[-1].name}"),
+             ("考核方案版本", p.version)]
+    return pd.DataFrame(rows, columns=["项目", "规则"])
+
+
+def _frames(report: MonthReport) -> dict[str, pd.DataFrame]:
+    alerts = pd.DataFrame(report.alerts(), columns=["客服", "提醒"])
+    return {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
+            "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
+
+
+def write_month_workbook(report: MonthReport, path: str | Path) -> Path:
+    """The workbook: grades, rank and pay; KPIs; one row per chat behind the KPIs; trends; alerts; policy."""
+    path = Path(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for title, frame in _frames(report).items():
+            if frame.empty:
+                frame = pd.DataFrame({"说明": [f"{report.month} 没有记录"]})
+            frame.to_excel(xw, sheet_name=title, index=False)
+            sheet = xw.sheets[title]
+            sheet.freeze_panes = "A2"
+            for n, col in enumerate(frame.columns, 1):
+                sheet.column_dimensions[get_column_letter(n)].width = max(8, min(40, len(str(col)) * 2 + 2))
+            xlsx_safe_sheet(sheet)
+    return path
+
+
+def _table(frame: pd.DataFrame) -> dict:
+    return {"columns": list(frame.columns),
+            "rows": [["" if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in row]
+                     for row in frame.itertuples(index=False)]}
+
+
+def drill_downs(report: MonthReport) -> list[dict]:
+    """Per agent and KPI: the figure and the chats behind it (those counted, or the slow ones)."""
+    out = []
+    for a in report.kpis.values():
+        for kpi in KPIS:
+            chats = a.counted.get(kpi.id, [])
+            if chats:
+                out.append({"agent": a.agent, "kpi": kpi.label, "base": a.bases.get(kpi.id, 0), "chats": chats})
+    return out
+
+
+def write_month_html(report: MonthReport, path: str | Path) -> Path:
+    """One self-contained page: summary, trend chart, tables, alerts and KPI drill-downs."""
+    path = Path(path)
+    guides = [(b.min, b.name) for b in report.policy.bands if b.min > 0]
+    chart = line_chart(report.trend(), "各客服最终成绩走势", guides=guides) if report.agents else ""
+    frames = _frames(report)
+    html = _env.get_template("month.html").render(
+        month=report.month, agents=len(report.agents), chats=len(report.chats), chart=chart,
+        alerts=report.alerts(), drills=drill_downs(report),
+        tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细") and not f.empty],
+        detail=_table(frames["指标明细"]) if not frames["指标明细"].empty else None)
+    path.write_text(html, encoding="utf-8")
+    return path
