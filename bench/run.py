@@ -1,20 +1,22 @@
-"""Benchmark: grading against the floor, on one worker and on all cores.
+"""Benchmark: grading against the floor and the simple alternative, on one worker and on all cores.
 
     python -m bench.run --chats 10000            # 10k, 100k or 1000000
     python -m bench.run --chats 100000 --dask    # also the Dask engine (local cluster)
 
 1. Generates (once, under bench/data/, from --seed) realistic chats of both scenarios,
    6–40 messages, as a mix of JSONL, Qianniu text and CSV files (see bench/generate.py).
-2. Measures the floor: reading + parsing + jieba over every human agent message, one core.
-3. Runs `grader grade DIR --date 2026-11-22 --db NEW.db --out DIR` end to end (files in,
-   scorecards in the database and scorecards.jsonl out) with --workers 1 and --workers N
-   (N = all cores), each in a fresh process and a fresh database.
-4. Prints chats/second, the ratio grade/floor (wall time, and CPU time of the whole process
-   tree, which other load on the machine disturbs less), the peak RSS of the whole process tree (sampled) and of the largest process,
-   and how the work splits across read / detect / score / write (seconds of work, summed over
-   workers; from the run's own accounting).
-5. Prints the storage per graded chat: bytes of the SQLite database (after a WAL checkpoint; per
-   table from dbstat) and of scorecards.jsonl.
+2. Measures, in the same run, each in a fresh process:
+   - the floor: reading and parsing the files into the transcript model, one core (bench/floor.py);
+   - the simple alternative: a plain keyword script of the kind a shop writes (bench/keywords.py);
+   - `grader grade DIR --date 2026-11-22 --db NEW.db --out DIR` end to end (files in, scorecards in
+     the database and scorecards.jsonl out) with --workers 1 and --workers N (N = all cores),
+     each with a fresh database;
+   - the start-up of each (the same command on an empty folder), subtracted for "net" figures.
+3. Prints per run: seconds, chats/s, CPU seconds of the whole process tree, CPU ms per chat (all,
+   and net of start-up), ratios of net CPU to the floor's and to the keyword script's, peak RSS of
+   the tree (sampled) and of its largest process, bytes per graded chat in the database and in
+   scorecards.jsonl (database after a WAL checkpoint; then per table from dbstat), and the read /
+   detect / score / write split from the run's own accounting.
 Results also go to bench/data/results-<chats>.json.
 """
 from __future__ import annotations
@@ -138,6 +140,15 @@ def storage(db: Path, jsonl: Path, chats: int) -> dict:
                                    if v / per >= 10}}
 
 
+def startup(cmd: list[str], work: Path) -> float:
+    """CPU seconds of `cmd` on an empty folder: the interpreter and imports (a grader loads its
+    lexicons and jieba's dictionary with its first part, so those count as grading)."""
+    empty = work / "empty"
+    shutil.rmtree(empty, ignore_errors=True)
+    empty.mkdir(parents=True)
+    return measure([a if a != "FOLDER" else str(empty) for a in cmd])["cpu_seconds"]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chats", type=int, default=10_000, help="chats to generate and grade (10000, 100000, 1000000)")
@@ -154,32 +165,45 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
 
     floor = measure([sys.executable, "-m", "bench.floor", str(folder)])
-    floor_cpu = floor["cpu_seconds"]  # the process's, startup and jieba's dictionary included
     floor.update(json.loads(floor.pop("stdout")))
+    floor["startup_cpu"] = startup([sys.executable, "-m", "bench.floor", "FOLDER"], work)
+    keywords = measure([sys.executable, "-m", "bench.keywords", str(folder), "--out", str(work / "keywords.csv")])
+    keywords.update(json.loads(keywords.pop("stdout")))
+    keywords["startup_cpu"] = startup([sys.executable, "-m", "bench.keywords", "FOLDER", "--out",
+                                       str(work / "keywords-empty.csv")], work)
+    grade_startup = startup([sys.executable, "-m", "grader.cli", "grade", "FOLDER", "--date", DAY, "--db",
+                             str(work / "empty.db"), "--out", str(work / "empty-out"), "--workers", "1", "--quiet"], work)
     runs = {}
     if not a.skip_one:
         runs["grade, 1 worker"] = grade(folder, work, "one", 1)
     runs[f"grade, {a.workers} workers"] = grade(folder, work, "all", a.workers)
     if a.dask:
         runs[f"grade, dask {a.workers} workers"] = grade(folder, work, "dask", a.workers, "dask")
+    for r in runs.values():
+        r["startup_cpu"] = grade_startup
 
+    def net_ms(r: dict) -> float:  # CPU ms per chat read, net of start-up
+        return 1000 * max(r["cpu_seconds"] - r["startup_cpu"], 0) / a.chats
+
+    floor_ms, keywords_ms = net_ms(floor), net_ms(keywords)
     cores = os.cpu_count()
     print(f"\nbenchmark {date.today()} · {a.chats} chats (seed {a.seed}) · {cores} cores · "
           f"python -m bench.run --chats {a.chats}")
-    print(f"{'run':<28}{'seconds':>9}{'chats/s':>9}{'×floor':>8}{'CPU s':>8}{'CPU×floor':>10}{'RSS tree MB':>13}"
-          f"{'largest MB':>12}   read / detect / score / write (s of work)")
-    print(f"{'floor (read+jieba, 1 core)':<28}{floor['seconds']:>9}{floor['chats'] / floor['seconds']:>9.0f}"
-          f"{1:>8.2f}{floor_cpu:>8}{1:>10.2f}{floor['peak_rss_mb']:>13}{floor['largest_rss_mb']:>12}   "
-          f"read {floor['read']} / jieba {floor['jieba']}")
-    floor_wall = floor["seconds"]
-    for name, r in runs.items():
-        s = r["counts"]["seconds"]
-        graded = r["counts"]["read"]
-        print(f"{name:<28}{r['seconds']:>9}{graded / r['seconds']:>9.0f}{r['seconds'] / floor_wall:>8.2f}"
-              f"{r['cpu_seconds']:>8}{r['cpu_seconds'] / floor_cpu:>10.2f}{r['peak_rss_mb']:>13}{r['largest_rss_mb']:>12}   "
-              f"{s['read']} / {s['detect']} / {s['score']} / {s['write']}")
-    print("chats/s counts every chat read (graded + out of the day's range); ×floor = wall time ÷ floor time;\n"
-          "CPU s = user+sys of the whole process tree (less sensitive to other load on the machine)")
+    print(f"{'run':<24}{'seconds':>8}{'chats/s':>8}{'CPU s':>8}{'start-up':>9}{'CPU ms/chat':>12}{'net':>7}"
+          f"{'×floor':>7}{'×keywords':>10}{'RSS tree/largest MB':>21}{'DB B/chat':>10}{'jsonl B/chat':>13}"
+          f"   read / detect / score / write (s of work)")
+    rows = [("floor (read+parse)", floor, f"read {floor['read']}"),
+            ("keyword script", keywords, "")]
+    rows += [(name, r, "{read} / {detect} / {score} / {write}".format(**r["counts"]["seconds"])) for name, r in runs.items()]
+    for name, r, split in rows:
+        ms = net_ms(r)
+        print(f"{name:<24}{r['seconds']:>8}{a.chats / r['seconds']:>8.0f}{r['cpu_seconds']:>8}{r['startup_cpu']:>9}"
+              f"{1000 * r['cpu_seconds'] / a.chats:>12.3f}{ms:>7.3f}{ms / floor_ms:>7.1f}{ms / keywords_ms:>10.1f}"
+              f"{str(r['peak_rss_mb']) + ' / ' + str(r['largest_rss_mb']):>21}"
+              f"{r.get('storage', {}).get('db_bytes_per_chat', ''):>10}{r.get('storage', {}).get('jsonl_bytes_per_chat', ''):>13}   {split}")
+    print("chats/s and ms/chat count every chat read (graded + out of the day's range); CPU s = user+sys of the\n"
+          "whole process tree; start-up = CPU s of the same command on an empty folder; net = CPU ms/chat less\n"
+          "start-up; ×floor, ×keywords = net CPU ÷ the floor's and the keyword script's net CPU (same run).")
     print("\nstorage per graded chat (targets: database ≤ 4096 B including the transcript, scorecards.jsonl ≤ 6144 B)")
     for name, r in runs.items():
         st = r["storage"]
@@ -187,7 +211,9 @@ def main(argv=None) -> int:
         print(f"{name:<28}database {st['db_bytes_per_chat']:>6} B   scorecards.jsonl {st['jsonl_bytes_per_chat']:>6} B"
               f"   ({parts})")
     (base / f"results-{a.chats}.json").write_text(json.dumps(
-        {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor, "runs": runs},
+        {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor,
+         "keywords": keywords, "runs": runs, "net_cpu_ms_per_chat": {
+             "floor": floor_ms, "keywords": keywords_ms, **{n: net_ms(r) for n, r in runs.items()}}},
         indent=2), encoding="utf-8")
     return 0
 

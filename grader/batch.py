@@ -18,6 +18,7 @@ from grader.engines import parts_of
 from grader.engines.runners import ENGINES, run_in_pool, run_in_process, run_on_dask
 from grader.engines.work import Batch, Graded, Job, Unchanged, collision, use_store
 from grader.errors import GraderError
+from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.settings import GradeSettings
 from grader.store import Store, versions_key
@@ -69,7 +70,8 @@ class Run:
 
     def __init__(self, store: Store, settings: GradeSettings, days: DayRange | None = None,
                  out_dir: str | Path | None = None, workers: int = 1, progress: bool | None = None,
-                 batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None):
+                 batch_size: int = BATCH_SIZE, engine: str = "processes", scheduler: str | None = None,
+                 masker=None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
         self.store = store
@@ -84,6 +86,7 @@ class Run:
         self.scheduler = scheduler
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.counts = RunCounts()
+        self.masker = masker if masker is not None else load_masker()  # for the files (grader.privacy)
         # chat id -> (owner, content hash) of what this run has graded or kept: one scorecard per chat
         self._seen: dict[str, tuple[tuple[str, str], str]] = {}
 
@@ -97,7 +100,8 @@ class Run:
     def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions) if self.out_dir else None
+        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions,
+                               masker=self.masker) if self.out_dir else None
         status = "failed"
         try:
             with tqdm(disable=not self.progress, unit=" 会话", desc="评分") as bar:
@@ -115,7 +119,8 @@ class Run:
         return self.counts
 
     def _batches(self, parts) -> Iterator[Batch]:
-        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size)
+        job = Job(self.settings, self.days, self.store.url, self.vkey, self.batch_size,
+                  self.masker if self.out_dir else None)  # no files, nothing to mask
         if self.engine == "dask":
             return run_on_dask(parts, job, self.workers, self.scheduler)
         if self.workers == 1:
@@ -138,12 +143,12 @@ class Run:
             if isinstance(e, SetAside):
                 aside.append(e)
             elif isinstance(e, Graded):
-                rows.append((e.json, e.csv))
+                rows.append((self.masker.apply_pairs(e.json, e.pii), e.csv))
                 self.counts.totals.append(e.total)
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
                 card, view = cached[e.transcript_id]
-                rows.append((view, csv_row(card, self.grader.rubric)))
+                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -152,7 +157,7 @@ class Run:
         self.counts.unchanged += len(unchanged)
         self._set_aside(aside, run_id, files)
         if files:
-            files.write_serialized(rows)
+            files.write_serialized(rows, json_masked=True)
         self.counts.seconds.update(batch.seconds)
         self.counts.seconds["write"] += time.perf_counter() - start
 

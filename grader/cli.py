@@ -24,6 +24,7 @@ def _cmd_read(args) -> int:
 def _cmd_grade(args) -> int:
     from grader.batch import Run
     from grader.options import period_of, settings_of
+    from grader.privacy import masker_from_args
     from grader.store import Store
 
     days, _ = period_of(args)
@@ -34,7 +35,7 @@ def _cmd_grade(args) -> int:
     workers = args.workers or os.cpu_count() or 1
     engine = "dask" if args.scheduler else args.engine
     run = Run(store, settings, days, args.out, workers=workers, progress=None if not args.quiet else False,
-              engine=engine, scheduler=args.scheduler)
+              engine=engine, scheduler=args.scheduler, masker=masker_from_args(args))
     try:
         counts = run.execute(args.paths, wait_seconds=args.wait * 60, break_lock=args.break_lock)
     except KeyboardInterrupt:
@@ -58,12 +59,14 @@ def _cmd_report(args) -> int:
     from pathlib import Path
 
     from grader.options import period_of
+    from grader.privacy import masker_from_args
     from grader.report import build, write_html, write_workbook
     from grader.rubric import load_rubric
     from grader.store import Store
 
     days, period = period_of(args)
-    data = build(Store(args.db), *days.iso_bounds(), period, load_rubric(args.rubric), tz=days.tz)
+    data = build(Store(args.db), *days.iso_bounds(), period, load_rubric(args.rubric), tz=days.tz,
+                 masker=masker_from_args(args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = write_workbook(data, out / f"report-{period}.xlsx")
@@ -95,8 +98,10 @@ def _cmd_month(args) -> int:
                          settings.tz)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    xlsx = write_month_workbook(report, out / f"month-{month}.xlsx")
-    html = write_month_html(report, out / f"month-{month}.html")
+    from grader.privacy import masker_from_args
+    masker = masker_from_args(args)
+    xlsx = write_month_workbook(report, out / f"month-{month}.xlsx", masker)
+    html = write_month_html(report, out / f"month-{month}.html", masker)
     print(f"月度考核：{len(report.agents)} 位客服，{len(report.chats)} 个会话，提醒 {len(report.alerts())} 条 → {xlsx}，{html}",
           file=sys.stderr)
     print(json.dumps({"status": "ok", "month": month, "agents": len(report.agents), "chats": len(report.chats),
@@ -106,6 +111,7 @@ def _cmd_month(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, add_tz_argument
+    from grader.privacy import add_masking_arguments
 
     p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scheduler", help="with --engine dask: scheduler address (tcp://host:8786); "
                                        "default: a local cluster of --workers processes")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_masking_arguments(g)
     g.set_defaults(func=_cmd_grade)
 
     rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
@@ -140,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_argument(rp)
     rp.add_argument("--rubric", help="the rubric the scorecards were graded with (band names; default: standard)")
     rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    add_masking_arguments(rp)
     rp.set_defaults(func=_cmd_report)
 
     mo = sub.add_parser("month", help="the monthly assessment: KPIs, final grade, ranking, pay, alerts (Excel + HTML)")
@@ -150,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--rubric", help="the rubric the scorecards were graded with (default: standard)")
     mo.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
     mo.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    add_masking_arguments(mo)
     mo.set_defaults(func=_cmd_month)
 
     from grader.calibration import cli_register as calibration_commands

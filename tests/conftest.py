@@ -50,3 +50,10 @@ def fresh_database(kind: str, tmp_path, request) -> str:
 def db_url(request, tmp_path):
     """An empty database, once on SQLite and once on PostgreSQL: pass it to Store() or --db."""
     return fresh_database(request.param, tmp_path, request)
+
+
+@pytest.fixture(autouse=True)
+def _session_secret_in_tmp(tmp_path, monkeypatch):
+    """The review app's session secret file goes under tmp_path, never into ~/.config (PostgreSQL
+    stores have no database file to keep it beside)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

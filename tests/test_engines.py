@@ -68,3 +68,27 @@ def test_a_rerun_on_workers_reuses_what_is_graded(tmp_path, exports):
     assert store.count(scorecards) == first.graded
     assert (tmp_path / "again" / "scorecards.jsonl").read_text(encoding="utf-8") == \
         (tmp_path / "first" / "scorecards.jsonl").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("enabled", [pytest.param(True, id="collector-on-paused-per-batch"),
+                                     pytest.param(False, id="caller-turned-it-off-and-keeps-it-off")])
+def test_pausing_the_garbage_collector_changes_no_scorecard(tmp_path, exports, monkeypatch, enabled):
+    import contextlib
+    import gc
+
+    import grader.engines.work as work
+
+    _, paused, files_paused = _grade(tmp_path, exports, "paused", workers=1)
+    monkeypatch.setattr(work, "gc_paused", contextlib.nullcontext)  # the collector runs as it likes
+    _, running, files_running = _grade(tmp_path, exports, "running", workers=1)
+    assert files_paused == files_running
+    assert paused.as_dict() | {"seconds": None} == running.as_dict() | {"seconds": None}
+    monkeypatch.undo()
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with work.gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled  # left as found
+    finally:
+        (gc.enable if was else gc.disable)()

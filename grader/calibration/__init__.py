@@ -130,10 +130,11 @@ def render_calibration_html(report: CalibrationReport) -> str:
     return render_fragment(report)
 
 
-def write_outputs(report: CalibrationReport, out_dir) -> tuple[Path, Path]:
+def write_outputs(report: CalibrationReport, out_dir, masker=None) -> tuple[Path, Path]:
+    """calibration-<period>.html and .json; example texts masked by `masker` (None: the default, on)."""
     from grader.calibration.html import write_page
 
-    return write_page(report, out_dir)
+    return write_page(report, out_dir, masker)
 
 
 def cli_register(subparsers) -> None:

@@ -29,6 +29,8 @@ def register(subparsers) -> None:
                    help="adopt a candidate model file: it becomes the next version beside the lexicons")
     c.add_argument("--rollback-model", action="store_true",
                    help="go back to the previous adopted model version (or to the rules only)")
+    from grader.privacy import add_masking_arguments
+    add_masking_arguments(c)
     c.set_defaults(func=run)
 
 
@@ -66,7 +68,8 @@ def run(args) -> int:
     report = calibrate(Store(args.db), since, until, lexicon_dir, period=period, folds=args.folds,
                        options=Options(min_support=args.min_support), settings=settings_of(args),
                        learn=args.learn, min_labels=args.min_labels)
-    html, js = write_outputs(report, args.out)
+    from grader.privacy import masker_from_args
+    html, js = write_outputs(report, args.out, masker_from_args(args))
     candidate = None
     if args.learn and report.candidate is not None and report.candidate.models:
         from pathlib import Path

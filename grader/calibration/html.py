@@ -28,16 +28,23 @@ def render_fragment(report) -> str:
         kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS)
 
 
-def write_page(report, out_dir) -> tuple[Path, Path]:
-    """calibration-<period>.html (self-contained, offline) and calibration-<period>.json in out_dir."""
+def write_page(report, out_dir, masker=None) -> tuple[Path, Path]:
+    """calibration-<period>.html (self-contained, offline) and calibration-<period>.json in out_dir.
+
+    Personal information in the example messages is masked (grader.privacy; masker None: the default).
+    """
+    from grader.privacy import load_masker
+
+    masker = masker if masker is not None else load_masker()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"calibration-{report.period}".replace("/", "-").replace("…", "open")
     html_path, json_path = out / f"{name}.html", out / f"{name}.json"
     body = Markup(render_fragment(report))
-    html_path.write_text(_env.get_template("calibration_page.html").render(period=report.period, body=body),
-                         encoding="utf-8")
-    json_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    page = _env.get_template("calibration_page.html").render(period=report.period, body=body)
+    html_path.write_text(masker.mask(page), encoding="utf-8")  # no pattern masks markup characters
+    doc = masker.mask_value(json.loads(json.dumps(report.to_dict(), ensure_ascii=False, default=str)))
+    json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     return html_path, json_path
 
 

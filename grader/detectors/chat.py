@@ -50,6 +50,7 @@ class Chat:
         self._matches: dict[int, dict[int, list[Match]]] = {}  # id(lexicon) -> message index -> matches
         self._scans: dict[int, tuple] = {}  # by id(literal index)
         self._worth: dict[int, dict[int, list[Term]]] = {}  # by id(lexicon)
+        self._found: dict[tuple[int, bool], list] = {}  # find's answers for a lexicon's scope
 
     def is_words(self, index: int, start: int, end: int) -> bool:
         """Whether `start` and `end` in message `index` are jieba word boundaries: the same answer
@@ -90,14 +91,24 @@ class Chat:
     def find(self, lexicon: Lexicon, messages: list[Message] | None = None,
              include_excluded: bool = False) -> list[tuple[Message, Match]]:
         """Lexicon matches in the lexicon's scope (or the given messages), in message order.
-        Each message is matched once per chat, however many detectors ask."""
+        Each message is matched once per chat, however many detectors ask; the answer for the
+        lexicon's scope is kept per chat (several detectors ask for the same lexicon)."""
+        if messages is not None:
+            return self._find(lexicon, messages, include_excluded)
+        key = (id(lexicon), include_excluded)
+        hits = self._found.get(key)
+        if hits is None:
+            hits = self._found[key] = self._find(lexicon, self.scope(lexicon), include_excluded)
+        return list(hits)
+
+    def _find(self, lexicon: Lexicon, messages: list[Message], include_excluded: bool) -> list[tuple[Message, Match]]:
         hits = []
         worth = self.worth_matching(lexicon)
         if not worth:
             return hits
         done = self._matches.setdefault(id(lexicon), {})
         scans = self._scan(lexicon.index)[0]
-        for m in self.scope(lexicon) if messages is None else messages:
+        for m in messages:
             terms = worth.get(m.index)
             if terms is None:
                 continue
@@ -113,14 +124,22 @@ class Chat:
     def worth_matching(self, lexicon: Lexicon) -> dict[int, list[Term]]:
         """The messages the lexicon might match (from the literal scan), each with the terms to try."""
         key = id(lexicon)
-        if key not in self._worth:
+        worth = self._worth.get(key)
+        if worth is None:
             scans, held = self._scan(lexicon.index)
             if lexicon.always_tried:
-                masks = ((i, scan[1].get(lexicon.name, 0)) for i, scan in enumerate(scans))
+                masks = [(i, scan[1].get(lexicon.name, 0)) for i, scan in enumerate(scans)]
             else:
                 masks = held.get(lexicon.name, ())
-            self._worth[key] = {i: terms for i, mask in masks if (terms := lexicon.candidates(mask))}
-        return self._worth[key]
+            known, candidates = lexicon._candidates, lexicon.candidates  # the cache first: ~400 lookups a chat
+            worth = self._worth[key] = {}
+            for i, mask in masks:
+                terms = known.get(mask)
+                if terms is None:
+                    terms = candidates(mask)
+                if terms:
+                    worth[i] = terms
+        return worth
 
     def _scan(self, index: LiteralIndex) -> tuple[list[tuple[dict, dict]], dict[str, list[tuple[int, int]]]]:
         """Per message what `index.scan` finds in it, and per lexicon the (message index, mask of

@@ -35,19 +35,23 @@ class ReportData:
 
 
 def build(store: Store, since: str | None, until: str | None, period: str, rubric: Rubric | None = None,
-          tz=SHANGHAI) -> ReportData:
+          tz=SHANGHAI, masker=None) -> ReportData:
     """The report's tables for chats whose local day in `tz` is in since..until (ISO dates, inclusive).
 
     Final scores are the final cards' (`Store.final_cards`): overrides applied where they are allowed
-    levels, bands named by `rubric` (the one the scorecards were graded with)."""
+    levels, bands named by `rubric` (the one the scorecards were graded with). Text cells are masked
+    by `masker` (grader.privacy; None: the default, masking on)."""
+    from grader.privacy import load_masker
+
     rubric = rubric or load_rubric()
+    mask = (masker if masker is not None else load_masker()).mask  # text cells (grader.privacy)
     cards = store.current_in_days(since, until, tz)
     reviewed = store.reviewed([c.transcript_id for c in cards])
     rows = []
     for fc in store.final_cards(cards, rubric):
         c, final, total = fc.card, fc.scores(), fc.total
         row = {
-            "日期": day_of(c.started_at, tz).isoformat(), "客服": c.agent or "（未知）", "会话ID": c.transcript_id,
+            "日期": day_of(c.started_at, tz).isoformat(), "客服": mask(c.agent or "（未知）"), "会话ID": mask(c.transcript_id),
             "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": fc.band,
             "已复核": c.transcript_id in reviewed, "有改分": fc.overridden,
             "需复核": c.needs_review,

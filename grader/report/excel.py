@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from grader.report.data import ReportData
 from grader.report.formats import NUMBER_FORMATS, column_kind, cell_value, shown, text_width
+from grader.spreadsheet import xlsx_safe_sheet
 
 SHEETS = {"agent_days": "客服日汇总", "cards": "评分明细", "ranking": "客服排名", "reviews": "复核记录"}
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -48,8 +49,6 @@ def write_sheet(sheet, frame: pd.DataFrame) -> None:
         head.alignment = Alignment(horizontal="left", vertical="center")
         fmt = NUMBER_FORMATS.get(kind)
         for cell in next(sheet.iter_cols(min_col=n, max_col=n, min_row=2, max_row=sheet.max_row), ()):
-            if cell.data_type == "f":  # chat text is data, never a formula
-                cell.data_type = "s"
             if fmt:
                 cell.number_format = fmt
             if kind in ("text", "bool"):
@@ -61,5 +60,6 @@ def write_sheet(sheet, frame: pd.DataFrame) -> None:
         sheet.column_dimensions[get_column_letter(n)].width = width
         if text_width(str(frame.columns[n - 1])) + 2 > width:
             head.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    xlsx_safe_sheet(sheet)  # names, ids and chat text must never become formulas (the shared rule)
     sheet.freeze_panes = "B2" if len(kinds) > 1 else "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(kinds))}{max(1, sheet.max_row)}"

@@ -1,7 +1,8 @@
 """The monthly report files: an Excel workbook and an offline HTML page with each agent's trend.
 
 Every text cell of the workbook goes through the shared formula-injection rule (a buyer's words in
-the drill-down could start with "="); the HTML is autoescaped.
+the drill-down could start with "="); the HTML is autoescaped. Personal information in the text
+(the drill-down quotes a buyer's words) is masked by `grader.privacy` unless the masker is off.
 """
 from __future__ import annotations
 
@@ -13,22 +14,9 @@ from openpyxl.utils import get_column_letter
 
 from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
+from grader.privacy import Masker, load_masker
 from grader.report.svg import line_chart
-
-try:  # the shared helper (grader/spreadsheet.py, issue 16); the same rule until it lands
-    from grader.spreadsheet import xlsx_safe_sheet
-except ImportError:  # pragma: no cover - replaced by the shared helper when merged
-    def xlsx_safe_sheet(sheet) -> int:
-        changed = 0
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@", "\t", "\r")):
-                    value = cell.value
-                    cell.value = value
-                    cell.data_type = "s"
-                    cell.quotePrefix = True
-                    changed += 1
-        return changed
+from grader.spreadsheet import xlsx_safe_sheet
 
 SHEETS = ("月度成绩", "月度指标", "指标明细", "成绩走势", "提醒", "考核方案")
 _env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
@@ -48,17 +36,20 @@ def policy_frame(report: MonthReport) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["项目", "规则"])
 
 
-def _frames(report: MonthReport) -> dict[str, pd.DataFrame]:
+def _frames(report: MonthReport, masker: Masker) -> dict[str, pd.DataFrame]:
     alerts = pd.DataFrame(report.alerts(), columns=["客服", "提醒"])
-    return {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
-            "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
+    frames = {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
+              "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
+    return {title: frame.map(lambda v: masker.mask(v) if isinstance(v, str) else v)
+            for title, frame in frames.items()}
 
 
-def write_month_workbook(report: MonthReport, path: str | Path) -> Path:
-    """The workbook: grades, rank and pay; KPIs; one row per chat behind the KPIs; trends; alerts; policy."""
+def write_month_workbook(report: MonthReport, path: str | Path, masker: Masker | None = None) -> Path:
+    """The workbook: grades, rank and pay; KPIs; one row per chat behind the KPIs; trends; alerts; policy.
+    `masker`: personal information in text cells (default: the bundled patterns, on)."""
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for title, frame in _frames(report).items():
+        for title, frame in _frames(report, masker or load_masker()).items():
             if frame.empty:
                 frame = pd.DataFrame({"说明": [f"{report.month} 没有记录"]})
             frame.to_excel(xw, sheet_name=title, index=False)
@@ -87,16 +78,18 @@ def drill_downs(report: MonthReport) -> list[dict]:
     return out
 
 
-def write_month_html(report: MonthReport, path: str | Path) -> Path:
-    """One self-contained page: summary, trend chart, tables, alerts and KPI drill-downs."""
+def write_month_html(report: MonthReport, path: str | Path, masker: Masker | None = None) -> Path:
+    """One self-contained page: summary, trend chart, tables, alerts and KPI drill-downs (masked like
+    the workbook)."""
     path = Path(path)
+    masker = masker or load_masker()
     guides = [(b.min, b.name) for b in report.policy.bands if b.min > 0]
     chart = line_chart(report.trend(), "各客服最终成绩走势", guides=guides) if report.agents else ""
-    frames = _frames(report)
+    frames = _frames(report, masker)
     html = _env.get_template("month.html").render(
         month=report.month, agents=len(report.agents), chats=len(report.chats), chart=chart,
         alerts=report.alerts(), drills=drill_downs(report),
         tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细") and not f.empty],
         detail=_table(frames["指标明细"]) if not frames["指标明细"].empty else None)
-    path.write_text(html, encoding="utf-8")
+    path.write_text(masker.mask(html), encoding="utf-8")  # the drill-downs quote the buyer's words
     return path

@@ -2,6 +2,10 @@
 
 Rules enforced here on the server, whatever the page shows:
 - every page needs a signed-in user; every POST a valid per-session CSRF token;
+- the cookie (signed with a secret kept outside the database) carries a random session id that
+  the store must know as live: logout ends it on the server, it expires (12 h, 2 h idle);
+- sign-in is throttled per account and per address, failures are audited; every card view is
+  written to the access log;
 - only supervisors change scores, the scenario or the reviewed flag; agents read their own
   scorecards and open disputes;
 - a form carries the revision it was loaded at; a stale one is refused with HTTP 409 and the page
@@ -26,9 +30,11 @@ from starlette.templating import Jinja2Templates
 
 from grader.calibration import sessions as cs
 from grader.review import disputes as dsp
-from grader.review.auth import ROLE_LABELS, authenticate, get_user, session_secret
-from grader.review.overrides import (ReviewError, StaleRevision, UnknownTranscript, apply_override, audit,
-                                     change_scenario, final_items, final_total, load_card, mark_reviewed,
+from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
+                                sign_in)
+from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
+                                     apply_override, audit, card_of, change_scenario, final_items, final_total,
+                                     load_card, mark_reviewed,
                                      review_info)
 from grader.review.views import (PAGE_SIZE, PLATFORM_LABELS, QueueFilters, chat_view, latest_day, menu_values, neighbours,
                                  next_in_queue, queue_page)
@@ -68,7 +74,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     store = Store(db)
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
-                       same_site="strict", max_age=12 * 3600)
+                       same_site="strict", max_age=int(SESSION_LIFETIME.total_seconds()))
     templates = Jinja2Templates(env=_env())
     templates.env.filters["local"] = lambda value: local_text(value, tz)
     state = {"grader": grader}
@@ -88,7 +94,10 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
 
     # --- helpers -------------------------------------------------------------------------------
     def user_of(request: Request) -> dict | None:
-        return get_user(store, request.session.get("user"))
+        return get_user(store, store.session_user(request.session.get("sid"), SESSION_IDLE))
+
+    def address_of(request: Request) -> str | None:
+        return request.client.host if request.client else None
 
     def csrf_token(request: Request) -> str:
         token = request.session.get("csrf")
@@ -134,7 +143,12 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     def card_page(request: Request, user: dict, transcript_id: str, q: str = "", status: int = 200,
                   error: str | None = None, attempted: str | None = None, kept: dict | None = None) -> Response:
         """The card beside its chat; after a refused save `kept` ({item_id, score, reason}) refills that form."""
-        card, transcript = load_card(store, transcript_id)
+        purged = None
+        try:
+            card, transcript = load_card(store, transcript_id)
+        except PurgedTranscript:  # the scores are shown; the chat text is gone
+            with store.reading() as u:
+                (_, card), transcript, purged = card_of(u, transcript_id), None, u.purged_at(transcript_id)
         items = final_items(store, transcript_id, rubric())
         own = user.get("agent_account") or "" if user["role"] == "agent" else None
         prev_id, next_id = neighbours(store, QueueFilters.from_query(q, tz), transcript_id, own, tz)
@@ -146,7 +160,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         labels = {i["id"]: i["label"] for i in items}
         labels["scenario"] = "场景"
         return render(request, "scorecard.html", dict(
-            user=user, card=card, items=items, messages=chat_view(transcript, items, tz), q=q,
+            user=user, card=card, items=items, messages=chat_view(transcript, items, tz) if transcript else [],
+            purged=purged, q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
             suggested_total=card.total, final_total=total, final_band=rubric().band(total),
             audit=audit(store, transcript_id),
@@ -180,18 +195,24 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         if not token or not hmac.compare_digest(token, form.get("csrf", "")):
             return render(request, "login.html", dict(next=safe_next(form.get("next")), name=form.get("name", ""),
                                                       error="页面已过期，请重新登录"), 403)
-        user = authenticate(store, form.get("name", ""), form.get("password", ""))
+        user, wait = sign_in(store, form.get("name", ""), form.get("password", ""), address_of(request))
         if user is None:
+            error, status = "用户名或密码不正确", 401
+            if wait:
+                error, status = f"登录失败次数过多，已暂时锁定，请 {max(1, -(-wait // 60))} 分钟后再试", 429
             return render(request, "login.html", dict(next=safe_next(form.get("next")), name=form.get("name", ""),
-                                                      error="用户名或密码不正确"), 401)
+                                                      error=error), status)
         request.session.clear()
-        request.session["user"] = user["name"]
+        sid = secrets.token_urlsafe(32)
+        store.create_session(sid, user["name"], SESSION_LIFETIME, address_of(request))
+        request.session["sid"] = sid
         request.session["csrf"] = secrets.token_urlsafe(32)
         return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request):
-        await form_of(request, role=None)
+        user, _ = await form_of(request, role=None)
+        store.end_session(request.session.get("sid"), user["name"])
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -256,6 +277,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
             return login_redirect(request)
         if not may_read(user, id):
             raise Forbidden(403, "没有权限：客服只能查看自己的评分卡")
+        store.log_access(user["name"], id, address_of(request))
         return card_page(request, user, id, QueueFilters.from_query(q, tz).query() if q else "")
 
     def refused(request: Request, user: dict, form: dict, exc: ReviewError, attempted: str) -> Response:

@@ -101,13 +101,28 @@ def card_of(unit: Unit, transcript_id: str) -> tuple[int, Scorecard]:
     return found
 
 
+class PurgedTranscript(ReviewError):
+    """The chat's text was removed by `grader purge` (its scores are kept)."""
+
+    def __init__(self, transcript_id: str):
+        super().__init__(f"会话 {transcript_id} 的聊天原文已按保留期限删除（评分仍保留），无法查看原文或重新评分")
+        self.transcript_id = transcript_id
+
+
+def transcript_of(unit: Unit, transcript_id: str) -> Transcript:
+    """The chat's transcript; PurgedTranscript if its text was purged, UnknownTranscript if missing."""
+    transcript = unit.transcript(transcript_id)
+    if transcript is None:
+        raise PurgedTranscript(transcript_id) if unit.purged_at(transcript_id) else UnknownTranscript(transcript_id)
+    return transcript
+
+
 def load_card(store: Store, transcript_id: str) -> tuple[Scorecard, Transcript]:
-    """The chat's current scorecard and its transcript; UnknownTranscript if either is missing."""
+    """The chat's current scorecard and its transcript; UnknownTranscript if either is missing,
+    PurgedTranscript if the text was purged."""
     with store.reading() as u:
         _, card = card_of(u, transcript_id)
-        transcript = u.transcript(transcript_id)
-    if transcript is None:
-        raise UnknownTranscript(transcript_id)
+        transcript = transcript_of(u, transcript_id)
     return card, transcript
 
 
@@ -231,9 +246,7 @@ def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str
     reason = (reason or "").strip()
     with store.reading() as u:
         loaded_id, card = card_of(u, transcript_id)
-        transcript = u.transcript(transcript_id)
-    if transcript is None:
-        raise UnknownTranscript(transcript_id)
+        transcript = transcript_of(u, transcript_id)
     if card.scenario != scenario:
         if not reason:
             raise ReasonRequired("scenario")
@@ -261,5 +274,7 @@ def mark_reviewed(store: Store, transcript_id: str, by: str, expected_revision: 
     """Mark (or unmark) the chat reviewed; returns the new revision."""
     with _action(store) as u:
         card_of(u, transcript_id)
-        return u.bump(transcript_id, expected_revision, reviewed=reviewed,
-                      reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
+        revision = u.bump(transcript_id, expected_revision, reviewed=reviewed,
+                          reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
+        u.audit(by, "reviewed" if reviewed else "unreviewed", transcript_id, {"revision": revision})
+        return revision

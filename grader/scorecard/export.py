@@ -1,4 +1,8 @@
-"""Scorecard files a supervisor opens: JSON lines for tools, CSV (UTF-8 with BOM) for Excel."""
+"""Scorecard files a supervisor opens: JSON lines for tools, CSV (UTF-8 with BOM) for Excel.
+
+Personal information is masked in all three files unless the caller passes a disabled masker
+(grader.privacy); every CSV text cell is neutralised against formula injection (grader.spreadsheet).
+"""
 from __future__ import annotations
 
 import csv
@@ -7,9 +11,11 @@ import os
 from pathlib import Path
 from typing import IO
 
+from grader.privacy import Masker, load_masker
 from grader.rubric import Rubric
 from grader.scorecard.model import Scorecard, Versions, versions_key
 from grader.scorecard.view import card_view, view_json
+from grader.spreadsheet import csv_safe_row
 
 METRIC_LABELS = {
     "first_response_seconds": "首次响应(秒)",
@@ -49,7 +55,9 @@ class ScorecardFiles:
 
     NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None):
+    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None,
+                 masker: Masker | None = None):
+        self.masker = masker if masker is not None else load_masker()  # personal information (grader.privacy)
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
@@ -60,7 +68,7 @@ class ScorecardFiles:
         self._jsonl: IO = open(self._parts[0], "w", encoding="utf-8")
         self._csv_file: IO = open(self._parts[1], "w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(csv_header(rubric))
+        self._csv.writerow(csv_safe_row(csv_header(rubric)))
         self._aside: IO = open(self._parts[2], "w", encoding="utf-8")
         self._closed = False
 
@@ -72,15 +80,20 @@ class ScorecardFiles:
             rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric)))
         self.write_serialized(rows)
 
-    def write_serialized(self, rows: list[tuple[str, list]]) -> None:
-        """Scorecards already serialized (by workers): (JSON line, CSV row) each."""
+    def write_serialized(self, rows: list[tuple[str, list]], json_masked: bool = False) -> None:
+        """Scorecards already serialized (by workers): (JSON line, CSV row) each.
+
+        `json_masked`: the caller masked the JSON lines already (grader.batch does, from pairs the
+        workers found); CSV rows are always masked here.
+        """
+        mask = self.masker
         for card_json, row in rows:
-            self._jsonl.write(card_json + "\n")
-            self._csv.writerow(row)
+            self._jsonl.write((card_json if json_masked else mask.mask_json_line(card_json)) + "\n")
+            self._csv.writerow(csv_safe_row(mask.mask_row(row)))  # every text cell, whoever built the row
 
     def write_set_aside(self, items: list) -> None:
         for s in items:
-            self._aside.write(json.dumps(s.model_dump(), ensure_ascii=False) + "\n")
+            self._aside.write(json.dumps(self.masker.mask_value(s.model_dump()), ensure_ascii=False) + "\n")
 
     def close(self, commit: bool = True) -> None:
         """Finish the files: put them in place (`commit`), or drop them and keep the old ones."""

@@ -26,6 +26,8 @@ from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_has
 from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
 from grader.store import queue
+from grader.store.audit import migrate_security
+from grader.store.security import SecurityStore
 from grader.store.unit import Unit
 from grader.transcript.model import SHANGHAI, Transcript
 
@@ -54,7 +56,7 @@ def dispose_all() -> None:
         engine.dispose()
 
 
-class Store:
+class Store(SecurityStore):
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
@@ -72,6 +74,7 @@ class Store:
         """Create the schema, or upgrade an older one (`grader.store.migrate`)."""
         from grader.store.migrate import upgrade
         upgrade(self)
+        migrate_security(self.engine)
 
     # --- packed documents --------------------------------------------------------------------------
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:

@@ -95,6 +95,7 @@ def chat_rows(pairs: list[tuple[Transcript, Scorecard]], packer: Packer, tz=SHAN
     if not pairs:
         return []
     vkeys: dict[int, str] = {}
+    dumped: dict[int, str] = {}  # Versions JSON by id: a batch's cards share one Versions
     docs = []
     for t, card in pairs:
         vkey = vkeys.setdefault(id(card.versions), versions_key(card.versions))
@@ -114,8 +115,10 @@ def chat_rows(pairs: list[tuple[Transcript, Scorecard]], packer: Packer, tz=SHAN
                         needs_review=card.needs_review, json="", **packed[n])
         items = [dict(item_id=i.id, score=i.score, max=i.max, confidence=i.confidence, needs_review=i.needs_review,
                       not_applicable=i.not_applicable) for i in card.items]
-        out.append(ChatRows(transcript_row, card_row, items, view,
-                            (vkey, card.versions.model_dump_json()), queue=queue_row(card, chat_terms(t))))
+        if id(card.versions) not in dumped:
+            dumped[id(card.versions)] = card.versions.model_dump_json()
+        out.append(ChatRows(transcript_row, card_row, items, view, (vkey, dumped[id(card.versions)]),
+                            queue=queue_row(card, chat_terms(t))))
     used = [r.card["dict_id"] for r in out] + [r.card["findings_dict_id"] for r in out] + [out[0].transcript["dict_id"]]
     out[0].dictionaries = packer.trained_for(used)
     return out

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grader.errors import GraderError
 from grader.scorecard.model import Scorecard
+from grader.store.security import SecurityUnit
 from grader.store.tables import (calibration_scores, calibration_sessions, disputes, meta, overrides, review_state,
                                  scorecards, self_assessments, transcripts, users)
 from grader.transcript.model import Transcript
@@ -27,8 +28,10 @@ class RevisionConflict(GraderError):
         self.transcript_id, self.expected, self.current = transcript_id, expected, current
 
 
-class Unit:
-    """Database operations of one transaction (see module docstring). Made by `Store.unit()`."""
+class Unit(SecurityUnit):
+    """Database operations of one transaction (see module docstring). Made by `Store.unit()`.
+
+    The audit log, access log, sessions and purges are in grader/store/security.py."""
 
     def __init__(self, store, conn: Connection):
         self.store = store
@@ -72,9 +75,12 @@ class Unit:
 
     def add_override(self, transcript_id: str, scorecard_id: int, item_id: str, from_value: str | None,
                      to_value: str, reason: str, by: str, at: str, source: str) -> int:
-        return self.conn.execute(insert(overrides).values(
-            transcript_id=transcript_id, scorecard_id=scorecard_id, item_id=item_id, from_value=from_value,
-            to_value=to_value, reason=reason, by=by, at=at, source=source)).inserted_primary_key[0]
+        """Insert an override and its entry in the hash-chained audit log; returns the override id."""
+        values = dict(transcript_id=transcript_id, scorecard_id=scorecard_id, item_id=item_id, from_value=from_value,
+                      to_value=to_value, reason=reason, by=by, at=at, source=source)
+        oid = self.conn.execute(insert(overrides).values(**values)).inserted_primary_key[0]
+        self.audit(by, "override", transcript_id, {**values, "id": oid})
+        return oid
 
     def review_state(self, transcript_id: str) -> dict:
         row = self.conn.execute(select(review_state).where(review_state.c.transcript_id == transcript_id)).first()
@@ -116,9 +122,11 @@ class Unit:
     # --- disputes ---------------------------------------------------------------------------------
     def add_dispute(self, transcript_id: str, item_id: str, by: str, at: str, comment: str,
                     requested: str | None) -> int:
-        return self.conn.execute(insert(disputes).values(
-            transcript_id=transcript_id, item_id=item_id, by=by, at=at, comment=comment, status="open",
-            requested=requested)).inserted_primary_key[0]
+        values = dict(transcript_id=transcript_id, item_id=item_id, by=by, at=at, comment=comment, status="open",
+                      requested=requested)
+        did = self.conn.execute(insert(disputes).values(**values)).inserted_primary_key[0]
+        self.audit(by, "dispute_open", transcript_id, {**values, "id": did})
+        return did
 
     def disputes(self, transcript_id: str | None = None, status: str | None = None,
                  dispute_id: int | None = None) -> list[dict]:
@@ -132,10 +140,14 @@ class Unit:
         return [dict(r._mapping) for r in self.conn.execute(q.order_by(disputes.c.id))]
 
     def resolve_dispute(self, dispute_id: int, status: str, by: str, at: str, resolution: str) -> bool:
-        """Close an open dispute; False when it was no longer open."""
-        return self.conn.execute(update(disputes).where(disputes.c.id == dispute_id, disputes.c.status == "open")
+        """Close an open dispute (audited); False when it was no longer open."""
+        done = self.conn.execute(update(disputes).where(disputes.c.id == dispute_id, disputes.c.status == "open")
                                  .values(status=status, resolved_by=by, resolved_at=at,
                                          resolution=resolution)).rowcount == 1
+        if done:
+            tid = self.conn.execute(select(disputes.c.transcript_id).where(disputes.c.id == dispute_id)).scalar()
+            self.audit(by, "dispute_resolve", tid, {"id": dispute_id, "status": status, "resolution": resolution})
+        return done
 
     # --- reviewer calibration sessions ---------------------------------------------------------------
     def add_calibration_session(self, name: str, by: str, at: str, transcript_ids: list[str],

@@ -234,3 +234,21 @@ def test_cli_asks_interactively(world, tmp_path, monkeypatch, capsys):
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["accepted"] == ["promotion-折扣<不参加"]
     assert load_lexicon(lex / "promotion.txt").find("这款不参加折扣")[0].excluded_by == "不参加"
+
+
+@pytest.mark.parametrize("masked", [pytest.param(True, id="masked-by-default"), pytest.param(False, id="switch-off")])
+def test_calibration_files_mask_personal_information(world, tmp_path, masked):
+    from grader.calibration import write_outputs
+    from grader.privacy import load_masker
+
+    report = world["report"]
+    original = report.proposals[0].examples
+    report.proposals[0].examples = [Quote("x1", "今天付款立享九折，有问题打我电话13800138000")]
+    try:
+        html, js = write_outputs(report, tmp_path, None if masked else load_masker(enabled=False))
+    finally:
+        report.proposals[0].examples = original
+    for path in (html, js):
+        text = path.read_text(encoding="utf-8")
+        assert ("138****8000" in text) is masked and ("13800138000" in text) is not masked
+    json.loads(js.read_text(encoding="utf-8"))

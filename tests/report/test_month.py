@@ -237,3 +237,21 @@ def test_chats_without_text_keep_their_grade_but_are_named_outside_the_kpis(stor
     assert report.agents["小店:小李"].chats == 1
     assert "n5" not in {k.transcript_id for k in report.chats} and report.without_text == ["n5"]
     assert any("n5" in text for _, text in report.alerts())
+
+
+
+@pytest.mark.parametrize("masked", [True, False], ids=["masked by default", "--no-mask-pii"])
+def test_month_files_mask_personal_information(store, grader, tmp_path, masked):
+    """Text in the month files (alerts, drill-down quotes) can hold a buyer's phone number."""
+    from openpyxl import load_workbook
+
+    from grader.privacy import load_masker
+    report = build_month(store, "2026-11", load_policy(), grader.rubric, LexiconSet.load())
+    report.agents["小店:小王"].alerts.append("顾客留了电话 13812348000")
+    masker = load_masker(enabled=masked)
+    html = write_month_html(report, tmp_path / "m.html", masker).read_text(encoding="utf-8")
+    wb = load_workbook(write_month_workbook(report, tmp_path / "m.xlsx", masker))
+    cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+    for text in (html, cells):
+        assert ("13812348000" in text) is not masked
+        assert ("138****8000" in text) is masked

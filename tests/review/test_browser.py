@@ -208,3 +208,35 @@ def test_script_in_chat_is_shown_as_text(browser, server):
     page.wait_for_timeout(300)
     assert dialogs == []
     page.context.close()
+
+
+def test_logout_ends_the_session_even_for_a_kept_cookie(browser, server, store):
+    page = sign_in(browser, server, "主管甲")
+    kept = page.context.cookies()
+    page.click("button:has-text('退出')")
+    page.wait_for_url("**/login**")
+    other = browser.new_context()
+    other.add_cookies(kept)  # the cookie from before logout, replayed
+    replay = other.new_page()
+    replay.goto(server + "/")
+    assert "/login" in replay.url
+    assert store.access_entries() == [] and any(e["action"] == "logout" for e in store.audit_entries())
+    page.context.close()
+    other.close()
+
+
+def test_lockout_is_shown_in_chinese(browser, server):
+    from grader.review.auth import MAX_FAILURES_PER_ACCOUNT
+
+    ctx = browser.new_context(locale="zh-CN")
+    page = ctx.new_page()
+    for _ in range(MAX_FAILURES_PER_ACCOUNT + 1):
+        page.goto(server + "/login")
+        page.fill("#name", "主管甲")
+        page.fill("#password", "wrong-password")
+        page.click("#login-submit")
+    page.fill("#name", "主管甲")
+    page.fill("#password", PASSWORD)  # the right one, during the lockout
+    page.click("#login-submit")
+    assert "登录失败次数过多" in page.content() and "/login" in page.url
+    ctx.close()

@@ -93,13 +93,13 @@ def _parse(argv):
 
 def test_cli_override_and_user_add(db, store, capsys, monkeypatch):
     item, level = changeable(store)
-    args = _parse(["override", "t1", item.id, str(level), "--reason", "脚本修正", "--by", "ops", "--db", db])
+    args = _parse(["override", "t1", item.id, str(level), "--reason", "脚本修正", "--by", "主管甲", "--db", db])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["changed"] and out["to_value"] == str(level)
     (rec,) = audit(store, "t1")
-    assert (rec["by"], rec["source"], rec["reason"]) == ("ops", "cli", "脚本修正")
-    args = _parse(["override", "t1", item.id, str(max(item.levels) + 1), "--reason", "x", "--by", "ops", "--db", db])
+    assert (rec["by"], rec["source"], rec["reason"]) == ("主管甲", "cli", "脚本修正")
+    args = _parse(["override", "t1", item.id, str(max(item.levels) + 1), "--reason", "x", "--by", "主管甲", "--db", db])
     with pytest.raises(LevelNotAllowed):
         args.func(args)
     monkeypatch.setenv("GRADER_PASSWORD", "env-password-1")

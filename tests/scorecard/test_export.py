@@ -48,11 +48,11 @@ def test_a_run_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, mon
     real = ScorecardFiles.write_serialized
     calls = {"n": 0}
 
-    def disk_full(self, rows):
+    def disk_full(self, rows, **kw):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, rows)
+        real(self, rows, **kw)
 
     monkeypatch.setattr(ScorecardFiles, "write_serialized", disk_full)
     with pytest.raises(OSError):
