@@ -63,6 +63,9 @@ def build(store: Store, since: str | None, until: str | None, period: str, rubri
         rows.append(row)
     df = pd.DataFrame(rows)
     reviews = _reviews(store, [c.transcript_id for c in cards], {c.transcript_id: c for c in cards}, rubric, tz)
+    for column in ("会话ID", "客服", "原因", "处理结果"):  # free text may quote a buyer: masked like the cards
+        if column in reviews:
+            reviews[column] = reviews[column].map(lambda v: mask(v) if isinstance(v, str) else v)
     return ReportData(period, rubric, df, _agent_days(df, rubric), _ranking(df), reviews)
 
 

@@ -109,3 +109,14 @@ def test_html_report_has_formats_and_the_reviews(store, tmp_path):  # noqa: F811
     html = write_html(data, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "复核记录" in html and 'class="text">活动已结束' in html and "是</td>" in html
     assert "%</td>" in html
+
+
+def test_reviews_sheet_masks_personal_information(store):  # noqa: F811
+    from grader.review.overrides import apply_override
+
+    card = store.current_scorecards(["t2"])["t2"]
+    item = next(i for i in card.items if len(i.levels) > 1)
+    level = next(v for v in item.levels if v != item.score)
+    apply_override(store, "t2", item.id, level, "顾客电话 13812345678 已核实", "主管A")
+    reasons = " ".join(build(store, "2026-11-22", "2026-11-22", "2026-11-22").reviews["原因"])
+    assert "13812345678" not in reasons and "顾客电话" in reasons
