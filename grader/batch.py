@@ -134,6 +134,8 @@ class Run:
         entries = [self._once(e) for e in batch.entries]
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
+        # a re-graded chat keeps its overrides: the queue's final total and band follow them
+        self.store.refresh_finals(self.grader.rubric, [g.rows.transcript_id for g in graded])
         unchanged = [e.transcript_id for e in entries if isinstance(e, Unchanged)]
         cached = self.store.current_with_views(unchanged)
         rows, aside = [], []

@@ -23,6 +23,11 @@ class ReportData:
     cards: pd.DataFrame       # one row per scorecard
     agent_days: pd.DataFrame  # one row per agent and day
     ranking: pd.DataFrame     # one row per agent for the period
+    reviews: pd.DataFrame = None  # one row per override or dispute of the period's chats
+
+    def __post_init__(self):
+        if self.reviews is None:
+            self.reviews = pd.DataFrame()
 
     @property
     def reviewed(self) -> int:
@@ -57,7 +62,50 @@ def build(store: Store, since: str | None, until: str | None, period: str, rubri
             row[item.label] = final.get(item.id)
         rows.append(row)
     df = pd.DataFrame(rows)
-    return ReportData(period, rubric, df, _agent_days(df, rubric), _ranking(df))
+    reviews = _reviews(store, [c.transcript_id for c in cards], {c.transcript_id: c for c in cards}, rubric, tz)
+    for column in ("会话ID", "客服", "原因", "处理结果"):  # free text may quote a buyer: masked like the cards
+        if column in reviews:
+            reviews[column] = reviews[column].map(lambda v: mask(v) if isinstance(v, str) else v)
+    return ReportData(period, rubric, df, _agent_days(df, rubric), _ranking(df), reviews)
+
+
+KIND_LABELS = {"web": "改分", "cli": "改分（命令行）", "dispute": "申诉改分", "bulk": "批量接受"}
+DISPUTE_LABELS = {"open": "申诉（待处理）", "accepted": "申诉（已接受）", "rejected": "申诉（已驳回）"}
+
+
+def _reviews(store: Store, ids: list[str], cards: dict, rubric: Rubric, tz) -> pd.DataFrame:
+    """Each override and dispute of these chats: item, from → to, reason, who, when (local time)."""
+    from grader.rubric import SCENARIO_LABELS
+
+    labels = {i.id: i.label for i in rubric.items} | {"scenario": "场景"}
+    overrides, disputes = store.review_records(ids)
+
+    def local(at):  # stored as UTC ISO text (naive = UTC)
+        if not at:
+            return None
+        moment = pd.Timestamp(at)
+        moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
+        return moment.tz_convert(tz).tz_localize(None).to_pydatetime()
+
+    def level(item, value):
+        return SCENARIO_LABELS.get(value, value) if item == "scenario" else value
+
+    rows = []
+    for o in overrides:
+        c = cards.get(o["transcript_id"])
+        rows.append({"时间": local(o["at"]), "会话ID": o["transcript_id"], "客服": (c.agent if c else None) or "（未知）",
+                     "类型": KIND_LABELS.get(o["source"], "改分"), "项目": labels.get(o["item_id"], o["item_id"]),
+                     "原分": level(o["item_id"], o["from_value"]), "改为": level(o["item_id"], o["to_value"]),
+                     "原因": o["reason"] or "", "操作人": o["by"], "处理结果": ""})
+    for d in disputes:
+        c = cards.get(d["transcript_id"])
+        rows.append({"时间": local(d["at"]), "会话ID": d["transcript_id"], "客服": (c.agent if c else None) or "（未知）",
+                     "类型": DISPUTE_LABELS.get(d["status"], "申诉"), "项目": labels.get(d["item_id"], d["item_id"]),
+                     "原分": None, "改为": d["requested"], "原因": d["comment"] or "", "操作人": d["by"],
+                     "处理结果": (f"{d['resolved_by']}：{d['resolution'] or ''}（{local(d['resolved_at']):%Y-%m-%d %H:%M}）"
+                                  if d["resolved_at"] else "")})
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("时间", kind="stable").reset_index(drop=True) if len(frame) else frame
 
 
 def _agent_days(df: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from grader.report.data import ReportData, band_names
+from grader.report.formats import column_kind, shown
 from grader.report.svg import stacked_bars
 
 # Upper bounds inclusive, as the rubric's first-response bands.
@@ -18,8 +19,11 @@ _env = Environment(loader=PackageLoader("grader.report", "templates"), autoescap
 
 
 def _table(frame: pd.DataFrame) -> dict:
-    return {"columns": list(frame.columns),
-            "rows": [["" if pd.isna(v) else v for v in row] for row in frame.itertuples(index=False)]}
+    """Columns and rows of (text, css class): the workbook's formats (`grader.report.formats`), text left-aligned."""
+    kinds = [column_kind(str(c), frame[c]) for c in frame.columns]
+    align = ["text" if k in ("text", "bool", "date", "datetime") else "num" for k in kinds]
+    return {"columns": list(zip(frame.columns, align)),
+            "rows": [[(shown(v, k), a) for v, k, a in zip(row, kinds, align)] for row in frame.itertuples(index=False)]}
 
 
 def charts(data: ReportData) -> dict[str, str]:
@@ -31,7 +35,7 @@ def charts(data: ReportData) -> dict[str, str]:
     for item in data.rubric.items:
         mean = cards[item.label].dropna().mean()
         if not pd.isna(mean):
-            items.append((f"{item.label[:12]}", [("得分率%", round(100 * mean / item.max, 1))]))
+            items.append((item.label, [("得分率%", round(100 * mean / item.max, 1))]))
     seconds = pd.to_numeric(cards["首次响应(秒)"], errors="coerce").dropna()
     counts = pd.cut(seconds, RESPONSE_BINS, labels=RESPONSE_LABELS).value_counts(sort=False)
     buckets = [(label, [("会话数", int(n))]) for label, n in counts.items()]
@@ -49,7 +53,8 @@ def write_html(data: ReportData, path: str | Path) -> Path:
         mean=round(float(data.cards["最终总分"].mean()), 1) if len(data.cards) else None,
         charts=charts(data),
         tables=[("客服日汇总", _table(data.agent_days)), ("客服排名", _table(data.ranking)),
-                ("评分明细", _table(data.cards))] if len(data.cards) else [],
+                ("评分明细", _table(data.cards))] + ([("复核记录", _table(data.reviews))] if len(data.reviews) else [])
+        if len(data.cards) else [],
     )
     path.write_text(html, encoding="utf-8")
     return path

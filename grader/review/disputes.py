@@ -1,4 +1,8 @@
-"""Agents dispute an item of their own scorecard; a supervisor accepts (override) or rejects (reason)."""
+"""Agents dispute an item of their own scorecard; a supervisor accepts (override) or rejects (reason).
+
+Rules: one open dispute per item; a new dispute sends a reviewed card back to the queue (unreviewed);
+the resolution (who, when, accepted or rejected, why) stays on the dispute, and an accepted one is
+also an override record (source "dispute") in the card's audit."""
 from __future__ import annotations
 
 from grader.review.overrides import (Change, ReviewError, UnknownItem, _action, _parse_level, card_of, override_in)
@@ -24,7 +28,12 @@ def open_dispute(store: Store, transcript_id: str, item_id: str, by: str, commen
         level = None
         if requested not in (None, ""):
             level = _parse_level(item_id, requested, card.item(item_id).levels)
-        return u.add_dispute(transcript_id, item_id, by, now_iso(), comment, None if level is None else str(level))
+        if any(d["item_id"] == item_id for d in u.disputes(transcript_id, "open")):
+            raise DisputeError(f"{card.item(item_id).label} 已有一个待处理的申诉，请等主管处理后再申诉")
+        did = u.add_dispute(transcript_id, item_id, by, now_iso(), comment, None if level is None else str(level))
+        if u.review_state(transcript_id)["reviewed"]:  # a disputed card goes back to the queue
+            u.bump(transcript_id, None, reviewed=False, reviewed_by=None, reviewed_at=None)
+        return did
 
 
 def list_disputes(store: Store, transcript_id: str | None = None, status: str | None = None) -> list[dict]:
@@ -67,10 +76,11 @@ def reject_dispute(store: Store, dispute_id: int, by: str, reason: str) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise DisputeError("驳回申诉必须填写原因")
-    with store.unit() as u:
+    with _action(store) as u:
         d = _get(u, dispute_id)
         card_of(u, d["transcript_id"])
         _resolve(u, d["id"], "rejected", by, reason)
+        u.bump(d["transcript_id"], None)  # a page loaded before the resolution is stale
 
 
 def _resolve(unit: Unit, dispute_id: int, status: str, by: str, resolution: str) -> None:

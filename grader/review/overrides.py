@@ -188,6 +188,12 @@ def _parse_level(item_id: str, score, levels: list[int]) -> int:
     return value
 
 
+def _record_final(unit: Unit, transcript_id: str, card: Scorecard, rubric=None) -> None:
+    """Keep the queue's final total and band (what its band filter reads) in step with the overrides."""
+    final = final_card(card, unit.latest_overrides(transcript_id), rubric or _standard_rubric())
+    unit.set_final(transcript_id, final.total, final.band)
+
+
 def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str | None, by: str,
                 expected_revision: int | None, source: str) -> Change:
     """`apply_override`'s work inside the caller's unit (for actions that do more, e.g. disputes)."""
@@ -208,6 +214,7 @@ def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str
         raise ReasonRequired(item_id)
     revision = unit.bump(transcript_id, revision)
     oid = unit.add_override(transcript_id, card_id, item_id, str(current), str(value), reason, by, now_iso(), source)
+    _record_final(unit, transcript_id, card)
     return Change(transcript_id, item_id, str(current), str(value), oid, revision)
 
 
@@ -258,6 +265,7 @@ def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str
         oid = u.add_override(transcript_id, card_id, "scenario", card.scenario, scenario, reason, by, now_iso(),
                              source)
         u.save([(transcript, new_card)], getattr(grader, "tz", None))
+        _record_final(u, transcript_id, new_card, getattr(grader, "rubric", None))
     return Change(transcript_id, "scenario", card.scenario, scenario, oid, revision)
 
 

@@ -1,17 +1,23 @@
 """What the review pages show, computed without the web framework: the queue and the chat view."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode
 
-from grader.review.disputes import open_counts
+from grader.dates import utc_bounds
 from grader.rubric import SCENARIO_LABELS
 from grader.store import Store
+from grader.store.queue import QueueQuery
 from grader.transcript.model import SHANGHAI, Transcript
 
-QUEUE_KEYS = ("since", "until", "agent", "band", "scenario", "needs_review", "reviewed", "disputed", "order")
+QUEUE_KEYS = ("since", "until", "agent", "shop", "platform", "item", "band", "scenario", "needs_review", "reviewed",
+              "disputed", "search", "order")
 ROLE_LABELS = {"customer": "顾客", "agent": "客服", "system": "系统"}
+PLATFORM_LABELS = {"taobao": "淘宝", "jd": "京东", "pdd": "拼多多", "douyin": "抖音", "other": "其他", "unknown": "未知"}
+PAGE_SIZE = 50
+UNSURE_SCENARIO = 0.6  # below this scenario confidence the queue says the scenario is unsure
 
 
 def yesterday(today: date | None = None, tz=SHANGHAI) -> str:
@@ -19,22 +25,37 @@ def yesterday(today: date | None = None, tz=SHANGHAI) -> str:
     return (today - timedelta(days=1)).isoformat()
 
 
+def _flag(value: str) -> bool | None:
+    return True if value == "yes" else False if value == "no" else None
+
+
 @dataclass
 class QueueFilters:
+    """The queue's filters as the URL carries them (all strings; "" = any)."""
+
     since: str = ""
     until: str = ""
     agent: str = ""
+    shop: str = ""
+    platform: str = ""
+    item: str = ""
     band: str = ""
     scenario: str = ""
     needs_review: str = ""  # "" | yes | no
     reviewed: str = ""  # "" | yes | no
     disputed: str = ""  # "" | yes
+    search: str = ""  # transcript id, buyer account, order number or words of the chat
     order: str = ""  # "" least certain first | teach: where rules and the learned model disagree, or it is least sure
 
     @classmethod
     def from_params(cls, params, tz=SHANGHAI) -> "QueueFilters":
         """From query parameters; with no date given at all, the queue shows yesterday (in `tz`)."""
         values = {k: (params.get(k) or "").strip()[:100] for k in QUEUE_KEYS}
+        for k in ("since", "until"):
+            try:
+                values[k] = date.fromisoformat(values[k]).isoformat() if values[k] else ""
+            except ValueError:
+                values[k] = ""
         if "since" not in params and "until" not in params:
             values["since"] = values["until"] = yesterday(tz=tz)
         return cls(**values)
@@ -44,14 +65,25 @@ class QueueFilters:
         return cls.from_params(dict(parse_qsl(query or "", keep_blank_values=True)), tz)
 
     def query(self) -> str:
-        return urlencode([(k, getattr(self, k)) for k in QUEUE_KEYS])
+        """The filters as a URL query: the dates always (empty = all dates), the others when set."""
+        return urlencode([(k, getattr(self, k)) for k in QUEUE_KEYS if k in ("since", "until") or getattr(self, k)])
+
+    def store_query(self, tz=SHANGHAI) -> QueueQuery:
+        """The store's query for these filters (local days in `tz` become UTC instants)."""
+        lo, hi = utc_bounds(self.since or None, self.until or None, tz)
+        return QueueQuery(lo=lo, hi=hi, agent=self.agent, shop=self.shop, platform=self.platform, item=self.item,
+                          band=self.band, scenario=self.scenario, needs_review=_flag(self.needs_review),
+                          reviewed=_flag(self.reviewed), disputed=self.disputed == "yes", search=self.search,
+                          teach=self.order == "teach")
 
 
 @dataclass
 class QueueRow:
     transcript_id: str
     agent: str | None
-    started_at: datetime | None
+    shop: str | None
+    platform: str
+    started_at: datetime | None  # local time in the app's zone
     scenario: str
     scenario_label: str
     suggested: int
@@ -64,71 +96,109 @@ class QueueRow:
     overridden: bool
     disputes: int
     flagged_labels: list[str] = field(default_factory=list)
+    why: str = ""  # why the card needs review, in Chinese
     disagreements: int = 0      # items where the adopted learned model moved the rule score
     model_certainty: float = 1.0  # the learned model's least probability on the card (1.0: no model)
 
+    @property
+    def platform_label(self) -> str:
+        return PLATFORM_LABELS.get(self.platform, self.platform)
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int  # cards matching the filters
+    reviewed: int  # of which reviewed
+    page: int  # 1-based
+    pages: int
+    size: int
+
+
+def why_review(flagged_labels: list[str], needs_review: bool, scenario_confidence: float | None) -> str:
+    """Why the card is in the queue for review: the items the tool is unsure of, or the scenario."""
+    parts = []
+    if flagged_labels:
+        parts.append("不确定的项目：" + "、".join(flagged_labels))
+    if scenario_confidence is not None and scenario_confidence < UNSURE_SCENARIO:
+        parts.append(f"场景判断不确定（把握 {scenario_confidence * 100:.0f}%）")
+    if needs_review and not parts:
+        parts.append("场景判断不确定")
+    return "；".join(parts)
+
+
+def local_time(utc_text: str | None, tz=SHANGHAI) -> datetime | None:
+    """A stored UTC text ("YYYY-MM-DDTHH:MM:SS") as a local time in `tz`."""
+    if not utc_text:
+        return None
+    return datetime.fromisoformat(utc_text).replace(tzinfo=timezone.utc).astimezone(tz)
+
+
+def queue_page(store: Store, rubric, filters: QueueFilters, page: int = 1, size: int = PAGE_SIZE,
+               agent_account: str | None = None, tz=SHANGHAI) -> QueuePage:
+    """One page of the queue (indexed queries, nothing decoded): least certain first, with the count.
+
+    `agent_account` restricts to one agent's chats (an agent's own view). `page` is 1-based and
+    clamped to the pages there are.
+    """
+    query = filters.store_query(tz)
+    if agent_account is not None:
+        query.agent = agent_account
+    total, reviewed = store.queue_count(query)
+    pages = max(1, -(-total // size))
+    page = min(max(1, page), pages)
+    labels = {i.id: i.label for i in rubric.items}
+    rows = []
+    for r in store.queue_page(query, (page - 1) * size, size):
+        flagged = [labels.get(i, i) for i in (r["flagged_items"] or "").split()]
+        rows.append(QueueRow(
+            transcript_id=r["transcript_id"], agent=r["agent"], shop=r["shop"], platform=r["platform"] or "",
+            started_at=local_time(r["started_utc"], tz), scenario=r["scenario"],
+            scenario_label=SCENARIO_LABELS.get(r["scenario"], r["scenario"]), suggested=r["suggested"],
+            final=r["final_total"], band=r["final_band"] or "", needs_review=bool(r["needs_review"]),
+            flagged=len(flagged), certainty=float(r["certainty"] or 0), reviewed=bool(r["reviewed"]),
+            overridden=bool(r["overridden"]), disputes=int(r["open_disputes"] or 0), flagged_labels=flagged,
+            why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"]),
+            disagreements=-int(r["rank_moved"] or 0), model_certainty=float(
+                r["model_certainty"] if r["model_certainty"] is not None else 1.0)))
+    return QueuePage(rows, total, reviewed, page, pages, size)
+
 
 def queue_rows(store: Store, rubric, filters: QueueFilters, agent_account: str | None = None,
-               tz=SHANGHAI) -> list[QueueRow]:
-    """Current scorecards of the local days (in `tz`) in range, filtered, least certain first."""
-    cards = store.current_in_days(filters.since or None, filters.until or None, tz)
-    if agent_account is not None:
-        cards = [c for c in cards if c.agent == agent_account]
-    ids = [c.transcript_id for c in cards]
-    reviewed = store.reviewed(ids)
-    disputes = open_counts(store)
-    rows = []
-    for fc in store.final_cards(cards, rubric):
-        c = fc.card
-        flagged = [i for i in c.items if i.needs_review]
-        weights = sum(i.max for i in c.items) or 1
-        certainty = min(c.scenario_confidence, sum(i.confidence * i.max for i in c.items) / weights)
-        rows.append(QueueRow(
-            transcript_id=c.transcript_id, agent=c.agent, started_at=c.started_at, scenario=c.scenario,
-            scenario_label=SCENARIO_LABELS.get(c.scenario, c.scenario), suggested=c.total, final=fc.total,
-            band=fc.band, needs_review=c.needs_review, flagged=len(flagged),
-            certainty=round(certainty, 2), reviewed=c.transcript_id in reviewed,
-            overridden=fc.overridden, disputes=disputes.get(c.transcript_id, 0),
-            flagged_labels=[i.label for i in flagged], **_teaching(c)))
-    f = filters
-    rows = [r for r in rows if (not f.agent or (r.agent or "") == f.agent)
-            and (not f.band or r.band == f.band) and (not f.scenario or r.scenario == f.scenario)
-            and (f.needs_review != "yes" or r.needs_review) and (f.needs_review != "no" or not r.needs_review)
-            and (f.reviewed != "yes" or r.reviewed) and (f.reviewed != "no" or not r.reviewed)
-            and (f.disputed != "yes" or r.disputes)]
-    rows.sort(key=lambda r: (not r.needs_review, -r.flagged, r.certainty,
-                             r.started_at.isoformat() if r.started_at else "", r.transcript_id))
-    if f.order == "teach":  # active review: the labels that would teach the model the most first (stable sort)
-        rows.sort(key=lambda r: (-r.disagreements, r.model_certainty))
-    return rows
+               tz=SHANGHAI, limit: int = 200) -> list[QueueRow]:
+    """The first `limit` rows of the queue (see `queue_page`)."""
+    return queue_page(store, rubric, filters, 1, limit, agent_account, tz).rows
 
 
-def _teaching(card) -> dict:
-    """How much a supervisor's review of `card` would teach the learned model: items (and the
-    scenario) where it moved the rules' answer, and its least probability."""
-    learned = card.learned or {}
-    parts = list((learned.get("items") or {}).values())
-    moved = sum(p["score"] != p["rule_score"] for p in parts)
-    probs = [p["probability"] for p in parts]
-    if learned.get("scenario"):
-        moved += learned["scenario"]["scenario"] != learned["scenario"]["rule"]
-        probs.append(learned["scenario"]["probability"])
-    return {"disagreements": moved, "model_certainty": min(probs, default=1.0)}
-
-
-def next_in_queue(rows: list[QueueRow], current: str) -> str | None:
+def next_in_queue(store: Store, filters: QueueFilters, current: str, tz=SHANGHAI) -> str | None:
     """The next unreviewed chat after `current` in queue order (wrapping round), if any."""
-    ids = [r.transcript_id for r in rows]
-    start = ids.index(current) + 1 if current in ids else 0
-    for r in rows[start:] + rows[:start]:
-        if not r.reviewed and r.transcript_id != current:
-            return r.transcript_id
-    return None
+    return store.queue_step(filters.store_query(tz), current, forward=True, unreviewed=True, wrap=True)
 
 
-def agents_in(store: Store, filters: QueueFilters, tz=SHANGHAI) -> list[str]:
-    return sorted({c.agent for c in store.current_in_days(filters.since or None, filters.until or None, tz)
-                   if c.agent})
+def neighbours(store: Store, filters: QueueFilters, current: str, agent_account: str | None = None,
+               tz=SHANGHAI) -> tuple[str | None, str | None]:
+    """(previous, next) chat of the queue around `current`, for keyboard review."""
+    query = filters.store_query(tz)
+    if agent_account is not None:
+        query.agent = agent_account
+    return store.queue_step(query, current, forward=False), store.queue_step(query, current, forward=True)
+
+
+MENU_SECONDS = 60.0  # filter menus may lag new agents or shops by this much
+_menus: dict[tuple[int, str], tuple[float, list[str]]] = {}
+
+
+def menu_values(store: Store, column: str) -> list[str]:
+    """Values for a filter menu (agent, shop, platform) over all graded chats, remembered for a minute."""
+    key = (id(store), column)
+    found = _menus.get(key)
+    if found is None or time.monotonic() - found[0] > MENU_SECONDS:
+        found = _menus[key] = (time.monotonic(), store.queue_values(column))
+    return found[1]
+
+
+def agents_in(store: Store) -> list[str]:
+    return menu_values(store, "agent")
 
 
 def latest_day(store: Store, tz=SHANGHAI) -> str | None:

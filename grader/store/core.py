@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Table, bindparam, create_engine, event, func, select, update
+from sqlalchemy import Table, bindparam, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -23,8 +23,9 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, item_scores, meta, overrides, review_state, runs, scorecards,
-                                 self_assessments, set_aside, transcripts, versions)
+from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue,
+                                 review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
+from grader.store import queue
 from grader.store.audit import migrate_security
 from grader.store.security import SecurityStore
 from grader.store.unit import Unit
@@ -196,7 +197,7 @@ class Store(SecurityStore):
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
                 insert_missing(conn, versions, add)
         stamp = now_iso()
-        for group in _without_repeats([(r.transcript, r.card, r.items) for r in rows]):
+        for group in _without_repeats([(r.transcript, r.card, r.items, r.queue) for r in rows]):
             _save_group(conn, group, stamp)
 
     def current_views(self, transcript_ids: list[str]) -> dict[str, str]:
@@ -267,15 +268,71 @@ class Store(SecurityStore):
         return out
 
     def latest_day(self, tz=SHANGHAI) -> str | None:
-        """The local day (in `tz`) of the latest chat with a current scorecard."""
-        q = select(scorecards.c.day).where(scorecards.c.current.is_(True), scorecards.c.day.is_not(None))
+        """The local day (in `tz`) of the latest chat with a current scorecard (one indexed lookup)."""
         with self.engine.connect() as conn:
-            last = conn.execute(q.order_by(scorecards.c.day.desc()).limit(1)).scalar()
+            last = queue.latest_started(conn)
         if last is None:
             return None
-        cards = self.current_in_days(last, None, tz, widen=True)
-        days = [day_of(c.started_at, tz) for c in cards if c.started_at]
-        return max(days).isoformat() if days else None
+        return day_of(datetime.fromisoformat(last).replace(tzinfo=timezone.utc), tz).isoformat()
+
+    # --- the review queue (indexed: `grader.store.queue`) ---------------------------------------------
+    def queue_page(self, query: "queue.QueueQuery", offset: int = 0, limit: int = 50) -> list[dict]:
+        """One page of the review queue in order: dicts of `queue.ROW_COLUMNS` plus reviewed,
+        reviewed_by, open_disputes, overridden. `started_utc` is UTC text ("YYYY-MM-DDTHH:MM:SS")."""
+        with self.engine.connect() as conn:
+            return queue.page(conn, query, offset, limit)
+
+    def queue_count(self, query: "queue.QueueQuery") -> tuple[int, int]:
+        """(cards in the queue, of which reviewed)."""
+        with self.engine.connect() as conn:
+            return queue.count(conn, query)
+
+    def queue_step(self, query: "queue.QueueQuery", transcript_id: str, forward: bool = True,
+                   unreviewed: bool = False, wrap: bool = False) -> str | None:
+        """The chat after (`forward`) or before `transcript_id` in the queue (see `queue.step`)."""
+        with self.engine.connect() as conn:
+            return queue.step(conn, query, transcript_id, forward, unreviewed, wrap)
+
+    def queue_ids(self, query: "queue.QueueQuery", limit: int, min_certainty: float | None = None,
+                  unflagged: bool = False) -> list[str]:
+        """Transcript ids of the queue in order, at most `limit` (see `queue.ids`)."""
+        with self.engine.connect() as conn:
+            return queue.ids(conn, query, limit, min_certainty, unflagged)
+
+    def queue_values(self, column: str) -> list[str]:
+        """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
+        with self.engine.connect() as conn:
+            return queue.distinct(conn, column)
+
+    def review_records(self, transcript_ids: list[str]) -> tuple[list[dict], list[dict]]:
+        """(every override record, every dispute) of these chats, oldest first: rows as dicts."""
+        found_o, found_d = [], []
+        for chunk in _chunks(transcript_ids, 500):
+            with self.engine.connect() as conn:
+                found_o += [dict(r._mapping) for r in conn.execute(
+                    select(overrides).where(overrides.c.transcript_id.in_(chunk)))]
+                found_d += [dict(r._mapping) for r in conn.execute(
+                    select(disputes).where(disputes.c.transcript_id.in_(chunk)))]
+        return sorted(found_o, key=lambda r: r["id"]), sorted(found_d, key=lambda r: r["id"])
+
+    def refresh_finals(self, rubric, transcript_ids: list[str] | None = None) -> int:
+        """Write the final total and band (`final_card`) of those of these chats (default: all) that have
+        an override into the queue; returns how many. The queue's band filter reads them."""
+        q = select(overrides.c.transcript_id).distinct()
+        with self.engine.connect() as conn:
+            if transcript_ids is None:
+                transcript_ids = [r[0] for r in conn.execute(q)]
+            else:
+                transcript_ids = [r[0] for chunk in _chunks(transcript_ids, 500)
+                                  for r in conn.execute(q.where(overrides.c.transcript_id.in_(chunk)))]
+        done = 0
+        for chunk in _chunks(transcript_ids, 500):
+            finals = self.final_cards(list(self.current_scorecards(chunk).values()), rubric)
+            with self.engine.begin() as conn:
+                for fc in finals:
+                    queue.set_final(conn, fc.card.transcript_id, fc.total, fc.band)
+            done += len(finals)
+        return done
 
     def reviewed(self, transcript_ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -443,11 +500,11 @@ _make_current = update(scorecards).where(scorecards.c.id == bindparam("sid")).va
 
 
 def _save_group(conn, group: list, stamp: str) -> None:
-    ids = [t["id"] for t, _, _ in group]
+    ids = [t["id"] for t, *_ in group]
     known = {r[0] for r in conn.execute(select(transcripts.c.id).where(transcripts.c.id.in_(ids)))}
-    if new := [t for t, _, _ in group if t["id"] not in known]:
+    if new := [t for t, *_ in group if t["id"] not in known]:
         conn.execute(transcripts.insert(), new)
-    if old := [{**{k: v for k, v in t.items() if k != "id"}, "tid": t["id"]} for t, _, _ in group if t["id"] in known]:
+    if old := [{**{k: v for k, v in t.items() if k != "id"}, "tid": t["id"]} for t, *_ in group if t["id"] in known]:
         conn.execute(_update_transcript, old)
     earlier: dict[tuple, int] = {}
     if known:  # only a chat stored before can have scorecards
@@ -455,20 +512,30 @@ def _save_group(conn, group: list, stamp: str) -> None:
         q = select(c.id, c.transcript_id, c.content_hash, c.versions_key, c.scenario).where(c.transcript_id.in_(known))
         earlier = {tuple(r[1:]): r[0] for r in conn.execute(q)}
         conn.execute(update(scorecards).where(c.transcript_id.in_(known)).values(current=False))
+        conn.execute(delete(review_queue).where(review_queue.c.transcript_id.in_(known)))
+        conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_(known)))
     again, fresh = [], []
     for row in group:
         card = row[1]
         sid = earlier.get((card["transcript_id"], card["content_hash"], card["versions_key"], card["scenario"]))
-        (again if sid is not None else fresh).append(sid if sid is not None else row)
+        (again if sid is not None else fresh).append((sid, row) if sid is not None else row)
     if again:
-        conn.execute(_make_current, [{"sid": sid} for sid in again])
-    if not fresh:
-        return
-    inserted = conn.execute(scorecards.insert().returning(scorecards.c.id, sort_by_parameter_order=True),
-                            [{**card, "graded_at": stamp} for _, card, _ in fresh]).all()
-    items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows) in zip(inserted, fresh) for item in item_rows]
-    if items:
-        conn.execute(item_scores.insert(), items)
+        conn.execute(_make_current, [{"sid": sid} for sid, _ in again])
+    queued = [(sid, row[3]) for sid, row in again]
+    if fresh:
+        inserted = conn.execute(scorecards.insert().returning(scorecards.c.id, sort_by_parameter_order=True),
+                                [{**card, "graded_at": stamp} for _, card, *_ in fresh]).all()
+        items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows, _) in zip(inserted, fresh)
+                 for item in item_rows]
+        if items:
+            conn.execute(item_scores.insert(), items)
+        queued += [(sid, row[3]) for (sid,), row in zip(inserted, fresh)]
+    queued = [(sid, values) for sid, values in queued if values]
+    if queued:
+        conn.execute(review_queue.insert(), [{**{k: v for k, v in values.items() if k != "terms"}, "scorecard_id": sid}
+                                             for sid, values in queued])
+        conn.execute(chat_terms.insert(), [{"transcript_id": values["transcript_id"], "terms": values["terms"]}
+                                           for _, values in queued])
 
 
 def _shift(day: str, days: int) -> str:

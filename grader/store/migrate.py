@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import Boolean, LargeBinary, String, select, text, update
+from sqlalchemy import Boolean, LargeBinary, String, delete, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from grader.scorecard.model import Scorecard
@@ -48,6 +48,42 @@ def upgrade(store) -> None:
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
+    fill_queue(store)
+
+
+def fill_queue(store) -> int:
+    """Write the `review_queue` row of every current scorecard that has none (a database written
+    before the queue table), 500 chats per transaction; final totals are refreshed by the review app."""
+    from grader.store.core import CARD_FIELDS
+    from grader.store.queue import queue_row
+    from grader.store.search import chat_terms as terms_of
+    from grader.store.tables import chat_terms, review_queue
+
+    done = 0
+    c, t = scorecards.c, transcripts.c
+    missing = (select(*CARD_FIELDS).select_from(scorecards.outerjoin(
+        review_queue, review_queue.c.transcript_id == c.transcript_id)).where(
+        c.current.is_(True), review_queue.c.transcript_id.is_(None)).order_by(c.id).limit(CHUNK))
+    while True:
+        with store.engine.begin() as conn:
+            rows = conn.execute(missing).all()
+            if not rows:
+                break
+            found = {r.id: r for r in conn.execute(select(t.id, t.content, t.body, t.dict_id).where(
+                t.id.in_([r.transcript_id for r in rows])))}
+            add = []
+            for r in rows:
+                transcript = store.transcript_of_row(found[r.transcript_id]) if r.transcript_id in found else None
+                terms = terms_of(transcript) if transcript is not None else ""
+                add.append({**queue_row(store.card_of_row(r), terms), "scorecard_id": r.id})
+            conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_([a["transcript_id"] for a in add])))
+            conn.execute(chat_terms.insert(), [{"transcript_id": a["transcript_id"], "terms": a.pop("terms")}
+                                               for a in add])
+            conn.execute(review_queue.insert(), add)
+            done += len(rows)
+    if done:
+        print(f"grader: 已为 {done} 张评分卡建立复核队列索引", file=sys.stderr)
+    return done
 
 
 def vacuum(engine) -> bool:

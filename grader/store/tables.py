@@ -69,6 +69,35 @@ dictionaries = Table(
     Column("created_at", String(40)),
 )
 
+# --- the review queue: one row per chat with a current scorecard, written with it (`grader.store.queue`) ---
+review_queue = Table(
+    "review_queue", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("scorecard_id", Integer, nullable=False),
+    Column("started_utc", String(19)),  # the first message's instant, UTC, "YYYY-MM-DDTHH:MM:SS" (sorts as time)
+    Column("platform", String(32)), Column("shop", String(200)), Column("agent", String(200)),
+    Column("customer", String(200)), Column("scenario", String(16)), Column("scenario_confidence", Float),
+    Column("suggested", Integer), Column("final_total", Integer), Column("final_band", String(8)),
+    Column("needs_review", Boolean), Column("flagged_items", Text),  # " id id " of items that need review
+    # the queue order, all ascending: cards that need review first, more flagged items first, least certain first
+    Column("rank_settled", Integer), Column("rank_flagged", Integer), Column("certainty", Float),
+    # the "teach the model" order: items (and scenario) the adopted learned model moved, negated; its least probability
+    Column("rank_moved", Integer, default=0), Column("model_certainty", Float, default=1.0),
+    Index("ix_queue_started", "started_utc"),
+    Index("ix_queue_order", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
+    Index("ix_queue_agent", "agent", "started_utc"),
+    sqlite_with_rowid=False,  # narrow rows clustered by chat: the indexes carry the transcript id
+)
+
+# the words of each chat for search, written with its queue row (`grader.store.search`); apart from
+# review_queue so that queue pages and counts never read them
+chat_terms = Table(
+    "chat_terms", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("terms", Text),  # " word word ": searched with LIKE, the chat's body stays packed
+    sqlite_with_rowid=False,
+)
+
 # --- supervisor review (append-only audit; the final score of an item is its latest override) ---
 overrides = Table(
     "overrides", metadata,
@@ -106,6 +135,27 @@ disputes = Table(
     Column("requested", String(32)),  # the level the agent asks for, if any
     Column("status", String(16), nullable=False, default="open"),  # open | accepted | rejected
     Column("resolved_by", String(100)), Column("resolved_at", String(40)), Column("resolution", Text),
+)
+
+# --- reviewer calibration sessions: several supervisors score the same sample blind ---
+calibration_sessions = Table(
+    "calibration_sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_by", String(100), nullable=False), Column("created_at", String(40), nullable=False),
+    Column("transcript_ids", Text, nullable=False),  # JSON list: the sample, in scoring order
+    Column("raters", Text, nullable=False),  # JSON list of supervisor names
+    Column("status", String(16), nullable=False, default="open"),  # open | closed
+)
+
+calibration_scores = Table(
+    "calibration_scores", metadata,
+    Column("session_id", Integer, ForeignKey("calibration_sessions.id"), primary_key=True),
+    Column("transcript_id", String(200), primary_key=True),
+    Column("rater", String(100), primary_key=True),
+    Column("item_id", String(64), primary_key=True),
+    Column("score", Integer, nullable=False),
+    Column("at", String(40), nullable=False),
 )
 
 set_aside = Table(

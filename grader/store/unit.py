@@ -6,15 +6,17 @@ through these methods: they hold no SQL of their own.
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+import json
+
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from grader.errors import GraderError
 from grader.scorecard.model import Scorecard
 from grader.store.security import SecurityUnit
-from grader.store.tables import (disputes, meta, overrides, review_state, scorecards, self_assessments, transcripts,
-                                 users)
+from grader.store.tables import (calibration_scores, calibration_sessions, disputes, meta, overrides, review_state,
+                                 scorecards, self_assessments, transcripts, users)
 from grader.transcript.model import Transcript
 
 
@@ -39,14 +41,22 @@ class Unit(SecurityUnit):
     def current_card(self, transcript_id: str) -> tuple[int, Scorecard] | None:
         """(scorecard row id, Scorecard) of the chat's current scorecard, or None."""
         from grader.store.core import CARD_FIELDS
-        row = self.conn.execute(select(*CARD_FIELDS).where(
-            scorecards.c.transcript_id == transcript_id, scorecards.c.current.is_(True))).first()
+        # by transcript id alone, `current` checked here: with `current = 1` in the query SQLite walks
+        # the (current, day) index, every current card, instead of the chat's few rows
+        rows = self.conn.execute(select(*CARD_FIELDS, scorecards.c.current).where(
+            scorecards.c.transcript_id == transcript_id)).all()
+        row = next((r for r in rows if r.current), None)
         return (row.id, self.store.card_of_row(row)) if row else None
 
     def transcript(self, transcript_id: str) -> Transcript | None:
         t = transcripts.c
         row = self.conn.execute(select(t.id, t.content, t.body, t.dict_id).where(t.id == transcript_id)).first()
         return self.store.transcript_of_row(row) if row else None
+
+    def set_final(self, transcript_id: str, total: int, band: str) -> None:
+        """Record the chat's final total and band (from `grader.scorecard.final.final_card`) in the queue."""
+        from grader.store.queue import set_final
+        set_final(self.conn, transcript_id, total, band)
 
     def save(self, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
         """Store scorecards (see `Store.save`) inside this transaction."""
@@ -139,6 +149,45 @@ class Unit(SecurityUnit):
             self.audit(by, "dispute_resolve", tid, {"id": dispute_id, "status": status, "resolution": resolution})
         return done
 
+    # --- reviewer calibration sessions ---------------------------------------------------------------
+    def add_calibration_session(self, name: str, by: str, at: str, transcript_ids: list[str],
+                                raters: list[str]) -> int:
+        return self.conn.execute(insert(calibration_sessions).values(
+            name=name, created_by=by, created_at=at, transcript_ids=json.dumps(transcript_ids, ensure_ascii=False),
+            raters=json.dumps(raters, ensure_ascii=False), status="open")).inserted_primary_key[0]
+
+    def calibration_sessions(self, session_id: int | None = None) -> list[dict]:
+        """Sessions (newest first) with transcript_ids and raters as lists."""
+        q = select(calibration_sessions).order_by(calibration_sessions.c.id.desc())
+        if session_id is not None:
+            q = q.where(calibration_sessions.c.id == int(session_id))
+        out = []
+        for r in self.conn.execute(q):
+            row = dict(r._mapping)
+            row["transcript_ids"], row["raters"] = json.loads(row["transcript_ids"]), json.loads(row["raters"])
+            out.append(row)
+        return out
+
+    def close_calibration_session(self, session_id: int) -> None:
+        self.conn.execute(update(calibration_sessions).where(calibration_sessions.c.id == int(session_id))
+                          .values(status="closed"))
+
+    def put_calibration_scores(self, session_id: int, transcript_id: str, rater: str, scores: dict[str, int],
+                               at: str) -> None:
+        """Replace this rater's scores of one chat of the session."""
+        c = calibration_scores.c
+        self.conn.execute(delete(calibration_scores).where(c.session_id == int(session_id),
+                                                           c.transcript_id == transcript_id, c.rater == rater))
+        if scores:
+            self.conn.execute(insert(calibration_scores), [
+                dict(session_id=int(session_id), transcript_id=transcript_id, rater=rater, item_id=k, score=int(v),
+                     at=at) for k, v in scores.items()])
+
+    def calibration_scores(self, session_id: int) -> list[dict]:
+        """Every score of the session: dicts of transcript_id, rater, item_id, score, at."""
+        c = calibration_scores.c
+        q = select(c.transcript_id, c.rater, c.item_id, c.score, c.at).where(c.session_id == int(session_id))
+        return [dict(r._mapping) for r in self.conn.execute(q)]
     # --- monthly self-assessment ------------------------------------------------------------------
     def self_assessment(self, agent: str, month: str) -> dict | None:
         """The agent account's self-assessment of `month` (YYYY-MM): total, items (JSON text), comment,

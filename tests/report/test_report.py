@@ -44,7 +44,7 @@ def test_workbook_numbers_match_the_database(store, tmp_path):
     data = build(store, "2026-11-22", "2026-11-22", "2026-11-22")
     path = write_workbook(data, tmp_path / "r.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert set(sheets) == {"客服日汇总", "评分明细", "客服排名"}
+    assert set(sheets) == {"客服日汇总", "评分明细", "客服排名", "复核记录"}
     cards = sheets["评分明细"].set_index("会话ID")
     for tid in ("t1", "t2", "t3"):
         stored = store.current_scorecards([tid])[tid]

@@ -180,3 +180,19 @@ def test_cli_modules_import_each_other_not(module):
             "print(sorted(m for m in others if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_dispute_rules_one_open_per_item_and_reopening(db):
+    from grader.review.disputes import DisputeError, open_dispute, reject_dispute
+    from grader.review.overrides import mark_reviewed, review_info
+    from grader.store import Store
+
+    store = Store(db)
+    item = store.current_scorecards(["t1"])["t1"].items[0]
+    mark_reviewed(store, "t1", "主管甲")
+    did = open_dispute(store, "t1", item.id, "xiaomei", "我做到了")
+    assert not review_info(store, "t1")["reviewed"]  # back in the queue
+    with pytest.raises(DisputeError, match="已有一个待处理的申诉"):
+        open_dispute(store, "t1", item.id, "xiaomei", "再申诉一次")
+    reject_dispute(store, did, "主管甲", "证据不足")
+    open_dispute(store, "t1", item.id, "xiaomei", "补充说明")  # allowed once the first is closed

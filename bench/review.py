@@ -1,0 +1,212 @@
+"""Benchmark: the review app at a real shop's volume (100,000 graded chats by default).
+
+    python -m bench.review --chats 100000          # seeds bench/data/review-100000.db once, then measures
+
+1. Seeds a database (once; reused while it holds the chats asked for): `--base` realistic chats from
+   bench/generate.py are read and graded for real, then stored again and again under new ids, buyers
+   and days (spread over `--days` days ending on 2026-11-22), so the database holds `--chats` graded
+   chats with their packed documents, item rows and queue rows, as the daily run writes them.
+2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
+3. Measures, 20 times each, the median and the 90th percentile in ms:
+   queue page of one day (~chats/days cards), queue page of all dates, page 20 of all dates, a search
+   for a word of the chats, a card page, and "标记已复核，下一张" (the POST that marks a card reviewed and
+   finds the next; the next card's page is the card page figure).
+4. Prints the server's resident memory after start and after the requests; run with a smaller
+   --chats to see it stay flat in the number of chats. Results also go to bench/data/review-<chats>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+LAST_DAY = date(2026, 11, 22)
+PASSWORD = "bench-pass-1"
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _base_pairs(n: int, seed: int):
+    from bench.generate import generate
+    from grader.pipeline import Grader
+    from grader.transcript import read_paths
+
+    folder = ROOT / "data" / f"review-base-{n}-{seed}"
+    if not (folder / ".manifest.json").exists():
+        generate(n, folder, seed=seed, per_file=500)
+    found = read_paths(folder)
+    grader = Grader()
+    return [(t, grader.grade(t)) for t in found.transcripts]
+
+
+def _shifted(rows, k: int, days: int):
+    """A copy of a chat's ChatRows as chat number k: new id and buyer, moved to day k % days."""
+    from datetime import datetime
+
+    from grader.store.rows import ChatRows
+
+    shift = timedelta(days=-(k % days))
+    t, c, q = dict(rows.transcript), dict(rows.card), dict(rows.queue)
+    tid = f"{t['id']}~{k}"
+    started = datetime.fromisoformat(t["started_at"]) + shift if t["started_at"] else None
+    day = (date.fromisoformat(t["day"]) + shift).isoformat() if t["day"] else None
+    t.update(id=tid, started_at=started.isoformat() if started else None, day=day, customer=f"buyer{k:06d}")
+    c.update(transcript_id=tid, day=day)
+    q.update(transcript_id=tid, customer=f"buyer{k:06d}",
+             started_utc=(datetime.fromisoformat(q["started_utc"]) + shift).isoformat() if q["started_utc"] else None)
+    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q)
+
+
+def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
+    """Fill `db` up to `chats` graded chats; returns seconds spent."""
+    from grader.review.auth import add_user
+    from grader.store import Store, chat_rows, review_queue
+    from grader.transcript.model import SHANGHAI
+
+    store = Store(db)
+    have = store.count(review_queue)
+    if have >= chats:
+        return 0.0
+    began = time.time()
+    pairs = _base_pairs(base, seed_)
+    # each base chat moved onto its last day first, so clones spread evenly over the days
+    rows = chat_rows(pairs, store.packer, SHANGHAI)
+    rows[0].dictionaries = {**rows[0].dictionaries}
+    store.save_rows(rows[:1])  # stores the dictionaries and versions
+    batch = []
+    for k in range(have, chats):
+        batch.append(_shifted(rows[k % len(rows)], k, days))
+        if len(batch) == 5000:
+            store.save_rows(batch)
+            batch = []
+            print(f"  seeded {k + 1} chats", file=sys.stderr, flush=True)
+    store.save_rows(batch)
+    try:
+        add_user(store, "bench", PASSWORD, "supervisor")
+    except Exception:  # exists from an earlier run
+        pass
+    return time.time() - began
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE_KB
+
+
+def measure(db: str, repeats: int, days: int) -> dict:
+    import httpx
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "grader.cli", "review", "--db", db, "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        rss_start = _rss_kb(server.pid)
+        c = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+        assert c.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token,
+                                      "next": "/"}).status_code == 303
+        day = LAST_DAY.isoformat()
+        one_day = f"since={day}&until={day}"
+
+        def timed(fn) -> list[float]:
+            out = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                r = fn()
+                out.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code in (200, 303), (r.status_code, r.text[:300])
+            return out
+
+        first = c.get("/?" + one_day).text
+        count = re.search(r"共 <b>(\d+)</b> 张评分卡", first).group(1)
+        figures = {
+            "queue page, one day": timed(lambda: c.get("/?" + one_day)),
+            "queue page, all dates": timed(lambda: c.get("/?since=&until=")),
+            "queue page 20, all dates": timed(lambda: c.get("/?since=&until=&page=20")),
+            "search a word, all dates": timed(lambda: c.get("/?since=&until=&search=退款")),
+        }
+        ids = re.findall(r'data-transcript="([^"]+)"', first)
+        figures["card page"] = timed(lambda: c.get("/card", params={"id": ids[0], "q": one_day}))
+        pending = list(ids)
+
+        def reviewed_next():
+            tid = pending.pop(0)
+            html = c.get("/card", params={"id": tid, "q": one_day}).text  # not timed: the form's revision
+            form = {"csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1), "transcript_id": tid,
+                    "revision": re.search(r'name="revision" value="(\d+)"', html).group(1), "q": one_day}
+            t0 = time.perf_counter()
+            r = c.post("/reviewed", data=form)
+            times.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 303 and "/card?" in r.headers["location"], r.text[:300]
+            return r
+
+        times: list[float] = []
+        for _ in range(repeats):
+            reviewed_next()
+        figures["reviewed → next"] = times
+        rss_end = _rss_kb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {"cards on the day": int(count), "rss_start_mb": round(rss_start / 1024, 1),
+            "rss_end_mb": round(rss_end / 1024, 1),
+            "ms": {k: {"median": round(statistics.median(v), 1),
+                       "p90": round(sorted(v)[int(len(v) * 0.9) - 1], 1)} for k, v in figures.items()}}
+
+
+TARGETS = {"queue page, one day": 300, "reviewed → next": 300, "card page": 150}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--chats", type=int, default=100_000)
+    p.add_argument("--days", type=int, default=30, help="days the chats are spread over (default 30)")
+    p.add_argument("--base", type=int, default=2000, help="distinct chats graded for real (default 2000)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--db", help="database (default bench/data/review-<chats>.db)")
+    a = p.parse_args(argv)
+    db = a.db or str(ROOT / "data" / f"review-{a.chats}.db")
+    seconds = seed(db, a.chats, a.days, a.base, a.seed)
+    if seconds:
+        print(f"seeded {a.chats} graded chats in {seconds:.0f} s", file=sys.stderr)
+    result = {"chats": a.chats, "days": a.days, **measure(db, a.repeats, a.days)}
+    print(f"{a.chats} graded chats over {a.days} days ({result['cards on the day']} on {LAST_DAY}); "
+          f"median / p90 of {a.repeats}:")
+    ok = True
+    for name, v in result["ms"].items():
+        target = TARGETS.get(name)
+        met = target is None or v["median"] < target
+        ok &= met
+        print(f"  {name:28s} {v['median']:7.1f} ms  {v['p90']:7.1f} ms" +
+              (f"   target < {target} ms: {'met' if met else 'MISSED'}" if target else ""))
+    print(f"  server memory: {result['rss_start_mb']} MB after start, {result['rss_end_mb']} MB after the requests")
+    out = ROOT / "data" / f"review-{a.chats}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""The review queue as indexed queries: one `review_queue` row per chat with a current scorecard.
+
+The row is written with the scorecard (`queue_row`, from `grader.store.rows.chat_rows`), so a queue
+page, its count, the next card and the search never decode a stored document. Its final total and
+band follow the supervisor's overrides (`Unit.set_final`, computed by `grader.scorecard.final`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import exists, func, literal, or_, select, tuple_, update
+
+from grader.store.search import query_terms
+from grader.store.tables import chat_terms, disputes, overrides, review_queue, review_state
+from grader.scorecard.model import Scorecard
+
+q_ = review_queue.c
+ORDER = (q_.rank_settled, q_.rank_flagged, q_.certainty, q_.started_utc, q_.transcript_id)
+TEACH = (q_.rank_moved, q_.model_certainty) + ORDER  # active review: what would teach the learned model most first
+PAGE_MAX = 200
+
+
+def utc_text(moment: datetime | None) -> str | None:
+    """An aware instant as the sortable UTC text of `review_queue.started_utc`."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def certainty(card: Scorecard) -> float:
+    """How sure the tool is of the card, 0..1: the lesser of the scenario's confidence and the items'
+    confidence weighted by their maxima."""
+    weights = sum(i.max for i in card.items) or 1
+    return round(min(card.scenario_confidence, sum(i.confidence * i.max for i in card.items) / weights), 3)
+
+
+def queue_row(card: Scorecard, terms: str) -> dict:
+    """The `review_queue` values of a scorecard (scorecard_id is added when it is stored)."""
+    flagged = [i.id for i in card.items if i.needs_review]
+    return dict(transcript_id=card.transcript_id, started_utc=utc_text(card.started_at), platform=card.platform,
+                shop=card.shop, agent=card.agent, customer=card.customer, scenario=card.scenario,
+                scenario_confidence=round(card.scenario_confidence, 3), suggested=card.total,
+                final_total=card.total, final_band=card.band, needs_review=card.needs_review,
+                flagged_items=" " + " ".join(flagged) + " " if flagged else "",
+                rank_settled=0 if card.needs_review else 1, rank_flagged=-len(flagged), certainty=certainty(card),
+                **teaching(card), terms=terms)
+
+
+def teaching(card: Scorecard) -> dict:
+    """How much a supervisor's review of `card` would teach the adopted learned model: the items (and
+    scenario) where it moved the rules' answer (negated, for an ascending order) and its least probability."""
+    learned = getattr(card, "learned", None) or {}
+    parts = list((learned.get("items") or {}).values())
+    moved = sum(p["score"] != p["rule_score"] for p in parts)
+    probs = [p["probability"] for p in parts]
+    if learned.get("scenario"):
+        moved += learned["scenario"]["scenario"] != learned["scenario"]["rule"]
+        probs.append(learned["scenario"]["probability"])
+    return {"rank_moved": -moved, "model_certainty": round(min(probs, default=1.0), 3)}
+
+
+@dataclass
+class QueueQuery:
+    """What the queue shows: instants [lo, hi) of the first message, and equality filters ("" = any).
+
+    `needs_review`, `reviewed`: None (any), True or False; `disputed`: only chats with an open dispute;
+    `item`: chats whose item of that id needs review; `search`: transcript id, buyer account (prefix)
+    or words of the chat (all of them, see `grader.store.search`).
+    """
+
+    lo: datetime | None = None
+    hi: datetime | None = None
+    agent: str = ""
+    shop: str = ""
+    platform: str = ""
+    band: str = ""
+    scenario: str = ""
+    item: str = ""
+    needs_review: bool | None = None
+    reviewed: bool | None = None
+    disputed: bool = False
+    search: str = ""
+    teach: bool = False  # the active-review order (TEACH) instead of ORDER
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_open = exists().where(disputes.c.transcript_id == q_.transcript_id, disputes.c.status == "open")
+_reviewed = review_state.c.reviewed.is_(True)
+
+
+def where(query: QueueQuery) -> list:
+    """The SQL conditions of `query` (on review_queue outer-joined with review_state)."""
+    cond = []
+    if query.lo is not None:
+        cond.append(q_.started_utc >= utc_text(query.lo))
+    if query.hi is not None:
+        cond.append(q_.started_utc < utc_text(query.hi))
+    for name in ("agent", "shop", "platform", "scenario"):
+        if getattr(query, name):
+            cond.append(q_[name] == getattr(query, name))
+    if query.band:
+        cond.append(q_.final_band == query.band)
+    if query.item:
+        cond.append(q_.flagged_items.like(f"% {_like(query.item)} %", escape="\\"))
+    if query.needs_review is not None:
+        cond.append(q_.needs_review.is_(True) if query.needs_review else q_.needs_review.is_not(True))
+    if query.reviewed is not None:
+        cond.append(_reviewed if query.reviewed else or_(review_state.c.reviewed.is_(None), review_state.c.reviewed.is_(False)))
+    if query.disputed:
+        cond.append(_open)
+    text = query.search.strip()
+    if text:
+        found = [q_.transcript_id == text, q_.customer.like(_like(text) + "%", escape="\\")]
+        words = query_terms(text)
+        if words:
+            t = chat_terms.c
+            found.append(exists().where(t.transcript_id == q_.transcript_id,
+                                        *[t.terms.like(f"%{_like(w)}%", escape="\\") for w in words]))
+        cond.append(or_(*found))
+    return cond
+
+
+def _from():
+    return review_queue.outerjoin(review_state, review_state.c.transcript_id == q_.transcript_id)
+
+
+ROW_COLUMNS = (q_.transcript_id, q_.scorecard_id, q_.started_utc, q_.platform, q_.shop, q_.agent, q_.customer,
+               q_.scenario, q_.scenario_confidence, q_.suggested, q_.final_total, q_.final_band, q_.needs_review,
+               q_.flagged_items, q_.certainty, q_.rank_moved, q_.model_certainty)
+
+
+def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
+    """Rows [offset, offset+limit) of the queue in its order, with review state and open disputes."""
+    n_open = (select(func.count()).select_from(disputes).where(disputes.c.transcript_id == q_.transcript_id,
+                                                                disputes.c.status == "open").scalar_subquery())
+    changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
+    q = (select(*ROW_COLUMNS, review_state.c.reviewed, review_state.c.reviewed_by, n_open.label("open_disputes"),
+                changed.label("overridden"))
+         .select_from(_from()).where(*where(query)).order_by(*_order(query))
+         .offset(max(0, int(offset))).limit(max(1, min(int(limit), PAGE_MAX))))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _order(query: QueueQuery) -> tuple:
+    return TEACH if query.teach else ORDER
+
+
+def count(conn, query: QueueQuery) -> tuple[int, int]:
+    """(cards, of which reviewed) in the queue."""
+    q = select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed)).select_from(
+        _from()).where(*where(query))
+    total, done = conn.execute(q).one()
+    return int(total), int(done or 0)
+
+
+def position(conn, transcript_id: str, order: tuple = ORDER):
+    """The queue-order key of a chat, or None."""
+    row = conn.execute(select(*order).where(q_.transcript_id == transcript_id)).first()
+    return tuple(row) if row else None
+
+
+def step(conn, query: QueueQuery, transcript_id: str, forward: bool = True, unreviewed: bool = False,
+         wrap: bool = False) -> str | None:
+    """The chat after (or before) `transcript_id` in queue order among `query`'s, optionally only
+    unreviewed ones and wrapping round; None if there is none."""
+    by = _order(query)
+    key = position(conn, transcript_id, by)
+    cond = where(query) + [q_.transcript_id != transcript_id]
+    if unreviewed:
+        cond.append(or_(review_state.c.reviewed.is_(None), review_state.c.reviewed.is_(False)))
+    order = by if forward else tuple(c.desc() for c in by)
+    base = select(q_.transcript_id).select_from(_from()).where(*cond)
+    if key is not None:
+        beyond = tuple_(*by) > tuple_(*[literal(v) for v in key]) if forward else \
+            tuple_(*by) < tuple_(*[literal(v) for v in key])
+        found = conn.execute(base.where(beyond).order_by(*order).limit(1)).scalar()
+        if found is not None or not wrap:
+            return found
+    return conn.execute(base.order_by(*order).limit(1)).scalar()
+
+
+def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
+        unflagged: bool = False) -> list[str]:
+    """Transcript ids of the queue in order (at most `limit`), e.g. for bulk acceptance."""
+    cond = where(query)
+    if min_certainty is not None:
+        cond.append(q_.certainty >= min_certainty)
+    if unflagged:
+        cond.append(q_.needs_review.is_not(True))
+    q = select(q_.transcript_id).select_from(_from()).where(*cond).order_by(*_order(query)).limit(limit)
+    return [r[0] for r in conn.execute(q)]
+
+
+def distinct(conn, column: str, limit: int = 500) -> list[str]:
+    """The distinct non-empty values of a queue column over all chats (for filter menus)."""
+    col = q_[column]
+    q = select(col).where(col.is_not(None), col != "").group_by(col).order_by(col).limit(limit)
+    return [r[0] for r in conn.execute(q)]
+
+
+def latest_started(conn) -> str | None:
+    return conn.execute(select(func.max(q_.started_utc))).scalar()
+
+
+def set_final(conn, transcript_id: str, total: int, band: str) -> None:
+    conn.execute(update(review_queue).where(q_.transcript_id == transcript_id).values(final_total=total,
+                                                                                     final_band=band))
+
+
+__all__ = ["QueueQuery", "count", "distinct", "ids", "latest_started", "page", "queue_row", "set_final", "step",
+           "utc_text", "where"]

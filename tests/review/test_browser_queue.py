@@ -1,0 +1,90 @@
+"""The queue and keyboard review in a real headless Chromium: search, pages, keyboard review of
+three cards (override of the focused item by number, staying on it, accept and next), bulk accept,
+phone width."""
+import pytest
+
+from grader.review.overrides import audit, review_info
+from grader.store.queue import QueueQuery
+
+from .test_browser import browser, server, sign_in  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+ALL = "/?since=&until="
+
+
+def queue_ids(page):
+    return page.locator("#queue tbody tr").evaluate_all("rows => rows.map(r => r.dataset.transcript)")
+
+
+def test_search_and_pagination(browser, server, store):  # noqa: F811
+    page = sign_in(browser, server, "主管甲")
+    page.goto(server + ALL + "&size=2")
+    assert "共 4 张评分卡" in page.inner_text("#count")
+    first = queue_ids(page)
+    page.click("#next-page")
+    page.wait_for_selector("#prev-page")
+    second = queue_ids(page)
+    assert len(first) == 2 and len(second) == 2 and set(first) | set(second) == {"t1", "t2", "t3", "t4"}
+    page.fill("#search", "快递")
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    assert queue_ids(page) == ["t2"] and "search=" in page.url
+    page.reload()  # the filter lives in the URL
+    assert queue_ids(page) == ["t2"] and page.input_value("#search") == "快递"
+
+
+def test_keyboard_review_of_three_cards(browser, server, store):  # noqa: F811
+    page = sign_in(browser, server, "主管甲")
+    page.goto(server + ALL)
+    order = queue_ids(page)
+    page.click(f'tr[data-transcript="{order[0]}"] a.open-card')
+    page.wait_for_selector("#card")
+    reviewed = []
+    for n in range(3):
+        tid = page.locator("input[name=transcript_id]").first.input_value()
+        card = store.current_scorecards([tid])[tid]
+        if n == 0:  # change the focused item by keyboard: ↓ to an item with levels, o, a number, reason, Enter
+            pos, item = next((k, i) for k, i in enumerate(card.items) if len(i.levels) > 1)
+            for _ in range(pos + 1):
+                page.keyboard.press("ArrowDown")
+            level_no = next(k for k, v in enumerate(item.levels, 1) if v != item.score)
+            page.keyboard.press(str(level_no))
+            assert page.evaluate("document.activeElement.name") == "reason"
+            page.keyboard.type("键盘改分")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.url.endswith(f"#item-{item.id}")
+            assert page.evaluate("document.activeElement.id") == f"item-{item.id}"  # stays on the item
+            assert [(a["item_id"], a["to_value"]) for a in audit(store, tid)] == [
+                (item.id, str(item.levels[level_no - 1]))]
+        with page.expect_navigation():
+            page.keyboard.press("a")  # accept as is → next card
+        reviewed.append(tid)
+        assert review_info(store, tid)["reviewed"]
+    assert len(set(reviewed)) == 3
+    page.keyboard.press("k")  # previous card in the queue
+    page.wait_for_load_state()
+    assert "id=" in page.url
+
+
+def test_bulk_accept(browser, server, store):  # noqa: F811
+    page = sign_in(browser, server, "主管甲")
+    page.goto(server + ALL)
+    rows = store.queue_page(QueueQuery(), 0, 50)
+    sure = {r["transcript_id"] for r in rows if not r["needs_review"] and r["certainty"] >= 0.8}
+    page.select_option("select[name=min_certainty]", "0.8")
+    with page.expect_navigation():
+        page.click("#bulk-accept")
+    assert f"已批量接受 {len(sure)} 张评分卡" in page.inner_text("#flash")
+    assert {r["transcript_id"] for r in rows if review_info(store, r["transcript_id"])["reviewed"]} == sure
+
+
+def test_phone_width_is_one_column(browser, server, store):  # noqa: F811
+    page = sign_in(browser, server, "主管甲")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(server + ALL)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.click("#queue tbody tr a.open-card")
+    page.wait_for_selector("#card")
+    chat, card = page.locator("#chat").bounding_box(), page.locator("#card").bounding_box()
+    assert card["y"] >= chat["y"] + chat["height"] - 1  # stacked, not side by side
