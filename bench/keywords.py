@@ -15,7 +15,6 @@ import csv
 import json
 import re
 import resource
-import sys
 import time
 from datetime import datetime
 from pathlib import Path

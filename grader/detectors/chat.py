@@ -12,7 +12,6 @@ with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
 
 from grader.detectors.findings import Evidence, new_evidence
 from grader.detectors.lexicon import Lexicon, LiteralIndex, Match, Term
-from grader.transcript.content import has_words  # noqa: F401 — detectors import it from here
 from grader.transcript.model import Message, Transcript
 
 jieba.setLogLevel(logging.WARNING)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from grader.detectors._cues import order_index
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat, evidence, has_words
+from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Measurement
+from grader.transcript.content import has_words
 
 ITEM = "presale.follow_up"
 

@@ -53,7 +53,8 @@ class SameDayResolutionDetector(Detector):
         self.tz = ZoneInfo(self.options.get("tz") or "Asia/Shanghai")  # the run's --tz: "the day" is its day
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        res, cust, prom, ask, defl = (self.lex[n] for n in self.lexicons[:5])
+        res, cust, prom, ask, defl = (self.lex[n] for n in (
+            "resolution", "resolution_customer", "promise", "clarify", "deflection"))
         customers, humans = chat.customer, chat.human_agent
         if not customers:
             return [self._m(None, 0.0, "会话中没有顾客消息，无法判断问题是否解决", [])]
@@ -61,7 +62,7 @@ class SameDayResolutionDetector(Detector):
             return [self._m(0, 0.7, "顾客的问题一直没有人工处理", [
                 self.finding(ITEM, "unanswered", "顾客的问题没有人工回复", customers[-1], positive=False)])]
 
-        agent_hits = chat.find(res) + [(m, x) for m, x in chat.find(defl)]
+        agent_hits = chat.find(res) + chat.find(defl)
         promise_hits = chat.find(prom)
         cust_hits = chat.find(cust)
         by_tag: dict[str, list] = {}

@@ -69,16 +69,15 @@ class ScenarioDetector(Detector):
                                 reason="没有发现售前或售后的明显线索，按默认场景评分，需复核", metrics=metrics)]
         margin = abs(a - p) / total
         confidence = round(min(0.95, 0.5 + 0.45 * margin * margin * min(1.0, total / 2)), 2)
-        value = 1.0 if a > p else 0.0 if p > a else None
-        top = max((f for f in findings if f.data["side"] == ("after" if value else "pre")),
-                  key=lambda f: f.data["weight"], default=None)
-        label = "售后" if value else "售前" if value == 0 else "默认场景"
-        if a and p:
-            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}"
-            if a == p:
-                reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两边相当，按默认场景评分，需复核"
+        if a == p:  # both sides, equally: as unsure as no cue at all
+            value = None
+            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两边相当，按默认场景评分，需复核"
         else:
-            reason = f"判断为{label}：{top.reason}" if top else f"判断为{label}"
+            value = 1.0 if a > p else 0.0
+            side, label = ("after", "售后") if value else ("pre", "售前")
+            top = max((f for f in findings if f.data["side"] == side), key=lambda f: f.data["weight"])
+            reason = (f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}" if a and p
+                      else f"判断为{label}：{top.reason}")
         return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,
                             reason=reason, findings=findings, metrics=metrics)]
 
