@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from grader.report.data import ReportData
 from grader.report.formats import NUMBER_FORMATS, column_kind, cell_value, shown, text_width
-from grader.spreadsheet import xlsx_safe_sheet
+from grader.spreadsheet import clean_text, written_whole, xlsx_safe_sheet
 
 SHEETS = {"agent_days": "客服日汇总", "cards": "评分明细", "ranking": "客服排名", "reviews": "复核记录"}
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -32,16 +32,17 @@ def write_workbook(data: ReportData, path: str | Path) -> Path:
         if frame.empty:
             frame = pd.DataFrame({"说明": [f"{data.period} 没有{'复核记录' if attr == 'reviews' else '评分记录'}"]})
         write_sheet(book.create_sheet(title), frame)
-    book.save(path)
+    with written_whole(path) as tmp:
+        book.save(tmp)
     return path
 
 
 def write_sheet(sheet, frame: pd.DataFrame) -> None:
     """One table on a sheet: header, typed cells with number formats, filter, frozen panes, widths."""
     kinds = [column_kind(str(c), frame[c]) for c in frame.columns]
-    sheet.append([str(c) for c in frame.columns])
+    sheet.append([clean_text(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False):
-        sheet.append([cell_value(v, k) for v, k in zip(row, kinds)])
+        sheet.append([clean_text(cell_value(v, k)) for v, k in zip(row, kinds)])
     bold = Font(bold=True)
     for n, kind in enumerate(kinds, 1):
         head = sheet.cell(row=1, column=n)

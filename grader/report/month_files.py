@@ -16,7 +16,7 @@ from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
 from grader.privacy import Masker, load_masker
 from grader.report.svg import line_chart
-from grader.spreadsheet import xlsx_safe_sheet
+from grader.spreadsheet import clean_text, written_whole, xlsx_safe_sheet
 
 SHEETS = ("月度成绩", "月度指标", "指标明细", "成绩走势", "提醒", "考核方案")
 _env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
@@ -40,7 +40,7 @@ def _frames(report: MonthReport, masker: Masker) -> dict[str, pd.DataFrame]:
     alerts = pd.DataFrame(report.alerts(), columns=["客服", "提醒"])
     frames = {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
               "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
-    return {title: frame.map(lambda v: masker.mask(v) if isinstance(v, str) else v)
+    return {title: frame.map(lambda v: clean_text(masker.mask(v)) if isinstance(v, str) else v)
             for title, frame in frames.items()}
 
 
@@ -48,7 +48,7 @@ def write_month_workbook(report: MonthReport, path: str | Path, masker: Masker |
     """The workbook: grades, rank and pay; KPIs; one row per chat behind the KPIs; trends; alerts; policy.
     `masker`: personal information in text cells (default: the bundled patterns, on)."""
     path = Path(path)
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+    with written_whole(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         for title, frame in _frames(report, masker or load_masker()).items():
             if frame.empty:
                 frame = pd.DataFrame({"说明": [f"{report.month} 没有记录"]})

@@ -15,6 +15,7 @@ Rules enforced here on the server, whatever the page shows:
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 import secrets
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
@@ -31,7 +33,7 @@ from starlette.templating import Jinja2Templates
 from grader.calibration import sessions as cs
 from grader.review import disputes as dsp
 from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
-                                sign_in)
+                                sign_in, throttle)
 from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
                                      apply_override, audit, card_of, change_scenario, final_items, final_total,
                                      load_card, mark_reviewed,
@@ -195,11 +197,16 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         if not token or not hmac.compare_digest(token, form.get("csrf", "")):
             return render(request, "login.html", dict(next=safe_next(form.get("next")), name=form.get("name", ""),
                                                       error="页面已过期，请重新登录"), 403)
-        user, wait = sign_in(store, form.get("name", ""), form.get("password", ""), address_of(request))
+        delay = await run_in_threadpool(lambda: throttle(store, form.get("name", ""), address_of(request)).delay)
+        if delay:  # the account is being guessed from many addresses: every answer is slowed, none refused
+            await asyncio.sleep(delay)
+        user, wait = await run_in_threadpool(sign_in, store, form.get("name", ""), form.get("password", ""),
+                                             address_of(request))
         if user is None:
             error, status = "用户名或密码不正确", 401
             if wait:
-                error, status = f"登录失败次数过多，已暂时锁定，请 {max(1, -(-wait // 60))} 分钟后再试", 429
+                shown = f"{wait} 秒" if wait < 120 else f"{-(-wait // 60)} 分钟"
+                error, status = (f"从这个地址登录失败次数过多，请 {shown}后再试（从其他电脑或网络登录不受影响）", 429)
             return render(request, "login.html", dict(next=safe_next(form.get("next")), name=form.get("name", ""),
                                                       error=error), status)
         request.session.clear()
@@ -391,6 +398,9 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
             return login_redirect(request)
         if user["role"] != "supervisor":
             raise Forbidden(403, "没有权限：只有主管可以查看评分校准")
+        for label, value in (("开始日期", since), ("结束日期", until)):
+            if value and not _is_iso_day(value):
+                raise Forbidden(400, f"{label}「{value}」不是有效的日期，请写成 2026-11-22 这样的格式（年-月-日）")
         report = calibrate(store, since or None, until or None, settings.lexicons,
                            period=f"{since or '…'}..{until or '…'}", settings=settings)
         return render(request, "calibration.html", dict(user=user, since=since, until=until,
@@ -547,6 +557,17 @@ def plain_message(text: str, labels: dict[str, str]) -> str:
     for item_id in sorted(labels, key=len, reverse=True):
         text = text.replace(item_id, labels[item_id])
     return text
+
+
+def _is_iso_day(value: str) -> bool:
+    """Whether `value` is a date as the forms send it: YYYY-MM-DD."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
 
 
 def _revision(form: dict) -> int | None:

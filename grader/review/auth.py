@@ -12,6 +12,7 @@ import hmac
 import os
 import secrets
 import stat
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +24,14 @@ ROLE_LABELS = {"supervisor": "主管", "agent": "客服"}
 _N, _R, _P, _DKLEN = 2 ** 14, 8, 1, 32
 SESSION_LIFETIME = timedelta(hours=12)  # a session ends 12 h after sign-in …
 SESSION_IDLE = timedelta(hours=2)       # … or after 2 h without a request
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5            # then the account is locked until 15 min after its last failure
-MAX_FAILURES_PER_ADDRESS = 20           # the same for the address the attempts come from
+# Sign-in throttling slows guessing without letting anyone lock the owner out (no hard lock by account):
+THROTTLE_WINDOW = timedelta(minutes=15)  # failures older than this are not counted
+MAX_FAILURES_PER_ACCOUNT = 5      # of one account from one address: that address then waits before trying it again
+MAX_FAILURES_PER_ADDRESS = 20     # from one address, any accounts: that address then waits
+FIRST_WAIT_SECONDS = 30           # the first wait; it doubles with each further failure ...
+MAX_WAIT_SECONDS = 15 * 60        # ... up to this
+SLOW_ACCOUNT_FAILURES = 10        # of one account from every address: each of its sign-ins, from anywhere, is
+SLOW_ACCOUNT_DELAY_SECONDS = 3.0  # answered only after this delay (right password included), never refused
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 
 
@@ -137,30 +143,56 @@ def require_account(store: Store, name: str | None, role: str | None = "supervis
     return user
 
 
-def lockout_seconds(store: Store, name: str, address: str | None) -> int:
-    """Seconds until this account and address may try again (0: now)."""
+def _wait_after(count: int, last: str | None, limit: int) -> int:
+    """Seconds still to wait after `count` failures, the last at `last` (ISO): 0 below `limit`, then
+    FIRST_WAIT_SECONDS doubled for each failure past it, at most MAX_WAIT_SECONDS, from the last one."""
+    if count < limit or not last:
+        return 0
+    wait = min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** min(count - limit, 16))
+    until = datetime.fromisoformat(last) + timedelta(seconds=wait)
+    return max(0, int((until - datetime.now(until.tzinfo)).total_seconds()) + 1)
+
+
+@dataclass
+class Throttle:
+    """What the failures so far impose on one sign-in: `wait` seconds before this account may be tried
+    from this address again (refused without checking the password meanwhile), and `delay` seconds
+    the answer is held back (the account is under attack from many addresses; the owner still gets in)."""
+
+    wait: int = 0
+    delay: float = 0.0
+
+
+def throttle(store: Store, name: str, address: str | None) -> Throttle:
+    """The throttle on signing in to account `name` from `address` (see the limits above)."""
     failures = store.login_failures((name or "").strip(), address, THROTTLE_WINDOW)
-    wait = 0
-    for key, limit in (("name", MAX_FAILURES_PER_ACCOUNT), ("address", MAX_FAILURES_PER_ADDRESS)):
-        count, last = failures[key]
-        if count >= limit and last:
-            until = datetime.fromisoformat(last) + THROTTLE_WINDOW
-            wait = max(wait, int((until - datetime.now(until.tzinfo)).total_seconds()) + 1)
-    return max(wait, 0)
+    wait = max(_wait_after(*failures["pair"], MAX_FAILURES_PER_ACCOUNT) if address is not None else
+               _wait_after(*failures["name"], MAX_FAILURES_PER_ACCOUNT),
+               _wait_after(*failures["address"], MAX_FAILURES_PER_ADDRESS))
+    slow = failures["name"][0] >= SLOW_ACCOUNT_FAILURES
+    return Throttle(wait, SLOW_ACCOUNT_DELAY_SECONDS if slow else 0.0)
+
+
+def lockout_seconds(store: Store, name: str, address: str | None) -> int:
+    """Seconds until this account may be tried from this address again (0: now)."""
+    return throttle(store, name, address).wait
 
 
 def sign_in(store: Store, name: str, password: str, address: str | None) -> tuple[dict | None, int]:
-    """(account, 0) on success; (None, seconds to wait) when locked out — the password is then not even
-    checked; (None, 0) for a wrong name or password, which is counted and audited."""
+    """(account, 0) on success; (None, seconds to wait) while this address must wait — the password is
+    then not checked, and the refusal is audited ("login_throttled"); (None, 0) for a wrong name or
+    password, which is counted and audited ("login_failed"). A success forgets the failures of the
+    account from that address. The delay of an account under attack is the caller's (`throttle`)."""
     name = (name or "").strip()
     wait = lockout_seconds(store, name, address)
     if wait:
+        store.audit("", "login_throttled", None, {"name": name, "address": address, "wait_seconds": wait})
         return None, wait
     user = authenticate(store, name, password)
     if user is None:
         store.record_login_failure(name, address)
         return None, lockout_seconds(store, name, address)
-    store.clear_login_failures(name)
+    store.clear_login_failures(name, address)
     return user, 0
 
 

@@ -74,6 +74,7 @@ purged = Table(  # chats whose text was removed by `grader purge` (scores kept)
 GENESIS = "0" * 64
 APPEND_ONLY = ("audit_log", "access_log", "overrides")
 ACTIONS = ("override", "reviewed", "unreviewed", "dispute_open", "dispute_resolve", "login", "login_failed",
+           "login_throttled",
            "logout", "user_add", "secret_rotate", "purge", "retention")
 OVERRIDE_FIELDS = ("id", "transcript_id", "scorecard_id", "item_id", "from_value", "to_value", "reason", "by", "at",
                    "source")

@@ -123,21 +123,29 @@ class SecurityStore:
             append_audit(conn, "", "login_failed", None, {"name": name, "address": address})
 
     def login_failures(self, name: str, address: str | None, window: timedelta) -> dict:
-        """Failures within `window`: {"name": (count, last ISO time), "address": (count, last ISO time)}."""
+        """Failures within `window`, as (count, last ISO time): of the account from every address
+        ("name"), from the address for any account ("address"), of the account from this address ("pair")."""
         since = _iso(_now() - window)
+        f = login_failures.c
         out = {}
         with self.engine.connect() as conn:
-            for key, column, value in (("name", login_failures.c.name, name),
-                                       ("address", login_failures.c.address, address)):
-                row = conn.execute(select(func.count(), func.max(login_failures.c.at)).where(
-                    column == value, login_failures.c.at > since)).one()
-                out[key] = (int(row[0]), row[1]) if value is not None else (0, None)
+            for key, where in (("name", [f.name == name]), ("address", [f.address == address]),
+                               ("pair", [f.name == name, f.address == address])):
+                if address is None and key != "name":
+                    out[key] = (0, None)
+                    continue
+                row = conn.execute(select(func.count(), func.max(f.at)).where(*where, f.at > since)).one()
+                out[key] = (int(row[0]), row[1])
         return out
 
-    def clear_login_failures(self, name: str) -> None:
-        """A successful sign-in forgets the account's failures (the audit keeps them)."""
+    def clear_login_failures(self, name: str, address: str | None = None) -> None:
+        """A successful sign-in forgets the account's failures from its address (all of them when
+        `address` is None); the audit keeps them."""
+        q = delete(login_failures).where(login_failures.c.name == name)
+        if address is not None:
+            q = q.where(login_failures.c.address == address)
         with self.engine.begin() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.name == name))
+            conn.execute(q)
 
     # who opened which chat
     def log_access(self, actor: str, transcript_id: str, address: str | None = None) -> None:

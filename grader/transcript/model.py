@@ -1,6 +1,7 @@
 """One model of a chat transcript, whatever platform or export it came from."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Literal
@@ -13,6 +14,9 @@ from grader.transcript import content
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Role = Literal["customer", "agent", "system"]
+# Control characters an export may carry (NUL, ESC, DEL, C1) but no name or message means: they break
+# spreadsheets (xlsx cannot hold them) and terminals. Tab and line breaks are text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class Message(BaseModel):
@@ -81,6 +85,7 @@ class Transcript(BaseModel):
 
         Repairs are recorded in `notes` so nothing changes silently.
         """
+        self._drop_control_chars()
         msgs = list(self.messages)
         if all(m.time is not None for m in msgs):
             order = sorted(range(len(msgs)), key=lambda i: msgs[i].time)
@@ -110,6 +115,26 @@ class Transcript(BaseModel):
         if not self.customer:
             self.customer = next((m.sender for m in kept if m.role == "customer"), None)
         return self
+
+    def _drop_control_chars(self) -> None:
+        """Control characters (CONTROL_CHARS) removed from names and message texts, with a note."""
+        dropped = 0
+
+        def clean(value: str | None) -> str | None:
+            nonlocal dropped
+            if value is None or not CONTROL_CHARS.search(value):
+                return value
+            cleaned, n = CONTROL_CHARS.subn("", value)
+            dropped += n
+            return cleaned
+
+        for name in ("id", "shop", "agent", "customer"):
+            setattr(self, name, clean(getattr(self, name)))
+        self.agents = [clean(a) for a in self.agents]
+        for m in self.messages:
+            m.sender, m.text = clean(m.sender), clean(m.text)
+        if dropped:
+            self.notes.append(f"删除 {dropped} 个控制字符（如 NUL），它们不是文字")
 
 
 def credited_agent(human_senders: list[str]) -> str | None:

@@ -249,3 +249,13 @@ def test_calibration_view_shows_agreement_for_supervisors_only(app, store):
     page = c.get("/calibration?since=2026-11-22&until=2026-11-22")
     assert page.status_code == 200 and "一致率" in page.text and item.label in page.text
     assert client(app, "xiaomei").get("/calibration").status_code == 403
+
+
+@pytest.mark.parametrize("query", [
+    pytest.param("since=abc", id="since-not-a-date"),
+    pytest.param("until=2026-13-40", id="until-impossible-date"),
+    pytest.param("since=2026-11-22&until=11/22", id="until-other-format"),
+])
+def test_calibration_with_a_bad_date_is_a_clear_chinese_error(app, query):
+    r = client(app, "主管甲").get("/calibration?" + query)
+    assert r.status_code == 400 and "不是有效的日期" in r.text and "2026-11-22 这样的格式" in r.text

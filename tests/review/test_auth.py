@@ -30,8 +30,8 @@ def app(db, grader, monkeypatch):
     return create_app(db, grader=grader)
 
 
-def sign_in(app, name="主管甲", password=PASSWORD):
-    c = TestClient(app, follow_redirects=False)
+def sign_in(app, name="主管甲", password=PASSWORD, client=("testclient", 50000)):
+    c = TestClient(app, follow_redirects=False, client=client)
     r = c.post("/login", data={"name": name, "password": password, "csrf": csrf_of(c.get("/login").text), "next": "/"})
     return c, r
 
@@ -120,16 +120,58 @@ def test_rotating_the_secret_ends_every_session(app, store):
     assert store.audit_entries(limit=1)[0]["action"] == "secret_rotate"
 
 
-def test_throttling_per_account_locks_out_even_the_right_password(app, store):
+def test_failures_from_one_address_make_that_address_wait_even_with_the_right_password(app, store):
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         _, r = sign_in(app, password="wrong-password")
         assert r.status_code in (401, 429)
-    c, r = sign_in(app)  # right password, too late
-    assert r.status_code == 429 and "分钟后再试" in r.text and not signed_in(c)
+    c, r = sign_in(app)  # right password, from the guessing address: it waits
+    assert r.status_code == 429 and "秒后再试" in r.text and not signed_in(c)
     _, r = sign_in(app, name="boss2")  # another account from the same address still signs in
     assert r.status_code == 303
+    actions = [e["action"] for e in store.audit_entries()]
     failed = [e for e in store.audit_entries() if e["action"] == "login_failed"]
     assert len(failed) == MAX_FAILURES_PER_ACCOUNT and failed[0]["detail"]["name"] == "主管甲"
+    assert "login_throttled" in actions  # the refused attempt is audited, not counted as a failure
+
+
+def test_the_owner_signs_in_from_another_address_while_the_account_is_guessed(app, store):
+    """Anyone may fail on any account: that never locks its owner out (a hard lock would be a denial of service)."""
+    for n in range(MAX_FAILURES_PER_ACCOUNT + 3):
+        _, r = sign_in(app, password="wrong-password", client=("203.0.113.9", 5000))
+    assert r.status_code == 429
+    owner, r = sign_in(app, client=("198.51.100.7", 5000))
+    assert r.status_code == 303 and signed_in(owner)
+
+
+@pytest.mark.parametrize("failures, limit, waits", [
+    pytest.param(4, 5, False, id="below-the-limit-no-wait"),
+    pytest.param(5, 5, True, id="at-the-limit-waits"),
+    pytest.param(30, 5, True, id="long-after-the-limit-capped"),
+])
+def test_the_wait_doubles_and_is_capped(failures, limit, waits):
+    from datetime import datetime, timezone
+
+    from grader.review.auth import FIRST_WAIT_SECONDS, MAX_WAIT_SECONDS, _wait_after
+
+    now = datetime.now(timezone.utc).isoformat()
+    wait = _wait_after(failures, now, limit)
+    assert (wait > 0) is waits
+    if waits:
+        assert FIRST_WAIT_SECONDS <= wait <= MAX_WAIT_SECONDS + 1
+        assert wait <= min(MAX_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** (failures - limit)) + 1
+
+
+def test_an_account_guessed_from_many_addresses_is_slowed_not_locked(app, store, monkeypatch):
+    from grader.review import auth
+
+    monkeypatch.setattr(auth, "SLOW_ACCOUNT_DELAY_SECONDS", 0.2)
+    for n in range(auth.SLOW_ACCOUNT_FAILURES):
+        sign_in(app, password="wrong-password", client=(f"203.0.113.{n}", 5000))
+    assert auth.throttle(store, "主管甲", "198.51.100.7").delay == 0.2
+    import time
+    began = time.perf_counter()
+    owner, r = sign_in(app, client=("198.51.100.7", 5000))
+    assert r.status_code == 303 and time.perf_counter() - began >= 0.2
 
 
 def test_throttling_per_address(app):

@@ -122,3 +122,28 @@ def test_undecodable_file_name_is_shown_escaped(tmp_path):
         f.write(GOOD + "\n")
     [t] = read_paths([tmp_path]).transcripts
     assert t.source_file.endswith("\\xff\\xfe.jsonl")
+
+
+@pytest.mark.parametrize("name, content", [
+    pytest.param("nul.jsonl", '{"id": "c1", "platform": "taobao", "shop": "小店\\u0000", "customer": "买家\\u0000甲", '
+                              '"messages": [{"time": "2026-11-22 10:00:00", "sender": "买家\\u0000甲", "role": "customer", '
+                              '"text": "在吗\\u001b[31m"}, {"time": "2026-11-22 10:00:05", "sender": "小美\\u007f", '
+                              '"role": "agent", "text": "在的\\tdear\\n"}]}\n', id="jsonl-nul-esc-del"),
+    pytest.param("esc.txt", "买家\x1b甲 2026-11-22 10:00:00\n在吗\x1b\n小店:小美 2026-11-22 10:00:05\n在的\x07\n",
+                 id="qianniu-text-esc-bell"),
+])
+def test_control_characters_are_dropped_at_the_reader_with_a_note(tmp_path, name, content):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    [t] = [i for i in read_file(tmp_path / name) if isinstance(i, Transcript)]
+    names = [t.shop or "", t.customer or "", *(m.sender for m in t.messages), *(m.text for m in t.messages)]
+    assert not any(ch in text for text in names for ch in "\x00\x1b\x7f\x07")
+    assert t.customer == "买家甲" and t.messages[0].text.startswith("在吗")
+    assert any("控制字符" in n for n in t.notes)
+    if name.endswith(".jsonl"):
+        assert t.messages[1].text == "在的\tdear\n"  # tab and line breaks are text
+
+
+def test_a_text_export_with_nul_bytes_is_refused_as_binary(tmp_path):
+    (tmp_path / "nul.txt").write_text("买家\x00甲 2026-11-22 10:00:00\n在吗\n", encoding="utf-8")
+    [aside] = read_file(tmp_path / "nul.txt")
+    assert isinstance(aside, SetAside) and aside.reason  # refused with a reason, never read wrong
