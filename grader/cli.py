@@ -41,6 +41,9 @@ def _cmd_grade(args) -> int:
     except KeyboardInterrupt:
         print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
         return 130
+    if counts.graded and not args.no_precompute:
+        from grader.report.precompute import refresh_after_run
+        refresh_after_run(store, settings, days, run.grader)  # what the month and calibration pages read
     human = [f"读取 {counts.read} 个会话：评分 {counts.graded}，未变化跳过 {counts.unchanged}，"
              f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}；平均分 {counts.mean_total}"]
     for reason, n in counts.set_aside_reasons.most_common(5):
@@ -134,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--break-lock", action="store_true",
                    help="take the database from a run that died on another machine (its run is marked killed)")
     g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+    g.add_argument("--no-precompute", action="store_true",
+                   help="skip computing the month KPIs and the calibration report after the run "
+                        "(the review app then computes them in the background when opened)")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
                    help="worker processes on this machine (default) or a Dask cluster")
     g.add_argument("--scheduler", help="with --engine dask: scheduler address (tcp://host:8786); "

@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from grader.dates import utc_bounds
 from grader.scorecard.final import override_level
+from grader.store.queue import utc_text
 from grader.scorecard.model import Scorecard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI, Transcript
@@ -91,15 +93,22 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
                 max_background: int = 3000) -> tuple[list[LabeledChat], list[Background]]:
     """The labelled chats of since..until and, as background, up to `max_background` of the period's
     other graded chats (a sample fixed by chat id when there are more)."""
-    cards = store.current_in_days(since, until, tz, findings=True)  # the agreement report reads findings
-    ids = [c.transcript_id for c in cards]
+    # ids from the queue's indexed columns; only the labelled chats and the background sample are decoded
+    lo, hi = utc_bounds(since, until, tz)
+    keys = sorted(store.chats_between(utc_text(lo) if lo else "", utc_text(hi) if hi else "~"), key=lambda k: k[1])
+    ids = [k[0] for k in keys]
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)
     seen = _cards_seen_at_review(store, sorted(reviewed))
-    unlabelled = [c for c in cards if c.transcript_id not in reviewed and not
-                  {k for k in overrides.get(c.transcript_id, {}) if k != "scenario"}]
+    labelled = [i for i in ids if i in reviewed or {k for k in overrides.get(i, {}) if k != "scenario"}]
+    chosen = set(labelled)
+    unlabelled = [i for i in ids if i not in chosen]
     if len(unlabelled) > max_background:
-        unlabelled = sorted(unlabelled, key=lambda c: _stable(c.transcript_id))[:max_background]
+        unlabelled = sorted(unlabelled, key=_stable)[:max_background]
+    found = store.current_scorecards(labelled + unlabelled, findings=True)  # the agreement report reads findings
+    order = {tid: n for n, tid in enumerate(ids)}
+    cards = sorted(found.values(), key=lambda c: order[c.transcript_id])
+    unlabelled = [found[i] for i in unlabelled if i in found]
     texts = store.transcripts([i for i in ids if i in reviewed or i in overrides]
                               + [c.transcript_id for c in unlabelled])
     labeled = []

@@ -15,15 +15,13 @@ import pandas as pd
 
 from grader.dates import month_range
 from grader.detectors.lexicon import LexiconSet
-from grader.report.kpis import (SAME_DAY, AgentKpis, ChatKpi, agent_kpis, chat_kpi, drill_frame, kpi_frame,
-                                link_buyers)
+from grader.report.kpis import SAME_DAY, AgentKpis, ChatKpi, drill_frame, kpi_frame
 from grader.report.policy import Policy
 from grader.rubric import Rubric
 from grader.scorecard.final import FinalCard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
 
-SLOW_REPLY_SECONDS = 30.0  # a reply slower than this lists its chat behind the response-time KPIs (the 30 s standard)
 
 
 def shift_month(month: str, by: int) -> str:
@@ -58,24 +56,25 @@ class AgentMonth:
         return round(self.base_pay * self.coefficient + self.band_bonus + self.rank_reward, 2)
 
 
-def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SHANGHAI,
-                 finals: list[FinalCard] | None = None) -> dict[str, AgentMonth]:
+def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric | None = None,
+                 tz=SHANGHAI) -> dict[str, AgentMonth]:
     """Per agent account with chats in `month`: supervisor's mean of final totals, self-assessment,
     final grade, band, rank and pay lines (alerts are `build_month`'s, they need earlier months).
-    `finals`: the month's final cards when the caller has them already."""
-    if finals is None:
-        first, last = month_range(month)
-        finals = store.final_cards(store.current_in_days(first.isoformat(), last.isoformat(), tz), rubric)
-    cards = [f.card for f in finals]
-    reviewed = store.reviewed([c.transcript_id for c in cards])
+
+    Read from the review queue's stored columns (final totals as `Store.refresh_finals` keeps them,
+    review marks): one indexed query, whatever the month's size. `rubric` is not needed (kept for callers)."""
+    from grader.report.precompute import _window
+
+    lo, hi, _, _ = _window(month, policy, tz)
+    totals: dict[str, list] = {}
+    for agent, chats, total, reviewed in store.agent_totals(lo, hi):
+        t = totals.setdefault(agent or "（未知）", [0, 0, 0])
+        t[0], t[1], t[2] = t[0] + chats, t[1] + (total or 0), t[2] + (reviewed or 0)
     selfs = store.self_assessments([month])
-    per: dict[str, list] = {}
-    for fc in finals:
-        per.setdefault(fc.card.agent or "（未知）", []).append(fc)
     w = policy.final_grade
     out: dict[str, AgentMonth] = {}
-    for agent, fcs in sorted(per.items()):
-        sup = round(sum(f.total for f in fcs) / len(fcs), 2)
+    for agent, (chats, total, reviewed) in sorted(totals.items()):
+        sup = round(total / chats, 2)
         own = selfs.get((agent, month))
         own_score = float(own["total"]) if own else None
         if own_score is None and w.without_self == "supervisor_only":
@@ -84,9 +83,9 @@ def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SH
             final = sup * w.supervisor_weight + (own_score or 0.0) * w.self_weight
         final = round(final, 2)
         band = policy.band(final)
-        out[agent] = AgentMonth(agent, len(fcs), sum(f.card.transcript_id in reviewed for f in fcs), sup, own_score,
-                                final, band.name, base_pay=policy.pay.base_of(agent),
-                                coefficient=round(final / 100, 4), band_bonus=band.bonus)
+        out[agent] = AgentMonth(agent, chats, int(reviewed), sup, own_score, final, band.name,
+                                base_pay=policy.pay.base_of(agent), coefficient=round(final / 100, 4),
+                                band_bonus=band.bonus)
     ranked = sorted((a for a in out.values() if a.chats >= w.min_chats), key=lambda a: -a.final)
     for a in ranked:
         a.rank = 1 + sum(1 for b in ranked if b.final > a.final)
@@ -98,6 +97,13 @@ def month_grades(store: Store, month: str, policy: Policy, rubric: Rubric, tz=SH
             a.rank_reward = (policy.ranking.first_reward if a.rank == 1 else 0) + \
                             (policy.ranking.last_reward if a.last else 0)
     return out
+
+
+def month_history(store: Store, month: str, policy: Policy, tz=SHANGHAI) -> dict[str, dict[str, AgentMonth]]:
+    """The grades of the months before `month` that trends and alerts look at (earlier month -> grades)."""
+    back = max(policy.report.trend_months, policy.alerts.last_place_months, policy.alerts.fail_months) - 1
+    return {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, tz=tz)
+            for n in range(1, back + 1)}
 
 
 @dataclass
@@ -151,51 +157,20 @@ class MonthReport:
 
 def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
                 tz=SHANGHAI) -> MonthReport:
-    """The month's report data: grades, ranking, pay, alerts, trends, and the KPIs of every chat."""
-    finals, later = month_cards(store, month, policy, rubric, tz)
-    agents = month_grades(store, month, policy, rubric, tz, finals)
-    back = max(policy.report.trend_months, policy.alerts.last_place_months, policy.alerts.fail_months) - 1
-    history = {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, rubric, tz)
-               for n in range(1, back + 1)}
+    """The month's report data: grades, ranking, pay, alerts, trends, and the KPIs of every chat.
+
+    The KPIs come from the month's precomputed facts, brought up to date first
+    (`grader.report.precompute.refresh_month`: only chats graded or reviewed since are measured again)."""
+    from grader.report.precompute import refresh_month
+
+    agents = month_grades(store, month, policy, rubric, tz)
+    history = month_history(store, month, policy, tz)
     _alerts(month, agents, history, policy)
-    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz, (finals, later))
-    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text)
+    chats, kpis, without_text = refresh_month(store, month, policy, rubric, lexicons, tz)
+    return MonthReport(month, policy, agents, history, chats, kpis, without_text)
 
 
-def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
-                tz=SHANGHAI) -> tuple[list[FinalCard], list[FinalCard]]:
-    """The final cards of the month's chats, and of the chats up to `resolve_within_hours` after it
-    (the same buyer's later chats for the 24-hour resolution), read in one go."""
-    first, last = month_range(month)
-    extra = math.ceil(policy.kpi.resolve_within_hours / 24)
-    finals = store.final_cards(store.current_in_days(first.isoformat(), (last + timedelta(days=extra)).isoformat(),
-                                                     tz), rubric)
-    inside = [f for f in finals if f.card.started_at is not None and
-              first <= f.card.started_at.astimezone(tz).date() <= last]
-    ids = {f.card.transcript_id for f in inside}
-    return inside, [f for f in finals if f.card.transcript_id not in ids]
-
-
-def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI, cards: tuple[list[FinalCard], list[FinalCard]] | None = None
-                ) -> tuple[list[ChatKpi], list[str]]:
-    """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
-    chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
-    is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named).
-    `cards`: `month_cards`' answer when the caller has it already."""
-    inside, later = cards or month_cards(store, month, policy, rubric, tz)
-    finals = inside + later
-    texts = store.transcripts([f.card.transcript_id for f in finals])
-    kinds = _same_day_kinds(store, finals)
-    every = [chat_kpi(texts[fc.card.transcript_id], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds,
-                      kinds.get(fc.card.transcript_id))
-             for fc in finals if fc.card.transcript_id in texts]
-    ids_in_month = {f.card.transcript_id for f in inside}
-    mine = [k for k in every if k.transcript_id in ids_in_month]
-    return link_buyers(mine, every, policy.kpi.resolve_within_hours), sorted(ids_in_month - set(texts))
-
-
-def _same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
+def same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
     """For after-sale chats whose suggested same-day resolution stands at full marks: the kinds of its
     findings (is it solved, or only a next contact agreed?). Findings are decoded for these chats only."""
     ids = []

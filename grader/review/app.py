@@ -32,6 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from grader.calibration import sessions as cs
 from grader.review import disputes as dsp
+from grader.review.background import Refresher
 from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
                                 sign_in, throttle)
 from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
@@ -74,6 +75,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     settings = settings or GradeSettings()
     tz = grader.tz if grader is not None else settings.tz
     store = Store(db)
+    refresher = Refresher(store.url)  # month aggregates and calibration reports, computed off the request path
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
                        same_site="strict", max_age=int(SESSION_LIFETIME.total_seconds()))
@@ -228,8 +230,9 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
     # --- queue ---------------------------------------------------------------------------------
+    # Read-only pages are plain functions: FastAPI runs them in its threadpool, off the event loop.
     @app.get("/", response_class=HTMLResponse)
-    async def queue(request: Request, page: int = 1, size: int = PAGE_SIZE):
+    def queue(request: Request, page: int = 1, size: int = PAGE_SIZE):
         user = user_of(request)
         if user is None:
             return login_redirect(request)
@@ -278,7 +281,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
 
     # --- scorecard -----------------------------------------------------------------------------
     @app.get("/card", response_class=HTMLResponse)
-    async def card(request: Request, id: str, q: str = ""):
+    def card(request: Request, id: str, q: str = ""):
         user = user_of(request)
         if user is None:
             return login_redirect(request)
@@ -391,9 +394,11 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     # --- calibration (supervisors only): agreement with overrides and proposed lexicon changes ---
     @app.get("/calibration", response_class=HTMLResponse)
     async def calibration(request: Request, since: str = "", until: str = ""):
-        from grader.calibration import calibrate, render_calibration_html
+        """The stored report of the period (`grader.calibration.stored`); computed in the background
+        when missing or stale, the page meanwhile showing the last one with its time, or saying so."""
+        from grader.calibration.stored import calibration_key, refresh_calibration, stored_calibration
 
-        user = user_of(request)
+        user = await run_in_threadpool(user_of, request)
         if user is None:
             return login_redirect(request)
         if user["role"] != "supervisor":
@@ -401,10 +406,13 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         for label, value in (("开始日期", since), ("结束日期", until)):
             if value and not _is_iso_day(value):
                 raise Forbidden(400, f"{label}「{value}」不是有效的日期，请写成 2026-11-22 这样的格式（年-月-日）")
-        report = calibrate(store, since or None, until or None, settings.lexicons,
-                           period=f"{since or '…'}..{until or '…'}", settings=settings)
-        return render(request, "calibration.html", dict(user=user, since=since, until=until,
-                                                        body=render_calibration_html(report)))
+        found, fresh = await run_in_threadpool(stored_calibration, store, since, until, settings)
+        key = calibration_key(since, until)
+        if not fresh:
+            refresher.submit(key, lambda own: refresh_calibration(own, since, until, settings))
+        return render(request, "calibration.html", dict(
+            user=user, since=since, until=until, body=found["body"]["html"] if found else "", stored=found,
+            fresh=fresh, computing=refresher.busy(key), failure=refresher.failure(key)))
 
     # --- reviewer calibration sessions (supervisors only): blind scoring of one sample ---------------
     def supervisor_page(request: Request) -> dict | Response:
@@ -524,7 +532,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
     from grader.review.month_page import register as month_pages  # self-assessment and the month (issue 18)
     month_pages(app, store=store, render=render, form_of=form_of, user_of=user_of, login_redirect=login_redirect,
-                rubric=rubric, tz=tz, forbidden=Forbidden, lexicons_dir=settings.lexicons)
+                rubric=rubric, tz=tz, forbidden=Forbidden, refresher=refresher, lexicons_dir=settings.lexicons)
 
     @app.get("/healthz")
     async def healthz():
@@ -532,6 +540,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
 
     store.refresh_finals(rubric())  # chats re-graded since their overrides: the queue's band filter reads these
     app.state.store = store
+    app.state.refresher = refresher
     return app
 
 

@@ -2,7 +2,11 @@
 
 - GET /month?month=YYYY-MM: an agent sees the self-assessment form of that month (this month or the
   last), or what they entered; a supervisor sees every agent's supervisor score, self-assessment,
-  final grade, band, rank and pay lines, and the KPIs with links to the chats behind each.
+  final grade, band, rank and pay lines (from the queue's stored columns, at once), and the KPIs
+  from the month's precomputed aggregate (`grader.report.precompute`), each with a link to the
+  chats behind it. A missing or stale aggregate is computed again in the background (the page
+  shows the last one with its time, and reloads itself while it waits).
+- GET /month/drill?month=&agent=&kpi=&page=: one page of the chats behind one agent's KPI.
 - POST /month/self: an agent enters the month's self-assessment once, item by item with a comment
   each (the policy's `self_assessment` items) or as one total with a comment.
 
@@ -16,12 +20,14 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from grader.dates import month_range
 from grader.errors import GraderError
 from grader.report.kpis import KPIS
-from grader.report.month import build_month, items_json, self_assessment_score, shift_month
+from grader.report.month import _alerts, items_json, month_grades, month_history, self_assessment_score, shift_month
 from grader.report.policy import load_policy
+from grader.report.precompute import month_key, month_stamp, refresh_month, stored_agent_kpis, stored_month
 from grader.store import now_iso
 
 
@@ -40,8 +46,13 @@ def _month(value: str | None, tz) -> str:
     return value
 
 
-def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz, forbidden, lexicons_dir=None):
-    """Add /month and /month/self to the review app (`grader.review.app.create_app` passes its helpers)."""
+DRILL_PAGE = 50  # chats per drill-down page
+
+
+def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz, forbidden, refresher,
+             lexicons_dir=None):
+    """Add /month, /month/drill and /month/self to the review app (`grader.review.app.create_app` passes
+    its helpers; `refresher`: its background worker)."""
 
     def policy():
         return load_policy(getattr(app.state, "policy_path", None))
@@ -64,47 +75,77 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
             user=user, month=month, months=open_months(tz), mine=mine, mine_items=items,
             items=policy().self_assessment, error=error, form=form or {}, can_enter=month in open_months(tz)), status)
 
-    reports: dict = {}
+    def month_job(month: str, p):
+        return lambda own: refresh_month(own, month, p, rubric(), lexicons(), tz)
 
-    def month_report(month: str, p):
-        """The month's report, computed again only when the database changed (a month of thousands of
-        chats takes a minute); the last few are kept."""
-        key = (month, p.model_dump_json(), store.change_stamp())
-        if key not in reports:
-            if len(reports) >= 4:
-                reports.pop(next(iter(reports)))
-            reports[key] = build_month(store, month, p, rubric(), lexicons(), tz)
-        return reports[key]
-
-    @app.get("/month", response_class=HTMLResponse)
-    async def month_page(request: Request, month: str = ""):
-        user = user_of(request)
-        if user is None:
-            return login_redirect(request)
-        month = _month(month, tz)
-        if user["role"] != "supervisor":
-            return agent_page(request, user, month)
-        p = policy()
-        report = month_report(month, p)
+    def supervisor_view(month: str, p) -> dict:
+        """Everything the supervisor's month page shows (sync: run in the threadpool)."""
+        agents = month_grades(store, month, p, tz=tz)
+        history = month_history(store, month, p, tz)
+        _alerts(month, agents, history, p)
+        stored = stored_month(store, month)
+        fresh = bool(stored) and stored["stamp"] == month_stamp(store, p, lexicons_dir)
+        if not fresh and agents:
+            refresher.submit(month_key(month), month_job(month, p))
+        body = stored["body"] if stored else {}
         selfs = store.self_assessments([month])
         rows = []
-        for a in sorted(report.agents.values(), key=lambda a: (a.rank or 10 ** 6, a.agent)):
+        for a in sorted(agents.values(), key=lambda a: (a.rank or 10 ** 6, a.agent)):
             own = selfs.get((a.agent, month))
             rows.append(dict(a=a, own=own, own_items=json.loads(own["items"]) if own and own.get("items") else None))
         kpi_rows = []
-        for agent, k in report.kpis.items():
+        for agent, k in stored_agent_kpis(body).items():
             cells = []
             for kpi in KPIS:
                 v = k.values.get(kpi.id)
                 shown = "—" if v is None else (f"{100 * v:.1f}%" if kpi.kind in ("rate", "share") else f"{v:.1f}"
                                                 if kpi.kind in ("seconds", "max") else f"{v:g}")
-                cells.append(dict(label=kpi.label, value=shown, base=k.bases.get(kpi.id, 0),
-                                  chats=k.counted.get(kpi.id, [])))
+                n = body["agents"][agent]["counted"].get(kpi.id, 0)
+                cells.append(dict(label=kpi.label, value=shown, base=k.bases.get(kpi.id, 0), counted=n,
+                                  url="/month/drill?" + urlencode({"month": month, "agent": agent, "kpi": kpi.id})))
             kpi_rows.append(dict(agent=agent, chats=k.chats, cells=cells))
+        without = body.get("without_text", [])
+        alerts = [(a.agent, text) for a in agents.values() for text in a.alerts]
+        if without:
+            alerts.append(("（全体）", f"{len(without)} 个会话的聊天记录已不在数据库中，成绩照常计入，但不计入指标："
+                                     + "、".join(without[:20]) + ("…" if len(without) > 20 else "")))
+        return dict(rows=rows, kpi_rows=kpi_rows, alerts=alerts, stored=stored, fresh=fresh,
+                    computing=refresher.busy(month_key(month)), failure=refresher.failure(month_key(month)))
+
+    @app.get("/month", response_class=HTMLResponse)
+    async def month_page(request: Request, month: str = ""):
+        user = await run_in_threadpool(user_of, request)
+        if user is None:
+            return login_redirect(request)
+        month = _month(month, tz)
+        if user["role"] != "supervisor":
+            return await run_in_threadpool(agent_page, request, user, month)
+        p = policy()
+        view = await run_in_threadpool(supervisor_view, month, p)
         return render(request, "month.html", dict(
-            user=user, month=month, months=[shift_month(month, -n) for n in range(0, 6)], rows=rows,
-            kpi_rows=kpi_rows, kpi_labels=[k.label for k in KPIS], policy=p, labels={i.id: i.label for i in p.self_assessment},
-            alerts=report.alerts(), card_link=lambda tid: "/card?" + urlencode({"id": tid})))
+            user=user, month=month, months=[shift_month(month, -n) for n in range(0, 6)], **view,
+            kpi_labels=[k.label for k in KPIS], policy=p, labels={i.id: i.label for i in p.self_assessment}))
+
+    @app.get("/month/drill", response_class=HTMLResponse)
+    async def month_drill(request: Request, month: str = "", agent: str = "", kpi: str = "", page: int = 1):
+        """One page of the chats one agent's KPI of the month counts, with why each is counted."""
+        user = await run_in_threadpool(user_of, request)
+        if user is None:
+            return login_redirect(request)
+        if user["role"] != "supervisor":
+            raise forbidden(403, "没有权限：只有主管可以查看团队指标")
+        found = next((k for k in KPIS if k.id == kpi), None)
+        if found is None:
+            raise forbidden(404, f"没有指标 {kpi}")
+        month, page = _month(month, tz), max(1, page)
+        total, rows = await run_in_threadpool(store.counted_page, month, agent, kpi, (page - 1) * DRILL_PAGE,
+                                              DRILL_PAGE)
+        pages = max(1, -(-total // DRILL_PAGE))
+        link = lambda n: "/month/drill?" + urlencode({"month": month, "agent": agent, "kpi": kpi, "page": n})  # noqa: E731
+        return render(request, "month_drill.html", dict(
+            user=user, month=month, agent=agent, kpi=found, total=total, rows=rows, page=page, pages=pages,
+            prev_url=link(page - 1) if page > 1 else None, next_url=link(page + 1) if page < pages else None,
+            card_link=lambda tid: "/card?" + urlencode({"id": tid})))
 
     @app.post("/month/self")
     async def enter_self(request: Request):

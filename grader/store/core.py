@@ -26,6 +26,7 @@ from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_has
 from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
 from grader.store import queue
+from grader.store.aggregates import AggregateStore
 from grader.store.audit import migrate_security
 from grader.store.security import SecurityStore
 from grader.store.unit import Unit
@@ -56,7 +57,11 @@ def dispose_all() -> None:
         engine.dispose()
 
 
-class Store(SecurityStore):
+class StaleDictionary(RuntimeError):
+    """Rows were packed with a compression dictionary a purge has since replaced (pack them again)."""
+
+
+class Store(SecurityStore, AggregateStore):
     """A small facade over the database; every write method is one transaction."""
 
     def __init__(self, db: str | None = None):
@@ -77,6 +82,11 @@ class Store(SecurityStore):
         migrate_security(self.engine)
 
     # --- packed documents --------------------------------------------------------------------------
+    def forget_dictionaries(self) -> None:
+        """Drop the dictionaries this process holds (a purge replaced some): they are read again when needed."""
+        self.packer = Packer(self._known_dictionary)
+        self._zdicts.clear()
+
     def _known_dictionary(self, kind: str, vkey: str) -> tuple[str, bytes] | None:
         q = select(dictionaries.c.id, dictionaries.c.data).where(
             dictionaries.c.kind == kind, dictionaries.c.versions_key == vkey).order_by(
@@ -148,11 +158,19 @@ class Store(SecurityStore):
 
         `tz` is the zone whose local date is stored as each chat's day (the run's --tz).
         """
-        return self.save_rows(chat_rows(pairs, self.packer, tz))
+        try:
+            return self.save_rows(chat_rows(pairs, self.packer, tz))
+        except StaleDictionary:  # a purge in another process replaced a dictionary this one held
+            self.forget_dictionaries()
+            return self.save_rows(chat_rows(pairs, self.packer, tz))
 
     def save_in(self, conn, pairs: list[tuple[Transcript, Scorecard]], tz=None) -> None:
         """`save` inside the caller's transaction (a `Unit`'s connection)."""
-        self._write(conn, chat_rows(pairs, self.packer, tz or SHANGHAI))
+        rows = chat_rows(pairs, self.packer, tz or SHANGHAI)
+        if self._missing_dictionaries(conn, rows):
+            self.forget_dictionaries()
+            rows = chat_rows(pairs, self.packer, tz or SHANGHAI)
+        self._write(conn, rows)
 
     @contextmanager
     def unit(self) -> Iterator[Unit]:
@@ -189,7 +207,18 @@ class Store(SecurityStore):
             insert_missing(conn, dictionaries, add)
         self._zdicts.update({i: d for i, (_, _, d) in found.items()})
 
+    def _missing_dictionaries(self, conn, rows: list[ChatRows]) -> set[str]:
+        """Dictionary ids these rows were packed with that neither the database nor the rows hold."""
+        used = {i for r in rows for i in (r.transcript.get("dict_id"), r.card.get("dict_id"),
+                                          r.card.get("findings_dict_id")) if i}
+        used -= {k for r in rows for k in r.dictionaries}
+        if not used:
+            return set()
+        return used - {r[0] for r in conn.execute(select(dictionaries.c.id).where(dictionaries.c.id.in_(list(used))))}
+
     def _write(self, conn, rows: list[ChatRows]) -> None:
+        if self._missing_dictionaries(conn, rows):
+            raise StaleDictionary("压缩字典已被 grader purge 替换：这批会话需要重新打包，请重新运行（已评分的不会重复评分）")
         self.store_dictionaries(conn, {k: v for r in rows for k, v in r.dictionaries.items()})
         keys = {r.versions[0]: r.versions[1] for r in rows if r.versions[0] not in self._versions}
         if keys:
@@ -555,4 +584,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the review app) never block the batch
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free pages: a purge (or a re-grade's
+    # replaced rows) leaves no chat text readable in the file.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()

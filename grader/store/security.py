@@ -180,40 +180,11 @@ class SecurityStore:
             append_audit(conn, by, "retention", None, {"retention_days": int(days)})
 
     def purge_before(self, day: str, by: str, dry_run: bool = False) -> dict:
-        """Remove the text of chats that began before `day` (ISO date, local), keeping their scores.
+        """Forget the text of chats that began before `day` (ISO date, local) wherever it is kept, keeping
+        their scores; one transaction, audited; returns counts (see `grader.store.purge`)."""
+        from grader.store.purge import purge_before
 
-        Per chat: the transcript's messages and customer name are dropped; every stored scorecard
-        (current and history) keeps its scores, items, metrics and evidence positions, but its
-        evidence quotes become "" and quoted text (“…”) in reasons becomes “（已删除）”. Set-aside
-        records of runs started before `day` are deleted. One transaction, audited. Returns counts.
-        """
-        from grader.store.core import CARD_FIELDS  # core imports this module
-
-        with self.engine.begin() as conn:
-            ids = [r[0] for r in conn.execute(select(transcripts.c.id).where(
-                transcripts.c.day < day, transcripts.c.id.not_in(select(purged.c.transcript_id))))]
-            aside = conn.execute(select(func.count()).select_from(set_aside).where(
-                set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day)))).scalar_one()
-            counts = {"before": day, "chats": len(ids), "scorecards": 0, "set_aside": aside}
-            if dry_run:
-                for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
-                    counts["scorecards"] += conn.execute(select(func.count()).select_from(scorecards).where(
-                        scorecards.c.transcript_id.in_(chunk))).scalar_one()
-                return counts
-            stamp = _iso(_now())
-            for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
-                conn.execute(update(transcripts).where(transcripts.c.id.in_(chunk)).values(
-                    content=None, body=None, dict_id=None, customer=None))
-                rows = conn.execute(select(*CARD_FIELDS).where(scorecards.c.transcript_id.in_(chunk))).all()
-                for row in rows:
-                    conn.execute(update(scorecards).where(scorecards.c.id == row.id).values(**self._stripped(row)))
-                counts["scorecards"] += len(rows)
-                conn.execute(insert(purged), [dict(transcript_id=t, at=stamp, by=by) for t in chunk])
-            conn.execute(delete(set_aside).where(set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day))))
-            conn.execute(delete(sessions).where(sessions.c.expires_at < day))
-            conn.execute(delete(login_failures).where(login_failures.c.at < day))
-            append_audit(conn, by, "purge", None, counts)
-        return counts
+        return purge_before(self, day, by, dry_run)
 
     def _stripped(self, row) -> dict:
         """New stored columns of a `scorecards` row without chat text (see strip_text), packed with

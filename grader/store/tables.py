@@ -183,3 +183,36 @@ self_assessments = Table(
     Column("by", String(100), nullable=False), Column("at", String(40), nullable=False),
     Index("ux_self_assessment", "agent", "month", unique=True),
 )
+
+# --- precomputed aggregates (`grader.store.aggregates`): what the month and calibration pages read ---
+# one row per chat of a month: its KPI facts (grader.report.kpis.ChatKpi as JSON, the drill-downs' quotes
+# included), computed from its transcript and final card at the scorecard and review revision named
+chat_facts = Table(
+    "chat_facts", metadata,
+    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
+    Column("month", String(7), nullable=False),  # the chat's local month, YYYY-MM
+    Column("agent", String(200)),
+    Column("scorecard_id", Integer, nullable=False), Column("revision", Integer, nullable=False),
+    Column("basis", String(64), nullable=False),  # what else they depend on: lexicon versions, KPI settings
+    Column("facts", Text, nullable=False),
+    Index("ix_chat_facts_month", "month", "agent"),
+    sqlite_with_rowid=False,
+)
+
+# which chats each agent's KPI of a month counts (the paged drill-downs), written with the month's aggregate
+kpi_counted = Table(
+    "kpi_counted", metadata,
+    Column("month", String(7), primary_key=True), Column("agent", String(200), primary_key=True),
+    Column("kpi", String(64), primary_key=True), Column("transcript_id", String(200), primary_key=True),
+    Column("why", Text),  # what the drill-down shows for the chat (may quote it)
+    sqlite_with_rowid=False,
+)
+
+# a computed report (JSON) under its key ("month:2026-11", "calibration:2026-11-01..2026-11-30"), with the
+# fingerprint of the database it was computed from (`stamp`): stale when the database moved on
+stored_reports = Table(
+    "stored_reports", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("stamp", Text, nullable=False), Column("computed_at", String(40), nullable=False),
+    Column("seconds", Float), Column("body", Text, nullable=False),
+)

@@ -246,8 +246,14 @@ def test_calibration_view_shows_agreement_for_supervisors_only(app, store):
     c = client(app, "主管甲")
     item, level = changeable(store)
     c.post("/override", data=dict(card_form(c), item_id=item.id, score=str(level), reason="复核后调整"))
+    first = c.get("/calibration?since=2026-11-22&until=2026-11-22")  # nothing stored yet: computed in the background
+    assert first.status_code == 200 and "正在后台计算" in first.text
+    app.state.refresher.wait(120)
     page = c.get("/calibration?since=2026-11-22&until=2026-11-22")
-    assert page.status_code == 200 and "一致率" in page.text and item.label in page.text
+    assert page.status_code == 200 and "一致率" in page.text and item.label in page.text and "计算于" in page.text
+    c.post("/override", data=dict(card_form(c, "t2"), item_id=item.id, score=str(level), reason="又改一处"))
+    stale = c.get("/calibration?since=2026-11-22&until=2026-11-22")  # the last one shown while it is computed again
+    assert "一致率" in stale.text and "正在后台重新计算" in stale.text
     assert client(app, "xiaomei").get("/calibration").status_code == 403
 
 

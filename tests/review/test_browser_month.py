@@ -48,7 +48,10 @@ def test_agent_enters_self_assessment_and_supervisor_sees_final_grade(browser, s
     assert row.locator("td.final").text_content().strip() == f"{expected}"
     row.locator("td.self summary").click()
     assert "催单还不够主动" in row.locator("td.self").text_content()
-    boss.locator("#kpis details summary").first.click()
+    boss.wait_for_selector("#kpis a.drill", timeout=60_000)  # computed in the background; the page reloads itself
     with boss.expect_navigation():
-        boss.locator("#kpis details a").first.click()
+        boss.locator("#kpis a.drill").first.click()
+    boss.wait_for_selector("#drill")
+    with boss.expect_navigation():
+        boss.locator("#drill a").first.click()
     boss.wait_for_selector("#card")
