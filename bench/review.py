@@ -7,12 +7,21 @@
    and days (spread over `--days` days ending on 2026-11-22), so the database holds `--chats` graded
    chats with their packed documents, item rows and queue rows, as the daily run writes them.
 2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
+   Every `--label-every`-th chat is reviewed with one item overridden (the supervisors' labels), and
+   then, as after the daily run, the month aggregates (both months the days span) and the calibration
+   report of every date are precomputed (`grader.report.precompute.refresh_after_run`): timed, with
+   that process's peak memory.
+2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
 3. Measures, 20 times each, the median and the 90th percentile in ms:
    queue page of one day (~chats/days cards), queue page of all dates, page 20 of all dates, a search
-   for a word of the chats, a card page, and "标记已复核，下一张" (the POST that marks a card reviewed and
-   finds the next; the next card's page is the card page figure).
-4. Prints the server's resident memory after start and after the requests; run with a smaller
-   --chats to see it stay flat in the number of chats. Results also go to bench/data/review-<chats>.json.
+   for a word of the chats, a card page, "标记已复核，下一张" (the POST that marks a card reviewed and
+   finds the next; the next card's page is the card page figure), the month page of each month (its
+   KPIs stale after those reviews: shown with their time while the server recomputes them in its
+   background), a KPI drill-down page, the calibration page (stored report), and /healthz while the
+   server computes a calibration report nobody asked for before (a new period) in its background.
+4. Prints the server's resident memory after start and after the requests, and its peak (VmHWM)
+   over the whole run, background computations included; run with a smaller --chats to see it
+   stay flat in the number of chats. Results also go to bench/data/review-<chats>.json.
 """
 from __future__ import annotations
 
@@ -65,6 +74,42 @@ def _shifted(rows, k: int, days: int):
     return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q)
 
 
+def label(db: str, every: int) -> int:
+    """Review every `every`-th chat (by id) with one item overridden, as supervisors do; returns how many."""
+    from grader.review.overrides import apply_override, mark_reviewed
+    from grader.store import Store, overrides, review_queue
+
+    store = Store(db)
+    if store.count(overrides):
+        return 0
+    with store.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(review_queue.select().with_only_columns(review_queue.c.transcript_id)
+                                          .order_by(review_queue.c.transcript_id))][::every]
+    for n, tid in enumerate(ids):
+        card = store.current_scorecards([tid])[tid]
+        item = next((i for i in card.items if len(i.levels) > 1 and not i.not_applicable), None)
+        if item is not None:
+            level = next(v for v in item.levels if v != item.score)
+            apply_override(store, tid, item.id, str(level), "复核后调整", "bench")
+        mark_reviewed(store, tid, "bench")
+    return len(ids)
+
+
+def precompute(db: str) -> dict:
+    """What the daily run does after grading: the month aggregates and the calibration report."""
+    import resource
+
+    from grader.dates import DayRange
+    from grader.report.precompute import refresh_after_run
+    from grader.settings import GradeSettings
+    from grader.store import Store
+
+    began = time.perf_counter()
+    done = refresh_after_run(Store(db), GradeSettings(), DayRange(LAST_DAY - timedelta(days=40), LAST_DAY))
+    return {"seconds": done, "total_s": round(time.perf_counter() - began, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
     """Fill `db` up to `chats` graded chats; returns seconds spent."""
     from grader.review.auth import add_user
@@ -107,12 +152,19 @@ def _rss_kb(pid: int) -> int:
         return int(f.read().split()[1]) * PAGE_KB
 
 
+def _peak_kb(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
 def measure(db: str, repeats: int, days: int) -> dict:
     import httpx
 
     port = _free_port()
+    log = open(Path(db).with_suffix(".server.log"), "w")
     server = subprocess.Popen([sys.executable, "-m", "grader.cli", "review", "--db", db, "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -165,17 +217,38 @@ def measure(db: str, repeats: int, days: int) -> dict:
         for _ in range(repeats):
             reviewed_next()
         figures["reviewed → next"] = times
+
+        months = sorted({(LAST_DAY - timedelta(days=n)).strftime("%Y-%m") for n in range(days)}, reverse=True)
+        for month in months:
+            figures[f"month page {month}"] = timed(lambda m=month: c.get("/month", params={"month": m}))
+        html = c.get("/month", params={"month": months[0]}).text
+        drill = re.search(r'href="(/month/drill\?[^"]+)"', html)
+        if drill:
+            url = drill.group(1).replace("&amp;", "&")
+            figures["KPI drill-down page"] = timed(lambda: c.get(url))
+        figures["calibration page"] = timed(lambda: c.get("/calibration"))
+        fresh_period = {"since": (LAST_DAY - timedelta(days=6)).isoformat(), "until": LAST_DAY.isoformat()}
+        t0 = time.perf_counter()
+        assert "正在后台计算" in c.get("/calibration", params=fresh_period).text
+        figures["healthz while computing"] = timed(lambda: c.get("/healthz"))
+        while "正在后台计算" in c.get("/calibration", params=fresh_period).text and time.perf_counter() - t0 < 1800:
+            time.sleep(2)
+        background_s = round(time.perf_counter() - t0, 1)
         rss_end = _rss_kb(server.pid)
+        peak = _peak_kb(server.pid)
     finally:
         server.terminate()
         server.wait(10)
     return {"cards on the day": int(count), "rss_start_mb": round(rss_start / 1024, 1),
-            "rss_end_mb": round(rss_end / 1024, 1),
+            "rss_end_mb": round(rss_end / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
+            "background calibration (7 days) s": background_s,
             "ms": {k: {"median": round(statistics.median(v), 1),
                        "p90": round(sorted(v)[int(len(v) * 0.9) - 1], 1)} for k, v in figures.items()}}
 
 
-TARGETS = {"queue page, one day": 300, "reviewed → next": 300, "card page": 150}
+TARGETS = {"queue page, one day": 300, "reviewed → next": 300, "card page": 150, "calibration page": 1000,
+           "KPI drill-down page": 1000, "healthz while computing": 1000}
+MONTH_TARGET_MS, PEAK_TARGET_MB = 1000, 500
 
 
 def main(argv=None) -> int:
@@ -185,23 +258,38 @@ def main(argv=None) -> int:
     p.add_argument("--base", type=int, default=2000, help="distinct chats graded for real (default 2000)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--label-every", type=int, default=100, help="review every N-th chat (default 100: 1 %%)")
     p.add_argument("--db", help="database (default bench/data/review-<chats>.db)")
     a = p.parse_args(argv)
     db = a.db or str(ROOT / "data" / f"review-{a.chats}.db")
     seconds = seed(db, a.chats, a.days, a.base, a.seed)
     if seconds:
         print(f"seeded {a.chats} graded chats in {seconds:.0f} s", file=sys.stderr)
-    result = {"chats": a.chats, "days": a.days, **measure(db, a.repeats, a.days)}
+    labelled = label(db, a.label_every)
+    pre = None
+    if labelled:  # a new database: what the daily run computes after grading
+        print(f"reviewed {labelled} chats with an override each; precomputing as after the daily run", file=sys.stderr)
+        pre = subprocess.run([sys.executable, "-c", f"import json, bench.review as b; print(json.dumps(b.precompute({db!r})))"],
+                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        pre = json.loads(pre)
+    result = {"chats": a.chats, "days": a.days, "precompute": pre, **measure(db, a.repeats, a.days)}
     print(f"{a.chats} graded chats over {a.days} days ({result['cards on the day']} on {LAST_DAY}); "
           f"median / p90 of {a.repeats}:")
     ok = True
+    if pre:
+        print(f"  after the daily run (its own process): {pre['seconds']}, {pre['total_s']} s, "
+              f"peak {pre['peak_rss_mb']} MB")
     for name, v in result["ms"].items():
-        target = TARGETS.get(name)
+        target = TARGETS.get(name, MONTH_TARGET_MS if name.startswith("month page") else None)
         met = target is None or v["median"] < target
         ok &= met
         print(f"  {name:28s} {v['median']:7.1f} ms  {v['p90']:7.1f} ms" +
               (f"   target < {target} ms: {'met' if met else 'MISSED'}" if target else ""))
-    print(f"  server memory: {result['rss_start_mb']} MB after start, {result['rss_end_mb']} MB after the requests")
+    print(f"  server memory: {result['rss_start_mb']} MB after start, {result['rss_end_mb']} MB after the requests, "
+          f"peak {result['peak_rss_mb']} MB (target < {PEAK_TARGET_MB} MB: "
+          f"{'met' if result['peak_rss_mb'] < PEAK_TARGET_MB else 'MISSED'})")
+    print(f"  the server's background calibration of a new 7-day period took {result['background calibration (7 days) s']} s")
+    ok &= result["peak_rss_mb"] < PEAK_TARGET_MB
     out = ROOT / "data" / f"review-{a.chats}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -112,6 +112,33 @@ def _cmd_month(args) -> int:
     return EXIT_OK
 
 
+def _cmd_precompute(args) -> int:
+    """What the month and calibration pages read, computed in a process of its own (the review app
+    runs this in its background; `grader grade` does the same after a run)."""
+    from grader.options import settings_of
+    from grader.settings import GradeSettings
+    from grader.store import Store
+
+    settings = GradeSettings(**json.loads(args.settings)) if args.settings else settings_of(args)
+    store = Store(args.db)
+    done = {}
+    for month in args.month or []:
+        from grader.dates import month_range
+        from grader.report.policy import load_policy
+        from grader.report.precompute import refresh_month
+
+        month_range(month)  # refuses a malformed month
+        grader = settings.grader()
+        refresh_month(store, month, load_policy(args.policy), grader.rubric, grader.lexicons, settings.tz)
+        done[f"month:{month}"] = True
+    if args.calibration:
+        from grader.calibration.stored import refresh_calibration
+        refresh_calibration(store, args.since or None, args.until or None, settings)
+        done["calibration"] = True
+    print(json.dumps({"status": "ok", **done}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, add_tz_argument
     from grader.privacy import add_masking_arguments
@@ -123,6 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+")
     _session_gap_argument(r)
     r.set_defaults(func=_cmd_read)
+
+    pc = sub.add_parser("precompute", help="compute the month KPIs and calibration report the review pages read")
+    add_db_argument(pc)
+    pc.add_argument("--month", action="append", help="a month to compute (YYYY-MM; repeat for more)")
+    pc.add_argument("--calibration", action="store_true", help="the calibration report of --since..--until")
+    pc.add_argument("--since", help="first day of the calibration report (default: every date)")
+    pc.add_argument("--until", help="last day of the calibration report")
+    pc.add_argument("--policy", help="the shop's assessment policy TOML (default: bundled)")
+    add_grading_arguments(pc)
+    add_tz_argument(pc)
+    pc.add_argument("--settings", help=argparse.SUPPRESS)  # the review app's GradeSettings as JSON
+    pc.set_defaults(func=_cmd_precompute)
 
     g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
     g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")

@@ -143,7 +143,7 @@ def refresh_month(store, month: str, policy, rubric, lexicons, tz=SHANGHAI
     keys = store.chats_between(lo, beyond)
     computed, _ = refresh_facts(store, keys, policy, rubric, lexicons, tz)
     in_month = {k[0] for k in keys if lo <= (k[4] or "") < hi}
-    every = [kpi_from_doc(d) for d in store.facts_of([k[0] for k in keys]).values()]
+    every = [kpi_from_doc(d) for _, d in store.iter_facts([k[0] for k in keys])]
     mine = sorted((k for k in every if k.transcript_id in in_month), key=lambda k: k.transcript_id)
     chats = link_buyers(mine, every, policy.kpi.resolve_within_hours)
     agents = agent_kpis(chats, SLOW_REPLY_SECONDS)

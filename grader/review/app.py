@@ -16,7 +16,9 @@ Rules enforced here on the server, whatever the page shows:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
+import json
 import re
 import secrets
 from datetime import datetime, timezone
@@ -76,6 +78,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     tz = grader.tz if grader is not None else settings.tz
     store = Store(db)
     refresher = Refresher(store.url)  # month aggregates and calibration reports, computed off the request path
+    settings_args = ["--settings", json.dumps(dataclasses.asdict(settings), ensure_ascii=False)]
     app = FastAPI(title="grader review", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(store), session_cookie="grader_review",
                        same_site="strict", max_age=int(SESSION_LIFETIME.total_seconds()))
@@ -396,7 +399,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
     async def calibration(request: Request, since: str = "", until: str = ""):
         """The stored report of the period (`grader.calibration.stored`); computed in the background
         when missing or stale, the page meanwhile showing the last one with its time, or saying so."""
-        from grader.calibration.stored import calibration_key, refresh_calibration, stored_calibration
+        from grader.calibration.stored import calibration_key, stored_calibration
 
         user = await run_in_threadpool(user_of, request)
         if user is None:
@@ -409,7 +412,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         found, fresh = await run_in_threadpool(stored_calibration, store, since, until, settings)
         key = calibration_key(since, until)
         if not fresh:
-            refresher.submit(key, lambda own: refresh_calibration(own, since, until, settings))
+            refresher.submit(key, ["--calibration", "--since", since, "--until", until, *settings_args])
         return render(request, "calibration.html", dict(
             user=user, since=since, until=until, body=found["body"]["html"] if found else "", stored=found,
             fresh=fresh, computing=refresher.busy(key), failure=refresher.failure(key)))
@@ -532,7 +535,8 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         return RedirectResponse(f"/calibration/sessions/{sid}", status_code=303)
     from grader.review.month_page import register as month_pages  # self-assessment and the month (issue 18)
     month_pages(app, store=store, render=render, form_of=form_of, user_of=user_of, login_redirect=login_redirect,
-                rubric=rubric, tz=tz, forbidden=Forbidden, refresher=refresher, lexicons_dir=settings.lexicons)
+                tz=tz, forbidden=Forbidden, refresher=refresher, settings_args=settings_args,
+                lexicons_dir=settings.lexicons)
 
     @app.get("/healthz")
     async def healthz():

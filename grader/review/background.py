@@ -1,21 +1,27 @@
 """Long computations of the review app (month aggregates, calibration reports), off the request path.
 
-Pages read what is stored; when it is missing or stale they ask `Refresher.submit(key, job)`: one
-worker thread runs the jobs one at a time, each at most once queued, on a `Store` of its own (its own
-connections), so every other request — /healthz included — is answered meanwhile. A failed job is
-logged and its message kept for the page (`failure(key)`).
+Pages read what is stored; when it is missing or stale they ask `Refresher.submit(key, args)`: one
+worker thread runs `grader precompute ARGS` as a child process, one job at a time, each at most once
+queued. The child has its own interpreter, memory and database connections, so the server answers
+every other request meanwhile (/healthz included) and its own memory stays that of its pages,
+whatever the job needs. The database is named to the child through $GRADER_DB (a URL may carry a
+password: never on a command line). A failed job's message is kept for the page (`failure(key)`).
 """
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger("grader.review")
+JOB_TIMEOUT_SECONDS = 3 * 3600
 
 
 class Refresher:
-    """One background worker; `job(store)` gets the worker's own Store on database `url`."""
+    """One background worker running `grader precompute` jobs on database `url`."""
 
     def __init__(self, url: str):
         self.url = url
@@ -23,31 +29,29 @@ class Refresher:
         self._lock = threading.Lock()
         self._jobs: dict[str, Future] = {}
         self._failed: dict[str, str] = {}
-        self._store = None
 
-    def _own_store(self):
-        if self._store is None:
-            from grader.store import Store
-            self._store = Store(self.url)
-        return self._store
-
-    def submit(self, key: str, job) -> bool:
-        """Queue `job` under `key` unless one is queued or running; True when queued now."""
+    def submit(self, key: str, args: list[str]) -> bool:
+        """Queue `grader precompute *args` under `key` unless one is queued or running; True when queued now."""
         with self._lock:
             running = self._jobs.get(key)
             if running is not None and not running.done():
                 return False
             self._failed.pop(key, None)
-            self._jobs[key] = self._pool.submit(self._run, key, job)
+            self._jobs[key] = self._pool.submit(self._run, key, args)
             return True
 
-    def _run(self, key: str, job) -> None:
+    def _run(self, key: str, args: list[str]) -> None:
+        env = {**os.environ, "GRADER_DB": self.url}
         try:
-            job(self._own_store())
-        except Exception as exc:  # the page says so; the next visit tries again
-            log.exception("background job %s failed", key)
+            done = subprocess.run([sys.executable, "-m", "grader.cli", "precompute", *args], env=env,
+                                  capture_output=True, text=True, timeout=JOB_TIMEOUT_SECONDS)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            done, message = None, str(exc)
+        if done is None or done.returncode != 0:
+            message = message if done is None else (done.stderr.strip().splitlines() or ["?"])[-1]
+            log.error("background job %s failed: %s", key, message)
             with self._lock:
-                self._failed[key] = f"{type(exc).__name__}: {exc}"
+                self._failed[key] = message
 
     def busy(self, key: str) -> bool:
         """Whether the job under `key` is queued or running."""

@@ -27,7 +27,7 @@ from grader.errors import GraderError
 from grader.report.kpis import KPIS
 from grader.report.month import _alerts, items_json, month_grades, month_history, self_assessment_score, shift_month
 from grader.report.policy import load_policy
-from grader.report.precompute import month_key, month_stamp, refresh_month, stored_agent_kpis, stored_month
+from grader.report.precompute import month_key, month_stamp, stored_agent_kpis, stored_month
 from grader.store import now_iso
 
 
@@ -49,22 +49,13 @@ def _month(value: str | None, tz) -> str:
 DRILL_PAGE = 50  # chats per drill-down page
 
 
-def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz, forbidden, refresher,
-             lexicons_dir=None):
+def register(app, *, store, render, form_of, user_of, login_redirect, tz, forbidden, refresher,
+             settings_args=(), lexicons_dir=None):
     """Add /month, /month/drill and /month/self to the review app (`grader.review.app.create_app` passes
-    its helpers; `refresher`: its background worker)."""
+    its helpers; `refresher`: its background worker, `settings_args`: the app's settings for its jobs)."""
 
     def policy():
         return load_policy(getattr(app.state, "policy_path", None))
-
-    loaded: dict = {}
-
-    def lexicons():
-        """Loaded once per app (about 1.5 s): the KPIs' order, complaint and refund words."""
-        if "lexicons" not in loaded:
-            from grader.detectors.lexicon import LexiconSet
-            loaded["lexicons"] = LexiconSet.load(lexicons_dir)
-        return loaded["lexicons"]
 
     def agent_page(request: Request, user: dict, month: str, status: int = 200, error: str | None = None,
                    form: dict | None = None):
@@ -75,8 +66,9 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
             user=user, month=month, months=open_months(tz), mine=mine, mine_items=items,
             items=policy().self_assessment, error=error, form=form or {}, can_enter=month in open_months(tz)), status)
 
-    def month_job(month: str, p):
-        return lambda own: refresh_month(own, month, p, rubric(), lexicons(), tz)
+    def month_job(month: str) -> list[str]:
+        policy_path = getattr(app.state, "policy_path", None)
+        return ["--month", month, *(["--policy", str(policy_path)] if policy_path else []), *settings_args]
 
     def supervisor_view(month: str, p) -> dict:
         """Everything the supervisor's month page shows (sync: run in the threadpool)."""
@@ -86,7 +78,7 @@ def register(app, *, store, render, form_of, user_of, login_redirect, rubric, tz
         stored = stored_month(store, month)
         fresh = bool(stored) and stored["stamp"] == month_stamp(store, p, lexicons_dir)
         if not fresh and agents:
-            refresher.submit(month_key(month), month_job(month, p))
+            refresher.submit(month_key(month), month_job(month))
         body = stored["body"] if stored else {}
         selfs = store.self_assessments([month])
         rows = []

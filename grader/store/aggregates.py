@@ -82,15 +82,15 @@ class AggregateStore:
             for start in range(0, len(ids), CHUNK):
                 conn.execute(delete(chat_facts).where(chat_facts.c.transcript_id.in_(ids[start:start + CHUNK])))
 
-    def facts_of(self, ids: list[str]) -> dict[str, dict]:
-        """transcript id -> its stored facts (parsed JSON)."""
-        out: dict[str, dict] = {}
+    def iter_facts(self, ids: list[str]):
+        """(transcript id, its stored facts parsed from JSON) of those of these chats that have facts,
+        one at a time (a month's facts are never all held as JSON at once)."""
         f = chat_facts.c
         with self.engine.connect() as conn:
             for start in range(0, len(ids), CHUNK):
-                out.update({r[0]: json.loads(r[1]) for r in conn.execute(
-                    select(f.transcript_id, f.facts).where(f.transcript_id.in_(ids[start:start + CHUNK])))})
-        return out
+                for tid, facts in conn.execute(select(f.transcript_id, f.facts).where(
+                        f.transcript_id.in_(ids[start:start + CHUNK]))):
+                    yield tid, json.loads(facts)
 
     def put_counted(self, month: str, rows: list[tuple[str, str, str, str]]) -> None:
         """Replace the month's drill-down rows with (agent, kpi id, transcript id, why) rows."""

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from grader.store.audit import (_iso, _now, access_log, append_audit, audit_entries, audit_log, login_failures,
                                 purged, sessions, verify_audit)
-from grader.store.tables import meta, runs, scorecards, set_aside, transcripts
+from grader.store.tables import meta
 
 # --- the Unit's methods (mixed into grader.store.Unit: inside the user action's transaction) ----------
 

@@ -88,3 +88,37 @@ def test_phone_width_is_one_column(browser, server, store):  # noqa: F811
     page.wait_for_selector("#card")
     chat, card = page.locator("#chat").bounding_box(), page.locator("#card").bounding_box()
     assert card["y"] >= chat["y"] + chat["height"] - 1  # stacked, not side by side
+
+
+@pytest.fixture
+def long_names(db, grader):
+    """A chat with the long ids and names real exports carry: a platform's full conversation id, a shop
+    with its full name, an agent account with the shop prefix."""
+    from grader.store import Store
+    from tests.builders import transcript
+
+    t = transcript("c 10:00:00 我的快递三天没动了，订单号 360123456789012345678", "a 10:00:40 您好亲，马上帮您查询",
+                   id="jd-20261122-0a8f3c9e5b7d4e21a6c3f0e9d8b7a6c5-session-000123456789")
+    t = t.model_copy(update=dict(shop="小美家居生活馆官方旗舰店（京东自营合作店铺）", agent="小美家居生活馆官方旗舰店:售后客服小美"))
+    card = grader.grade(t).model_copy(update=dict(agent=t.agent))
+    Store(db).save([(t, card)])
+
+
+def test_queue_fits_a_390px_phone_and_its_filters_fold_away(browser, server, store, long_names):  # noqa: F811
+    page = sign_in(browser, server, "主管甲")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server + ALL)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # nothing wider than the screen
+    first_row = page.locator("#queue tbody tr").first.bounding_box()
+    assert first_row["y"] < 844 * 0.75, "the filter form must not fill the first screen"
+    assert not page.locator("#more-filters").evaluate("d => d.open")  # folded on a phone
+    page.click("#more-filters summary")
+    page.select_option("select[name=reviewed]", "no")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # open, still within the screen
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    assert "reviewed=no" in page.url and page.locator("#more-filters").evaluate("d => d.open")  # a set filter shows
+    wide = page.context.new_page()
+    wide.set_viewport_size({"width": 1400, "height": 900})
+    wide.goto(server + ALL)
+    assert wide.locator("#more-filters").evaluate("d => d.open")  # a desktop shows every filter at once

@@ -144,24 +144,25 @@ def test_drill_downs_are_paged(app, store, monkeypatch):
     assert client(app, "xiaomei").get("/month/drill", params={"month": "2026-10"}).status_code == 403
 
 
-def test_the_month_is_computed_again_only_when_the_database_changed(app, store, monkeypatch):
-    import grader.review.month_page as page
-    calls = []
-    real = page.refresh_month
-    monkeypatch.setattr(page, "refresh_month", lambda *a, **k: calls.append(1) or real(*a, **k))
+def test_the_month_is_computed_again_only_when_the_database_changed(app, store):
+    from grader.report.precompute import stored_month
+
     boss = client(app, "主管甲")
     month_computed(app, boss, this_month())
-    month_computed(app, boss, this_month())
-    assert len(calls) == 1
+    first = stored_month(store, this_month())
+    boss.get("/month", params={"month": this_month()})
+    assert not app.state.refresher.busy(f"month:{this_month()}")  # fresh: nothing computed again
+    assert stored_month(store, this_month())["computed_at"] == first["computed_at"]
     agent = client(app, "xiaomei")
     agent.post("/month/self", data=self_form(agent, this_month(), mode="total", total="90"))
     assert "90.0" in boss.get("/month", params={"month": this_month()}).text  # the grades at once
     app.state.refresher.wait(120)
-    assert len(calls) == 2
+    second = stored_month(store, this_month())
+    assert second["stamp"] != first["stamp"] and second["body"]["computed_chats"] == 0  # no chat measured again
     from grader.review.overrides import apply_override
     card = store.current_scorecards(["m1"])["m1"]
     item = next(i for i in card.items if len(i.levels) > 1)
     apply_override(store, "m1", item.id, str(next(v for v in item.levels if v != item.score)), "改分", "主管甲",
                    expected_revision=None)
     month_computed(app, boss, this_month())
-    assert len(calls) == 3
+    assert stored_month(store, this_month())["body"]["computed_chats"] == 1  # only the reviewed chat
