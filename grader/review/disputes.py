@@ -5,10 +5,9 @@ the resolution (who, when, accepted or rejected, why) stays on the dispute, and 
 also an override record (source "dispute") in the card's audit."""
 from __future__ import annotations
 
+from grader.display import DISPUTE_STATUS_LABELS as STATUS_LABELS
 from grader.review.overrides import (Change, ReviewError, UnknownItem, _action, _parse_level, card_of, override_in)
 from grader.store import Store, Unit, now_iso
-
-STATUS_LABELS = {"open": "待处理", "accepted": "已接受", "rejected": "已驳回"}
 
 
 class DisputeError(ReviewError):
