@@ -52,6 +52,14 @@ class GradeSettings:
     def key(self) -> tuple:
         return (self.rubric, self.lexicons, json.dumps(self.all_options(), sort_keys=True, default=str))
 
+    def load_rubric(self):
+        """The `grader.rubric.Rubric` of these settings (the process's grader's; ConfigError if unreadable)."""
+        key = self.key()
+        if key in _graders:
+            return _graders[key].rubric
+        from grader.rubric import load_rubric
+        return load_rubric(self.rubric)
+
     def grader(self):
         """The process's `grader.pipeline.Grader` for these settings (rubric, lexicons and jieba loaded once)."""
         key = self.key()

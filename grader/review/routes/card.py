@@ -99,8 +99,10 @@ async def override(request: Request, posted: Posted = Depends(posted_form())):
     tid, item = form.get("transcript_id", ""), form.get("item_id", "")
     attempted = f"{item} → {form.get('score', '')} 分（原因：{form.get('reason', '')}）"
     try:
-        change = apply_override(context(request).store, tid, item, form.get("score", ""), form.get("reason"),
-                                posted.user["name"], expected_revision=revision_of(form), source="web")
+        ctx = context(request)
+        change = apply_override(ctx.store, tid, item, form.get("score", ""), form.get("reason"),
+                                posted.user["name"], expected_revision=revision_of(form), source="web",
+                                rubric=ctx.rubric())
     except ReviewError as exc:
         return refused(request, posted, exc, attempted)
     if change.override_id is None:
@@ -166,7 +168,7 @@ async def resolve(request: Request, posted: Posted = Depends(posted_form())):
     try:
         if form.get("action") == "accept":
             dsp.accept_dispute(ctx.store, did, posted.user["name"], form.get("level") or None, form.get("note", ""),
-                               expected_revision=revision_of(form))
+                               expected_revision=revision_of(form), rubric=ctx.rubric())
             message = f"申诉 #{did} 已接受，分数已修改"
         else:
             dsp.reject_dispute(ctx.store, did, posted.user["name"], form.get("note", ""))
