@@ -100,7 +100,7 @@ def precompute(db: str) -> dict:
     import resource
 
     from grader.dates import DayRange
-    from grader.report.precompute import refresh_after_run
+    from grader.cli import refresh_after_run
     from grader.settings import GradeSettings
     from grader.store import Store
 

@@ -42,7 +42,6 @@ def _cmd_grade(args) -> int:
         print(json.dumps({"status": "interrupted", **run.counts.as_dict()}, ensure_ascii=False))
         return 130
     if counts.graded and not args.no_precompute:
-        from grader.report.precompute import refresh_after_run
         refresh_after_run(store, settings, days, run.grader)  # what the month and calibration pages read
     human = [f"读取 {counts.read} 个会话：评分 {counts.graded}，未变化跳过 {counts.unchanged}，"
              f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}；平均分 {counts.mean_total}"]
@@ -56,6 +55,49 @@ def _cmd_grade(args) -> int:
     print("\n".join(human), file=sys.stderr)
     print(json.dumps({"status": "ok", **counts.as_dict()}, ensure_ascii=False))
     return EXIT_SET_ASIDE if counts.set_aside else EXIT_OK
+
+
+def run_months(store, days, tz) -> list[str]:
+    """The months a grading run over `days` (a DayRange) touched: those of its bounds, else the latest chat's."""
+    ends = [d for d in (days.since, days.until) if d is not None]
+    if not ends:
+        latest = store.latest_day(tz)
+        return [latest[:7]] if latest else []
+    first, last = min(ends), max(ends)
+    months, n = [], first.year * 12 + first.month - 1
+    while n <= last.year * 12 + last.month - 1:
+        months.append(f"{n // 12:04d}-{n % 12 + 1:02d}")
+        n += 1
+    return months[-3:]  # a long range: its last three months (`grader month` computes any other)
+
+
+def refresh_after_run(store, settings, days, grader=None, policy_path=None) -> dict[str, float]:
+    """After the daily run: the month aggregates of the months it touched and, when supervisors have
+    labelled chats, the calibration report the page opens with (every date). Returns seconds per
+    aggregate; a failure is reported on stderr and never fails the run."""
+    import time
+
+    from grader.calibration.stored import refresh_calibration
+    from grader.report.policy import load_policy
+    from grader.report.precompute import month_key, refresh_month
+    from grader.store import overrides, review_state
+
+    grader = grader or settings.grader()
+    done: dict[str, float] = {}
+    jobs = [(month_key(m), lambda m=m: refresh_month(store, m, load_policy(policy_path), grader.rubric,
+                                                     grader.lexicons, settings.tz))
+            for m in run_months(store, days, settings.tz)]
+    if store.count(overrides) or store.count(review_state, review_state.c.reviewed.is_(True)):
+        jobs.append(("calibration", lambda: refresh_calibration(store, None, None, settings)))
+    for key, job in jobs:
+        began = time.perf_counter()
+        try:
+            job()
+        except Exception as exc:  # the pages compute it again in the background
+            print(f"grader: 评分已完成，但预先计算 {key} 失败（页面打开时会重新计算）：{exc}", file=sys.stderr)
+            continue
+        done[key] = round(time.perf_counter() - began, 2)
+    return done
 
 
 def _cmd_report(args) -> int:

@@ -19,7 +19,7 @@ def calibration_key(since: str | None, until: str | None) -> str:
 def calibration_stamp(store, settings) -> str:
     """What a stored report is fresh at: the database's change stamp, the lexicon files' contents and
     the grading settings (a lexicon edit or adoption makes the report stale)."""
-    from grader.report.precompute import lexicon_digest
+    from grader.detectors.lexicon import lexicon_digest
 
     return f"{store.change_stamp()}|{lexicon_digest(settings.lexicons)}|{settings.key()}"
 

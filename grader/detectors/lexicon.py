@@ -413,3 +413,16 @@ class LexiconSet(dict):
 
     def versions(self) -> dict[str, str]:
         return {name: lex.version_tag for name, lex in sorted(self.items())}
+
+
+def lexicon_digest(source) -> str:
+    """The lexicon files' contents as 16 hex digits: `source` is a loaded LexiconSet (its files) or a
+    folder (None: the default one); the same files give the same digest either way, without loading them."""
+    if isinstance(source, LexiconSet):
+        paths = [Path(lex.path) for lex in source.values() if lex.path]
+    else:
+        paths = list((Path(source) if source else default_lexicon_dir()).glob("*.txt"))
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

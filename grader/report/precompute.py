@@ -20,9 +20,9 @@ import math
 import time
 from dataclasses import asdict, fields
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from grader.dates import month_range, utc_bounds
+from grader.detectors.lexicon import lexicon_digest
 from grader.report.kpis import KPIS, AgentKpis, ChatKpi, agent_kpis, chat_kpi, link_buyers
 from grader.store.queue import utc_text
 from grader.transcript.model import SHANGHAI
@@ -35,21 +35,6 @@ _TUPLES = {f.name for f in fields(ChatKpi) if "tuple" in str(f.type)}
 
 def month_key(month: str) -> str:
     return f"month:{month}"
-
-
-def lexicon_digest(source) -> str:
-    """The lexicon files' contents as 16 hex digits: `source` is a loaded LexiconSet (its files) or a
-    folder (None: the default one); the same files give the same digest either way, without loading them."""
-    from grader.detectors.lexicon import LexiconSet, default_lexicon_dir
-
-    if isinstance(source, LexiconSet):
-        paths = [Path(lex.path) for lex in source.values() if lex.path]
-    else:
-        paths = list((Path(source) if source else default_lexicon_dir()).glob("*.txt"))
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def facts_basis(policy, lexicons) -> str:
@@ -182,44 +167,3 @@ def stored_agent_kpis(body: dict) -> dict[str, AgentKpis]:
     return {agent: AgentKpis(agent, v["chats"], dict(v["values"]), dict(v["bases"]), {})
             for agent, v in body.get("agents", {}).items()}
 
-
-def run_months(store, days, tz=SHANGHAI) -> list[str]:
-    """The months a grading run over `days` (a DayRange) touched: those of its bounds, else the latest chat's."""
-    ends = [d for d in (days.since, days.until) if d is not None]
-    if not ends:
-        latest = store.latest_day(tz)
-        return [latest[:7]] if latest else []
-    first, last = min(ends), max(ends)
-    months, n = [], first.year * 12 + first.month - 1
-    while n <= last.year * 12 + last.month - 1:
-        months.append(f"{n // 12:04d}-{n % 12 + 1:02d}")
-        n += 1
-    return months[-3:]  # a long range: its last three months (`grader month` computes any other)
-
-
-def refresh_after_run(store, settings, days, grader=None, policy_path=None) -> dict[str, float]:
-    """After the daily run: the month aggregates of the months it touched and, when supervisors have
-    labelled chats, the calibration report the page opens with (every date). Returns seconds per
-    aggregate; a failure is reported on stderr and never fails the run."""
-    import sys
-
-    from grader.calibration.stored import refresh_calibration
-    from grader.report.policy import load_policy
-    from grader.store import overrides, review_state
-
-    grader = grader or settings.grader()
-    done: dict[str, float] = {}
-    jobs = [(month_key(m), lambda m=m: refresh_month(store, m, load_policy(policy_path), grader.rubric,
-                                                     grader.lexicons, settings.tz))
-            for m in run_months(store, days, settings.tz)]
-    if store.count(overrides) or store.count(review_state, review_state.c.reviewed.is_(True)):
-        jobs.append(("calibration", lambda: refresh_calibration(store, None, None, settings)))
-    for key, job in jobs:
-        began = time.perf_counter()
-        try:
-            job()
-        except Exception as exc:  # the pages compute it again in the background
-            print(f"grader: 评分已完成，但预先计算 {key} 失败（页面打开时会重新计算）：{exc}", file=sys.stderr)
-            continue
-        done[key] = round(time.perf_counter() - began, 2)
-    return done

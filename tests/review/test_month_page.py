@@ -7,7 +7,7 @@ import pytest
 
 from grader.dates import month_range
 from grader.review.app import create_app
-from grader.review.month_page import open_months
+from grader.review.routes.month import open_months
 from grader.rubric import load_rubric
 from grader.store import Store, self_assessments
 from grader.transcript.model import SHANGHAI
@@ -131,8 +131,14 @@ def test_supervisor_sees_the_final_grade_and_kpi_drilldowns(app, store):
     assert "/card?id=m1" in listed and "拍了" in listed  # the order behind the conversion rate, and why
 
 
+def test_agent_does_not_see_the_team(app):
+    c = client(app, "xiaomei")
+    page = c.get("/month").text
+    assert "self-form" in page and 'id="grades"' not in page
+
+
 def test_drill_downs_are_paged(app, store, monkeypatch):
-    import grader.review.month_page as page
+    import grader.review.routes.month as page
     monkeypatch.setattr(page, "DRILL_PAGE", 2)
     store.put_counted("2026-10", [("小店:小美", "refund", f"r{n}", f"第1条 顾客：“退款{n}”") for n in range(5)])
     boss = client(app, "主管甲")
