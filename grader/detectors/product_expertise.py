@@ -1,17 +1,23 @@
 """product_expertise: how well the agent knows the product (or the after-sale process).
 
 Cues are data (``lexicons/expertise.txt``): tag=fact (numbers with units, materials, specs),
-tag=process (refund route, working days, 运费险, 上门取件), tag=advice (a size/choice tied to
-numbers), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看); a deflection
-(``deflection.txt``: 不归我们管, 你自己找快递) counts as evasion too. Only human agent
-messages count. The level index (the rubric maps 3/2/1/0 to 20/12/6/0):
+tag=process (refund route, working days, 运费险, 上门取件, what the system shows, rules of the
+process: 是从…开始算的, 分自营和三方), tag=limit (a bare limit: 只能重新下单, 无法驳回), tag=advice
+(a size/choice tied to numbers), tag=tailor (advice conditioned on the customer's case: 若是都已经购买的话，
+建议…; 那您拿…最合适), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看); a deflection
+(`_cues.deflections`: 不归我们管, 你自己找快递; an explanation is none) counts as evasion too. Only
+human agent messages count. The level index (the rubric maps 3/2/1/0 to 20/12/6/0):
 
-* 3 熟悉并能分析 – the customer gave their data or situation (``customer_data.txt``: 身高/体重/脚长, numbers with cm/斤/kg,
-  送人/自己喝/预算, 家里有小孩, 干皮/油皮, 怕冷, 出差 …) and a later agent message gives advice tied to
-  it: an expertise advice cue (170的话建议L码, 这种情况更适合…) or any recommendation from
-  ``lexicons/recommend.txt`` made after the customer's words;
+* 3 熟悉并能分析 – the customer stated their own situation and a later agent message gives advice
+  tied to it. Their situation: ``customer_data.txt`` words (身高/体重/脚长, numbers with cm/斤/kg,
+  送人/自己喝/预算, 家里有小孩, 干皮/油皮, 怕冷, 出差 …), or their answer to the agent's question about
+  their needs or case (the counted questions of presale.ask_needs and aftersale.clarify_issue,
+  consumed: "您是什么支付方式呢" → "白条"). Tied advice: an advice or tailor cue after it (a tailor
+  cue also right after any statement of the customer's), or a recommendation from
+  ``lexicons/recommend.txt`` made after it;
 * 2 清楚能满足 – concrete facts or process rules (fact/process cues) and no evasion;
-* 1 了解能回答 – the agent answered but thinly (no concrete cue), or gave facts but also evaded;
+* 1 了解能回答 – the agent answered but thinly (no concrete cue; a bare limit is thin), or gave
+  facts but also evaded;
 * 0 模糊无法回答 – evasive answers and no concrete facts.
 
 Text alone is a weak witness of expertise: confidence stays between 0.45 and 0.75 and the item is
@@ -32,9 +38,37 @@ LABELS = {3: "熟悉产品，能结合顾客情况分析", 2: "清楚产品，�
 @register
 class ProductExpertiseDetector(Detector):
     name = "product_expertise"
-    version = "4"
+    version = "5"
     items = (ITEM,)
     lexicons = ("expertise", "recommend", "customer_data", "deflection", "attitude_context")
+    consumes = ("presale.ask_needs", "aftersale.clarify_issue")
+
+    def _situation_at(self, chat: Chat) -> int | None:
+        """Index of the first customer message stating their own situation: ``customer_data`` words
+        (身高170, 送人, 干皮 …), or the answer to the agent's question about their needs or case
+        (presale.ask_needs' and aftersale.clarify_issue's counted questions: "您是什么支付方式呢" → "白条")."""
+        found = [m.index for m in chat.customer if self.lex["customer_data"].search(m.text)]
+        for item in self.consumes:
+            measured = self.consumed(chat, item)
+            for f in measured.findings if measured is not None else ():
+                if f.positive and f.kind in ("question", "ask"):
+                    answer = self._stated_before(chat, len(chat.messages), after=f.evidence[-1].message_index)
+                    if answer is not None:
+                        found.append(answer)
+        return min(found, default=None)
+
+    @staticmethod
+    def _stated_before(chat: Chat, index: int, after: int = -1) -> int | None:
+        """The first customer message between `after` and `index` that states something (not a
+        question), if the next customer message after `after` is one; else None."""
+        nxt = next((m for m in chat.messages[after + 1:index] if m.role == "customer"), None)
+        return nxt.index if nxt is not None and not is_question(nxt.text) else None
+
+    @staticmethod
+    def _after_statement(chat: Chat, index: int) -> bool:
+        """Whether the customer's last message before `index` states something (not a question)."""
+        prev = next((m for m in reversed(chat.messages[:index]) if m.role == "customer"), None)
+        return prev is not None and not is_question(prev.text)
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["expertise"]
@@ -42,21 +76,27 @@ class ProductExpertiseDetector(Detector):
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价产品专业性")]
-        data_at = next((m.index for m in chat.customer if self.lex["customer_data"].search(m.text)), None)
+        data_at = self._situation_at(chat)
         asked = sum(1 for m in chat.customer if is_question(m.text))
         findings = []
-        counts = {"fact": 0, "process": 0, "advice": 0, "evasive": 0}
+        counts = {"fact": 0, "process": 0, "advice": 0, "evasive": 0, "limit": 0}
         tied = 0
         for msg, match in chat.find(lex, humans):
             tag = match.term.tag or "fact"
-            if tag == "advice" and (data_at is None or msg.index < data_at):
-                tag = "fact"  # a size given before the customer said anything about themselves
+            if tag in ("advice", "tailor") and (data_at is None or msg.index < data_at):
+                # a size given before the customer said anything about themselves is only a fact;
+                # a conditional offer ("如果您还想要，可以换成低枕款") needs the customer's own words first
+                tag = "fact" if tag == "advice" or not self._after_statement(chat, msg.index) else "advice"
+            elif tag == "tailor":
+                tag = "advice"
             counts[tag] += 1
             if tag == "advice":
                 tied += 1
                 reason = f"客服结合顾客提供的情况给出建议：“{match.text}”"
             elif tag == "evasive":
                 reason = f"客服回答含糊：“{match.text}”"
+            elif tag == "limit":
+                reason = f"客服只说明了限制：“{match.text}”"
             elif tag == "process":
                 reason = f"客服讲清了流程或规则：“{match.text}”"
             else:
