@@ -37,7 +37,7 @@ Rule:
 * every suggestion below confidence 0.7 is flagged for review (`REVIEW_BELOW`);
 * curt replies (two or more human messages, under 15 characters on average) with no proactive
   action cap the level: 配合 (2) when the
-  agent got something done (cooperation cues beyond questions), else 问答式 (1) even with
+  agent got something done or followed the procedure (cooperation cues), else 问答式 (1) even with
   a question back or a recommendation ("你预算多少" … "没有优惠"); flagged for review.
 No human agent message with words → value None (rubric fallback, review).
 """
@@ -172,7 +172,7 @@ class ServiceAttitudeDetector(Detector):
         else:
             level, confidence = 1, (0.7 if avg_len < CURT_CHARS else 0.5)
         curt = avg_len < CURT_CHARS and len(humans) >= 2 and "initiative" not in strong
-        capped = 2 if cooperate > cues.asks else 1  # curt: questions alone do not make it 配合
+        capped = 2 if cooperate else 1
         if curt and level > capped:
             # Curt replies (short messages on average) without a real action: a supervisor reads the
             # chat as answering only, unless the agent got the customer's matter done (配合).

@@ -146,9 +146,8 @@ def test_expertise_tailoring_and_substance(lexicons, name, lines, level):
     ("before a purchase a question about the order is no case work", [
         "c 10:00:00 洗衣机的进水管要单买吗", "a 10:00:05 亲，这个订单是吗", "c 10:00:20 我还没有付款",
         "a 10:00:30 包装清单里有进水管的呢"], 1),
-    ("curt questions alone are answering only", [
-        "c 10:00:00 订单优惠算我店铺的吗", "a 10:00:05 是的哦", "c 10:00:20 我没有设置这么多折扣",
-        "a 10:00:25 您截图提供一下"], 1),
+    ("asking whether a return is possible is no request (tricky)", [
+        "c 10:00:00 如果明天收到后发现不好，能退么", "a 10:00:05 可以的，我帮您登记一下"], 3),
     ("免邮费 asked, so the offer answers it", ["c 10:00:00 两瓶不免邮费吗", "a 10:00:05 满99元包邮的哦"], 1),
 ])
 def test_attitude_by_what_was_asked(lexicons, name, lines, level):
