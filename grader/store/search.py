@@ -7,9 +7,9 @@ What is searched: every message of the chat (customer, agent, system notices suc
 "收到货" finds "没收到货" and a partial order number finds the whole one. No segmentation at store
 time or at search time.
 
-- SQLite: a contentless FTS5 table `chat_index` with the trigram tokenizer and `detail=none` (about
-  a quarter of the size of a full index: no positions, and no copy of the text, which stays packed in
-  `transcripts.body`). Its rowid is the chat's current scorecard id (`review_queue.scorecard_id`,
+- SQLite: a contentless FTS5 table `chat_index` with the trigram tokenizer, `detail=none` and
+  `columnsize=0` (about a quarter of the size of a full index: no positions, no document sizes, no
+  copy of the text, which stays packed in `transcripts.body`). Its rowid is the chat's current scorecard id (`review_queue.scorecard_id`,
   stable under VACUUM). A piece of 3 characters is one trigram; a longer one needs all its trigrams
   and is then confirmed on the chat's stored text (SQL function `grader_has_text`), since without
   positions the trigrams might lie apart; a piece of 1–2 characters is the OR of the indexed trigrams
@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from typing import Iterable
 
 from sqlalchemy import (Column, ForeignKey, MetaData, String, Table, Text, and_, bindparam, delete, exists, func,
@@ -54,6 +55,15 @@ chat_text = Table(
 )
 
 
+_spent = [0.0]  # CPU seconds this process spent on the index (`spent`)
+
+
+def spent() -> float:
+    """CPU seconds (of the calling threads) this process has spent making and writing index rows:
+    the `index` stage of a run's accounting."""
+    return _spent[0]
+
+
 def index_text(texts: Iterable[str]) -> str:
     """The indexed text of a chat from its message texts: each followed by a line break."""
     return "".join(t + "\n" for t in texts)[:MAX_TEXT_CHARS]
@@ -61,7 +71,10 @@ def index_text(texts: Iterable[str]) -> str:
 
 def search_text(transcript: Transcript) -> str:
     """What the search looks in: every message's text, in order, one line break after each."""
-    return index_text(m.text for m in transcript.messages)
+    start = time.thread_time()
+    found = index_text(m.text for m in transcript.messages)
+    _spent[0] += time.thread_time() - start
+    return found
 
 
 def query_words(query: str) -> list[str]:
@@ -74,7 +87,7 @@ def create(conn) -> None:
     """Create the index for the connection's database if missing (part of `grader.store.migrate`)."""
     if conn.dialect.name == "sqlite":
         conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS chat_index USING fts5("
-                          "text, tokenize='trigram', content='', detail='none')"))
+                          "text, tokenize='trigram', content='', detail='none', columnsize=0)"))
         conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS chat_index_terms USING fts5vocab(chat_index, 'row')"))
         return
     if conn.execute(text("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() "
@@ -131,11 +144,13 @@ def add(conn, rows: list[tuple[str, int, str]]) -> None:
     indexed already (`forget` it first)."""
     if not rows:
         return
+    start = time.thread_time()
     if conn.dialect.name == "sqlite":
         conn.execute(text("INSERT INTO chat_index(rowid, text) VALUES (:sid, :text)"),
                      [{"sid": sid, "text": body} for _, sid, body in rows])
     else:
         conn.execute(chat_text.insert(), [{"transcript_id": tid, "text": body} for tid, _, body in rows])
+    _spent[0] += time.thread_time() - start
 
 
 def forget(conn, transcript_ids: list[str], known_text: dict[str, tuple[str, str]] | None = None) -> None:
@@ -146,10 +161,17 @@ def forget(conn, transcript_ids: list[str], known_text: dict[str, tuple[str, str
     read back from the stored transcript."""
     if not transcript_ids:
         return
+    start = time.thread_time()
+    try:
+        _forget(conn, transcript_ids, known_text or {})
+    finally:
+        _spent[0] += time.thread_time() - start
+
+
+def _forget(conn, transcript_ids: list[str], known_text: dict[str, tuple[str, str]]) -> None:
     if conn.dialect.name != "sqlite":
         conn.execute(delete(chat_text).where(chat_text.c.transcript_id.in_(transcript_ids)))
         return
-    known_text = known_text or {}
     q, t = review_queue.c, transcripts.c
     rows = conn.execute(select(q.transcript_id, q.scorecard_id, t.content_hash, t.body, t.dict_id).select_from(
         review_queue.join(transcripts, t.id == q.transcript_id)).where(q.transcript_id.in_(transcript_ids))).all()
