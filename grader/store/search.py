@@ -9,16 +9,19 @@ time or at search time.
 
 - SQLite: a contentless FTS5 table `chat_index` with the trigram tokenizer, `detail=none` and
   `columnsize=0` (about a quarter of the size of a full index: no positions, no document sizes, no
-  copy of the text, which stays packed in `transcripts.body`). Its rowid is the chat's current scorecard id (`review_queue.scorecard_id`,
-  stable under VACUUM). A piece of 3 characters is one trigram; a longer one needs all its trigrams
-  and is then confirmed on the chat's stored text (SQL function `grader_has_text`), since without
-  positions the trigrams might lie apart; a piece of 1–2 characters is the OR of the indexed trigrams
-  that begin with it (every message ends with a line break, so each 2-character run begins one).
-  A contentless table forgets a row only when given the text it indexed (`forget`), which is read
-  back from the stored transcript.
+  copy of the text, which stays packed in `transcripts.body`). Its rowid is the chat's current
+  scorecard id (`review_queue.scorecard_id`, stable under VACUUM). A piece of 3 characters is one
+  trigram; a longer one needs all its trigrams in the chat — without positions they are not known
+  to stand together, so "收到货了" also finds a chat with "收到货" in one message and "到货了" in
+  another (still closer than the jieba words this index replaced, which could stand anywhere); a
+  piece of 1–2 characters is the OR of the indexed trigrams that begin with it (every message ends
+  with a line break, so each 2-character run begins one). Confirming long pieces on the stored
+  text was tried and dropped: a common 6-character phrase then decoded tens of thousands of
+  transcripts per search (seconds at 100k chats). A contentless table forgets a row only when
+  given the text it indexed (`forget`), which is read back from the stored transcript.
 - PostgreSQL: a table `chat_text` (transcript id, text) with a pg_trgm GIN index, searched with
-  ILIKE (pieces under 3 characters scan the table). Without the extension (not installable by the
-  database user) the same queries run without the index.
+  ILIKE, exactly (pieces under 3 characters scan the table). Without the extension (not
+  installable by the database user) the same queries run without the index.
 
 `INDEX_VERSION` is stored in `meta`; a database indexed otherwise (or before this index, when the
 words of each chat were kept in `chat_terms`) is re-indexed from its stored transcripts on opening.
@@ -31,8 +34,8 @@ import sys
 import time
 from typing import Iterable
 
-from sqlalchemy import (Column, ForeignKey, MetaData, String, Table, Text, and_, bindparam, delete, exists, func,
-                        insert, literal_column, select, text)
+from sqlalchemy import (Column, ForeignKey, MetaData, String, Table, Text, bindparam, delete, exists, insert,
+                        literal_column, select, text)
 from sqlalchemy.exc import DBAPIError
 
 from grader.store.codec import unpack
@@ -239,16 +242,8 @@ def condition(conn, words: list[str]):
     parts = [_match(conn, w) for w in words]
     if any(p is None for p in parts):
         return literal_column("0") == 1  # a piece no chat holds
-    found = q.scorecard_id.in_(select(literal_column("rowid")).select_from(text("chat_index")).where(
+    return q.scorecard_id.in_(select(literal_column("rowid")).select_from(text("chat_index")).where(
         text("chat_index MATCH :m").bindparams(bindparam("m", " AND ".join(f"({p})" for p in parts)))))
-    long = [w for w in words if len(w) > 3]
-    if not long:
-        return found
-    _ZDICTS.update(_zdicts(conn, {r[0] for r in conn.execute(select(dictionaries.c.id).where(
-        dictionaries.c.kind == "transcript"))} - set(_ZDICTS)))
-    t = transcripts.c
-    confirmed = exists().where(t.id == q.transcript_id, func.grader_has_text(t.body, t.dict_id, json.dumps(long)) == 1)
-    return and_(found, confirmed)
 
 
 def _match(conn, word: str) -> str | None:
@@ -267,26 +262,3 @@ def _quoted(term: str) -> str:
 
 def _like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_ZDICTS: dict[str, bytes] = {}  # transcript dictionaries by id, for grader_has_text (loaded by `condition`)
-
-
-def _has_text(body, dict_id, words_json) -> int:
-    """SQLite function grader_has_text(body, dict_id, '["w", …]'): 1 when the stored transcript has
-    every word in one of its messages (case ignored), or when it cannot be read here (the trigram
-    index already found them all), else 0."""
-    if body is None:
-        return 0
-    if dict_id is not None and dict_id not in _ZDICTS:
-        return 1
-    try:
-        texts = [m[3].lower() for m in json.loads(unpack(body, _ZDICTS.get(dict_id)))["m"]]
-    except Exception:  # noqa: BLE001 - an unreadable row keeps what the index found
-        return 1
-    return int(all(any(w in t for t in texts) for w in json.loads(words_json)))
-
-
-def register_sqlite(dbapi_conn) -> None:
-    """Give a new SQLite connection the function the search uses."""
-    dbapi_conn.create_function("grader_has_text", 3, _has_text, deterministic=True)
