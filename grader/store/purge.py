@@ -4,7 +4,8 @@ Per purged chat, in one transaction (`purge_before`):
 - transcripts: messages (packed body, version-1 JSON) and the customer name dropped;
 - scorecards (current and history): evidence quotes emptied, “quoted” text in reasons replaced
   (`strip_text`), the customer dropped;
-- review_queue: the buyer nick dropped; chat_terms (the words search reads): the row deleted;
+- review_queue: the buyer nick dropped; the review search's index (`grader.store.search`): the chat
+  forgotten, and the index rewritten without it (`search.scrub`) after the transaction;
 - the month's per-chat KPI facts (their "why" quotes): deleted, and every stored month and
   calibration aggregate (they quote chats) dropped, to be computed again;
 - compression dictionaries: trained from the first documents a process stored, they hold chat text
@@ -25,8 +26,8 @@ from sqlalchemy import delete, func, insert, select, update
 
 from grader.store.audit import _iso, _now, append_audit, login_failures, purged, sessions
 from grader.store.codec import dict_id, pack, train, unpack
-from grader.store.tables import (chat_terms, dictionaries, review_queue, runs, scorecards, set_aside,
-                                 transcripts)
+from grader.store import search
+from grader.store.tables import dictionaries, review_queue, runs, scorecards, set_aside, transcripts
 
 CHUNK = 500
 TRAIN_FROM = 48  # kept documents a new dictionary is trained from (codec.TRAIN_DOCS)
@@ -53,6 +54,7 @@ def purge_before(store, day: str, by: str, dry_run: bool = False) -> dict:
         stamp = _iso(_now())
         fragments: set[bytes] = set()  # the purged chats' text as it appears in packed documents
         for chunk in _chunks(ids):
+            search.forget(conn, chunk)  # needs the text it indexed: before the text goes
             t = transcripts.c
             for row in conn.execute(select(t.id, t.content, t.body, t.dict_id, t.customer).where(t.id.in_(chunk))):
                 fragments |= _transcript_fragments(store, row)
@@ -73,17 +75,19 @@ def purge_before(store, day: str, by: str, dry_run: bool = False) -> dict:
         conn.execute(delete(login_failures).where(login_failures.c.at < day))
         append_audit(conn, by, "purge", None, counts)
     store.forget_dictionaries()
+    if ids:
+        with store.engine.begin() as conn:
+            search.scrub(conn)
     counts["checkpointed"] = checkpoint(store)
     return counts
 
 
 def forget_copies(conn, ids: list[str]) -> None:
-    """Every derived copy of these chats' text (beside the transcript and scorecards): the queue's buyer
-    nick, the search words, the month's per-chat KPI facts. A new table holding chat text adds itself here."""
+    """Every derived copy of these chats' text (beside the transcript, scorecards and search index): the
+    queue's buyer nick, the month's per-chat KPI facts. A new table holding chat text adds itself here."""
     from grader.store import aggregates
 
     conn.execute(update(review_queue).where(review_queue.c.transcript_id.in_(ids)).values(customer=None))
-    conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_(ids)))
     aggregates.forget_chats(conn, ids)
 
 

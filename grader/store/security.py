@@ -209,6 +209,8 @@ class SecurityStore:
 
 
 RETENTION_KEY = "retention_days"
+
+
 _QUOTED = re.compile(r"“[^”]*”")
 
 
