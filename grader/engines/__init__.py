@@ -91,3 +91,6 @@ def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
         yield from screened(parse_jsonl(lines, display_name(part.file), session_gap))
     except OSError as exc:
         yield SetAside(file=display_name(part.file), line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")
+    except Exception as exc:  # noqa: BLE001 — a worker never dies on one slice
+        yield SetAside(file=display_name(part.file), line=part.first_line,
+                       reason=f"读取中途出错，这一段其余部分未读：{type(exc).__name__}: {exc} (reader error)")

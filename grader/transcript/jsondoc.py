@@ -52,9 +52,13 @@ def parse_json_document(path: Path, file: str, encoding: str, session_gap: timed
     for position, chat in enumerate(chats, 1):
         where = f"第 {position} 个会话：" if isinstance(doc, list) else ""
         try:
-            yield from _chat(chat, file, session_gap)
+            items = list(_chat(chat, file, session_gap))
         except _Bad as bad:
-            yield SetAside(file=file, line=None, reason=where + bad.reason, transcript_id=bad.transcript_id)
+            items = [SetAside(file=file, line=None, reason=where + bad.reason, transcript_id=bad.transcript_id)]
+        except Exception as exc:  # noqa: BLE001 — one odd chat never stops the document
+            items = [SetAside(file=file, line=None,
+                              reason=f"{where}读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")]
+        yield from items
 
 
 def document_chats(doc: dict, file: str, line: int | None = None, session_gap: timedelta | None = None

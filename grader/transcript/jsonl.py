@@ -52,17 +52,28 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], file: str, session_gap: timede
         if not line.strip():
             continue
         try:
-            item = transcript_from_json(line, file, number)
+            items = [transcript_from_json(line, file, number)]
         except _Records as records:  # an exporter's per-buyer document on one line
-            from grader.transcript.jsondoc import document_chats
-            yield from document_chats(records.data, file, number, session_gap)
-            continue
+            items = _document_line(records.data, file, number, session_gap)
         except _Bad as bad:
-            item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+            items = [SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)]
         except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
-            item = SetAside(file=file, line=number,
-                            reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
-        yield item
+            items = [_unreadable(file, number, exc)]
+        yield from items
+
+
+def _unreadable(file: str, number: int, exc: Exception) -> SetAside:
+    return SetAside(file=file, line=number,
+                    reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
+
+
+def _document_line(data: dict, file: str, number: int, session_gap: timedelta | None) -> list:
+    """The chats of an exporter's document on one line, or one set-aside for the line."""
+    from grader.transcript.jsondoc import document_chats
+    try:
+        return list(document_chats(data, file, number, session_gap))
+    except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
+        return [_unreadable(file, number, exc)]
 
 
 def transcript_from_json(line: str, file: str, number: int) -> Transcript:

@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from grader.errors import ReadError
 from grader.transcript.encoding import numbered_lines, open_text
 from grader.transcript.jsondoc import parse_json_document
 from grader.transcript.jsonl import parse_jsonl
@@ -33,7 +34,7 @@ from grader.transcript.screen import screen
 from grader.transcript.sniff import sniff
 from grader.transcript.table import parse_csv, parse_xlsx
 
-__all__ = ["ReadResult", "SetAside", "iter_read", "read_file", "read_paths"]
+__all__ = ["ReadResult", "SetAside", "check_paths", "iter_read", "read_file", "read_paths"]
 
 IGNORE_FILE = ".graderignore"
 
@@ -116,6 +117,15 @@ def iter_read(paths: Iterable[str | Path] | str | Path, session_gap: timedelta |
             yield from _read_one(path, session_gap)
         else:
             yield SetAside(file=display_name(path), line=None, reason="文件或文件夹不存在 (no such file)")
+
+
+def check_paths(paths: Iterable[str | Path]) -> None:
+    """Raise ReadError (a Chinese message naming them) when an input path does not exist: a
+    mistyped path is the user's error to fix, not a chat to set aside."""
+    missing = [str(p) for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
+    if missing:
+        shown = "、".join(display_name(p) for p in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise ReadError(f"输入路径不存在：{shown}（请检查路径拼写；文件夹请写到文件夹本身）")
 
 
 def walk(folder: Path) -> Iterator[Path]:
