@@ -60,7 +60,7 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
         yield str(file)
         return
     sniffed = sniff(file)
-    if sniffed.format != "jsonl" or sniffed.encoding not in _SPLITTABLE:
+    if sniffed.format != "jsonl" or sniffed.encoding not in _SPLITTABLE or _per_message(file, sniffed.encoding):
         yield str(file)
         return
     with open(file, "rb") as f:
@@ -75,6 +75,21 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
             # line ends as the reader counts them: \n, \r\n and a lone \r
             line += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
             start = stop
+
+
+def _per_message(file: Path, encoding: str) -> bool:
+    """Whether a JSONL file holds per-message records (one chat's records may be anywhere in the
+    file, so it is read whole)."""
+    import json
+
+    from grader.transcript.encoding import read_head
+    from grader.transcript.permessage import envelope_records, record_layout
+    first = next((line for line in read_head(file).decode(encoding, "replace").splitlines() if line.strip()), "")
+    try:
+        data = json.loads(first)
+    except ValueError:
+        return False
+    return record_layout(data) is not None or envelope_records(data) is not None
 
 
 def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
