@@ -43,7 +43,7 @@ def parse_json_document(path: Path, file: str, encoding: str, session_gap: timed
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield SetAside(file=file, line=exc.lineno,
+        yield SetAside(file=file, line=exc.lineno, span=(1, text.count("\n") + 1),
                        reason=f"JSON 文档格式错误，第 {exc.lineno} 行第 {exc.colno} 个字符附近：{exc.msg} (broken JSON)")
         return
     except RecursionError:

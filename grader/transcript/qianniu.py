@@ -148,6 +148,7 @@ class _Item:
 class _Chat:
     def __init__(self, line: int | None, buyer: str | None = None):
         self.line = line
+        self.last = line  # the last line read into this chat (a set-aside spans line..last)
         self.buyer = buyer  # when the export names the buyer (exporter JSON), roles follow from it
         self.items: list[_Item] = []
         self.error: tuple[int, str] | None = None
@@ -173,6 +174,7 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
     for number, line in lines:
         if chat is None:
             chat = _Chat(number)
+        chat.last = number
         if UNDECODABLE in line:
             chat.fail(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
             continue
@@ -329,27 +331,36 @@ def _finish(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterato
     try:
         yield from _build(chat, file, shops, gap)
     except Exception as exc:  # noqa: BLE001 — one odd chat never stops the file
-        yield SetAside(file=file, line=chat.line,
+        yield SetAside(file=file, line=chat.line, span=_span(chat),
                        reason=f"这段会话读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")
+
+
+def _span(chat: _Chat) -> tuple[int, int] | None:
+    return (chat.line, chat.last) if chat.line is not None and chat.last is not None else None
 
 
 def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator[Transcript | SetAside]:
     items = _notices_under_headers(chat.items)
     if not items and chat.error is None:
-        return  # blank space or a title between separators
+        if chat.preamble:  # words between separators with no header: whose, and when, is unknown
+            first = chat.preamble[0][0]
+            yield SetAside(file=file, line=first, span=(first, chat.preamble[-1][0]),
+                           reason=f"{len(chat.preamble)} 行文字前面没有消息头（昵称和时间），不知道是谁什么时候说的 "
+                                  "(text without a header)")
+        return  # blank space between separators
     if chat.error is not None:
         line, reason = chat.error
-        yield SetAside(file=file, line=line, reason=reason)
+        yield SetAside(file=file, line=line, reason=reason, span=_span(chat))
         return
     said = [it for it in items if it.notice_kind is None]
     if not said:
-        yield SetAside(file=file, line=items[0].line,
+        yield SetAside(file=file, line=items[0].line, span=_span(chat),
                        reason="这段会话没有任何带时间的消息，只有系统提示 (no messages)")
         return
 
     roles = _roles(items, shops, chat.buyer)
     if isinstance(roles, str):
-        yield SetAside(file=file, line=items[0].line, reason=roles)
+        yield SetAside(file=file, line=items[0].line, reason=roles, span=_span(chat))
         return
     shop, agents = roles
     if shop:
@@ -370,6 +381,7 @@ def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator
     chats = [_transcript(session, shop, agents, file) for session in _sessions(items, agents, gap)]
     for number, transcript in enumerate(chats):
         if chat.preamble and number == 0:
+            transcript.source_line = min(transcript.source_line or chat.preamble[0][0], chat.preamble[0][0])
             transcript.notes.append(
                 f"会话开头有 {len(chat.preamble)} 行不属于任何消息的文字（第 {chat.preamble[0][0]} 行起），未计入")
         transcript.normalize()

@@ -33,6 +33,7 @@ from grader.transcript.reader_types import SetAside
 from grader.transcript.screen import screen
 from grader.transcript.sniff import sniff
 from grader.transcript.table import parse_csv, parse_xlsx
+from grader.transcript.transfers import served_parts
 
 __all__ = ["ReadResult", "SetAside", "check_paths", "iter_read", "read_file", "read_paths"]
 
@@ -193,9 +194,14 @@ def display_name(path: str | Path) -> str:
 
 
 def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | SetAside]:
-    """Each transcript checked by `screen` (set aside if it fails), set-asides as they are."""
+    """Each transcript checked by `screen` (set aside if it fails) and, when agents handed it over,
+    one part per agent (`transfers.served_parts`); set-asides as they are."""
     for item in items:
-        yield screen(item) if isinstance(item, Transcript) else item
+        if isinstance(item, SetAside):
+            yield item
+            continue
+        checked = screen(item)
+        yield from served_parts(checked) if isinstance(checked, Transcript) else [checked]
 
 
 def _read_one(path: Path, session_gap: timedelta | None = None, shown: str | None = None
