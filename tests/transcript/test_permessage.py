@@ -86,10 +86,12 @@ def test_wechat_kf_sync_msg_response_with_a_transfer(tmp_path):
         kf(1, 3, "在吗", 0), kf(2, 5, "在的", 5), transfer, kf(3, 5, "您好，我来处理", 40, servicer="lisi"),
         kf(4, 3, "你好", 100, user="wmBuyer2"), kf(5, 5, "您好", 104, user="wmBuyer2")]}
     items = read_file(document(tmp_path, doc))
-    assert shape(items) == [
+    assert shape(items) == [  # the handed-over chat is one part per servicer (transfers.py)
+        ("chat", "wechat", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system")]),
         ("chat", "wechat", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system"), ("agent", "lisi")]),
         ("chat", "wechat", [("customer", "wmBuyer2"), ("agent", "zhangsan")])]
-    assert items[0].messages[2].kind == "transfer" and items[0].messages[2].text == "由 zhangsan 转交给 lisi"
+    assert items[1].messages[2].kind == "transfer" and items[1].messages[2].text == "由 zhangsan 转交给 lisi"
+    assert [(p.agent, p.part_of) for p in items[:2]] == [("zhangsan", items[0].id), ("lisi", items[0].id)]
 
 
 def test_wechat_kf_pages_one_per_line(tmp_path):
