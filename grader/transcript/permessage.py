@@ -35,7 +35,8 @@ from grader.transcript.parsing import BadTime, message, parse_time, system_kind
 from grader.transcript.qianniu import MAX_GAP, SESSION_GAP
 from grader.transcript.reader_types import SetAside
 
-PLATFORMS = {"wecom": "wecom", "wxkf": "wechat", "feige": "douyin", "pdd": "pdd", "jd": "jd"}
+# Platform codes (transcript/platforms.py): WeChat's channels are no shop platform of their own.
+PLATFORMS = {"wecom": "other", "wxkf": "other", "feige": "douyin", "pdd": "pdd", "jd": "jd"}
 LABELS = {"wecom": "企业微信会话存档", "wxkf": "微信客服 sync_msg", "feige": "抖店飞鸽消息",
           "pdd": "拼多多 chat/list", "jd": "京麦 queryChatLog"}
 _PLACEHOLDERS = {"image": "[图片]", "emotion": "[表情]", "voice": "[语音]", "video": "[视频]", "file": "[文件]",

@@ -63,8 +63,8 @@ WECOM = [wecom(1, "wmBuyerA", "zhangsan", "在吗，羽绒服有货吗", 0), wec
 def test_wecom_archive_lines_are_grouped_by_staff_and_customer(tmp_path):
     items = read_file(jsonl(tmp_path, WECOM + [{"msgid": "s1", "action": "switch", "time": T0 * 1000, "user": "zhangsan"}]))
     assert shape(items) == [
-        ("chat", "wecom", [("customer", "wmBuyerA"), ("agent", "zhangsan"), ("customer", "wmBuyerA")]),
-        ("chat", "wecom", [("customer", "wmBuyerB"), ("agent", "lisi")])]
+        ("chat", "other", [("customer", "wmBuyerA"), ("agent", "zhangsan"), ("customer", "wmBuyerA")]),
+        ("chat", "other", [("customer", "wmBuyerB"), ("agent", "lisi")])]
     assert [m.source_line for m in items[0].messages] == [1, 2, 5]
     assert (items[0].messages[1].time - items[0].messages[0].time).total_seconds() == 6
 
@@ -87,9 +87,9 @@ def test_wechat_kf_sync_msg_response_with_a_transfer(tmp_path):
         kf(4, 3, "你好", 100, user="wmBuyer2"), kf(5, 5, "您好", 104, user="wmBuyer2")]}
     items = read_file(document(tmp_path, doc))
     assert shape(items) == [  # the handed-over chat is one part per servicer (transfers.py)
-        ("chat", "wechat", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system")]),
-        ("chat", "wechat", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system"), ("agent", "lisi")]),
-        ("chat", "wechat", [("customer", "wmBuyer2"), ("agent", "zhangsan")])]
+        ("chat", "other", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system")]),
+        ("chat", "other", [("customer", "wmBuyer1"), ("agent", "zhangsan"), ("system", "system"), ("agent", "lisi")]),
+        ("chat", "other", [("customer", "wmBuyer2"), ("agent", "zhangsan")])]
     assert items[1].messages[2].kind == "transfer" and items[1].messages[2].text == "由 zhangsan 转交给 lisi"
     assert [(p.agent, p.part_of) for p in items[:2]] == [("zhangsan", items[0].id), ("lisi", items[0].id)]
 
