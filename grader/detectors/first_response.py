@@ -222,7 +222,7 @@ class FirstResponseDetector(Detector):
         seconds = first.seconds
         metrics["first_response_seconds"] = round(seconds, 1)
         real = (first.answer.time - first.asked.time).total_seconds()
-        reason = (f"转接给本客服后 {_fmt(seconds)} 作出首次回复" if part.served_from is not None
+        reason = (f"转接给本客服后 {_fmt(seconds)} 作出首次回复" if chat.transcript.served_from is not None
                   else f"顾客第一条消息后 {_fmt(seconds)} 得到首次人工回复")
         if abs(real - seconds) >= 1:
             reason += f"（按营业时间 {self.hours.spec} 计，实际相隔 {_fmt(real)}）"
