@@ -33,8 +33,8 @@ from grader.review import disputes as dsp
 from grader.review.auth import (ROLE_LABELS, SESSION_IDLE, SESSION_LIFETIME, get_user, session_secret,
                                 sign_in)
 from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, UnknownTranscript,
-                                     apply_override, audit, card_of, change_scenario, final_items, final_total,
-                                     load_card, mark_reviewed,
+                                     apply_override, audit, card_of, change_scenario, final_items, final_red_lines,
+                                     final_total, load_card, mark_reviewed,
                                      review_info)
 from grader.review.views import (PAGE_SIZE, PLATFORM_LABELS, QueueFilters, chat_view, latest_day, menu_values, neighbours,
                                  next_in_queue, queue_page)
@@ -157,10 +157,12 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
         by_item: dict[str, list[dict]] = {}
         for d in disputes:
             by_item.setdefault(d["item_id"], []).append(d)
-        labels = {i["id"]: i["label"] for i in items}
+        red_lines = final_red_lines(store, transcript_id, rubric())
+        labels = {i["id"]: i["label"] for i in items + red_lines}
         labels["scenario"] = "场景"
         return render(request, "scorecard.html", dict(
-            user=user, card=card, items=items, messages=chat_view(transcript, items, tz) if transcript else [],
+            user=user, card=card, items=items, red_lines=red_lines,
+            messages=chat_view(transcript, items + red_lines, tz) if transcript else [],
             purged=purged, q=q,
             queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
             suggested_total=card.total, final_total=total, final_band=rubric().band(total),
@@ -291,7 +293,7 @@ def create_app(db: str | None, grader=None, settings=None) -> FastAPI:
                          plain_message(attempted, item_labels()), kept)
 
     def item_labels() -> dict[str, str]:
-        return {i.id: i.label for i in rubric().items}
+        return {i.id: i.label for i in [*rubric().items, *rubric().red_lines]}
 
     def _q(form: dict) -> str:
         q = form.get("q", "")

@@ -183,7 +183,8 @@ def cli_register(subparsers) -> None:
 
     o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")
     o.add_argument("transcript", help="transcript id")
-    o.add_argument("item", help='rubric item id (e.g. presale.promotion), or "scenario"')
+    o.add_argument("item", help='rubric item id (e.g. presale.promotion), a red line id (score 0 dismisses '
+                                "the hit, 1 confirms it), or \"scenario\"")
     o.add_argument("score", help="one of the item's allowed levels (for scenario: presale or aftersale)")
     o.add_argument("--reason", help="why (required when the score changes)")
     o.add_argument("--by", required=True, help="the supervisor account making the change (must exist; audited)")
