@@ -94,8 +94,16 @@ def _cmd_month(args) -> int:
     month = args.month or datetime.now(settings.tz).strftime("%Y-%m")
     month_range(month)  # refuses a malformed month
     policy = load_policy(args.policy)
+    orders = None
+    if args.orders:
+        from grader.report.orders import read_orders
+        orders = read_orders(args.orders)
+        for bad in orders.set_aside:
+            print(f"grader: 订单行已跳过 {bad}", file=sys.stderr)
+        print(f"订单导出：{orders.rows} 行，读入 {len(orders.orders)} 个订单，跳过 {len(orders.set_aside)} 行",
+              file=sys.stderr)
     report = build_month(Store(args.db), month, policy, load_rubric(args.rubric), LexiconSet.load(args.lexicons),
-                         settings.tz)
+                         settings.tz, orders)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from grader.privacy import masker_from_args
@@ -153,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     mo = sub.add_parser("month", help="the monthly assessment: KPIs, final grade, ranking, pay, alerts (Excel + HTML)")
     mo.add_argument("--month", help="YYYY-MM (default: this month)")
     mo.add_argument("--policy", help="the shop's assessment policy TOML (default: the bundled policy.toml)")
+    mo.add_argument("--orders", nargs="+", metavar="FILE",
+                    help="the shop's order export(s), CSV or XLSX: sales joined to the chats by buyer and time")
     add_db_argument(mo)
     add_tz_argument(mo)
     mo.add_argument("--rubric", help="the rubric the scorecards were graded with (default: standard)")
