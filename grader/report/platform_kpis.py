@@ -18,8 +18,8 @@ states them with their sources and the readings we had to choose. In short (time
   180 s (an unanswered round fails it) ÷ sessions; 首响 = mean first wait; 平响 = mean wait of the
   answered rounds; 人工不服务率 = sessions without any person's reply ÷ sessions.
 
-Robots: a message's `robot_mode` ("assist" | "auto"), when the reader marks it; an auto-reply
-without that mark counts as fully automatic. Bounds are inclusive (180 s is within 3 minutes).
+Robots: a message's `robot` ("assist" | "full", `grader.transcript.robots`); an auto-reply that is
+no robot's (a welcome or quick reply the shop set) counts as fully automatic. Bounds are inclusive (180 s is within 3 minutes).
 """
 from __future__ import annotations
 
@@ -39,13 +39,13 @@ WITHIN = {"taobao": 180.0, "jd": 30.0, "pdd": 180.0, "douyin": 180.0}
 
 
 def robot_mode(m: Message) -> str | None:
-    """"assist" (智能辅助: the robot answers inside the human stage), "auto" (全自动) or None (a person)."""
+    """"assist" (智能辅助: the robot answers inside the human stage), "full" (全自动: a robot alone, or
+    any other auto-reply) or None (a person)."""
     if m.role != "agent":
         return None
-    mode = getattr(m, "robot_mode", None)
-    if mode in ("assist", "auto"):
-        return mode
-    return "auto" if m.auto_reply else None
+    if m.robot in ("assist", "full"):
+        return m.robot
+    return "full" if m.auto_reply else None
 
 
 def valid_reply(m: Message, mode: str) -> bool:
@@ -107,7 +107,7 @@ def _hours_text(mode: str) -> str:
 def taobao_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
     """Reply rounds of a Taobao/Tmall chat (see the module's definitions)."""
     pairs = rounds(t.messages, "taobao")
-    if not any(valid_reply(m, "taobao") for m in t.messages) and any(robot_mode(m) == "auto" for m in t.messages):
+    if not any(valid_reply(m, "taobao") for m in t.messages) and any(robot_mode(m) == "full" for m in t.messages):
         return [Unit("round", t.id, agent, first.time, None, False, "全自动机器人接待，不计入（分子分母都不算）",
                      index=first.index) for first, _ in pairs]
     out = []

@@ -9,11 +9,9 @@ from tests.builders import transcript
 
 
 def robot(t, index, mode):
-    """Mark message `index` as a robot's reply in `mode` ("assist" | "auto"), as a reader that knows
-    robots would (`robot_mode`; the transcript model does not declare it yet, so it is set directly)."""
+    """Mark message `index` as a robot's reply in `mode` ("assist" | "full"), as the reader does."""
     m = t.messages[index]
-    m.auto_reply = True
-    m.__dict__["robot_mode"] = mode
+    m.auto_reply, m.robot = True, mode
     return t
 
 
@@ -45,7 +43,7 @@ def test_taobao_rounds(lines, expected):
 def test_taobao_assist_robot_counts_but_a_full_robot_does_not():
     assist = robot(transcript("c 10:00:00 在吗", "a 10:00:05 您好，有什么可以帮您"), 1, "assist")
     assert [(u.counted, u.wait) for u in taobao_units(assist, "小美")] == [(True, 5.0)]
-    auto = robot(transcript("c 10:00:00 在吗", "a 10:00:05 您好", "a 10:01:00 我是人工小美"), 1, "auto")
+    auto = robot(transcript("c 10:00:00 在吗", "a 10:00:05 您好", "a 10:01:00 我是人工小美"), 1, "full")
     assert [(u.counted, u.wait) for u in taobao_units(auto, "小美")] == [(True, 60.0)]
 
 
@@ -58,7 +56,7 @@ def test_taobao_worked_example():
              transcript("c 11:00:00 有货吗", "a 11:15:00 有", id="b"),
              transcript("c 12:00:00 发货了吗", id="c"),
              robot(transcript("c 13:00:00 在", "a 13:00:05 在的亲", id="d"), 1, "assist"),
-             robot(transcript("c 14:00:00 在", "a 14:00:01 自动回复", id="e"), 1, "auto"),
+             robot(transcript("c 14:00:00 在", "a 14:00:01 自动回复", id="e"), 1, "full"),
              transcript("c 07:30:00 早", "a 07:31:00 早", id="f")]
     units = [u for t in chats for u in taobao_units(t, "小美")]
     f = figures("小美", "taobao", units)
