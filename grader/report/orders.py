@@ -202,7 +202,9 @@ class Sales:
                 "答问比": round(answers / asks, 2) if asks else None})
         rows.append({"客服": "（静默下单：没有咨询直接付款）", "付款人数": len({o.buyer for o in self.silent}),
                      "付款金额(元)": round(sum(o.amount for o in self.silent), 2)})
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        frame["询单人数"] = frame["询单人数"].astype("Int64")  # the silent line has none
+        return frame
 
     def drill_frame(self, tz=SHANGHAI) -> pd.DataFrame:
         """One row per inquiry: the buyer, the day, the chat, and the orders credited to it."""

@@ -274,17 +274,15 @@ def agent_figures(units: list[tuple[str, Unit]]) -> list[PlatformFigures]:
 
 
 def figures_frame(rows: list[PlatformFigures]) -> pd.DataFrame:
-    """One row per agent and mode: the platform's figures (rates as percentages) and their bases."""
+    """One row per agent, mode and figure (rates as percentages, 1 decimal), with its base and the
+    chats that failed or lowered it (the drill-down; 平台口径明细 has every unit)."""
     out = []
     for f in rows:
-        row = {"平台口径": MODES[f.mode], "客服": f.agent}
         for label, v in f.values.items():
-            if label.endswith("率"):
-                row[label + "(%)"] = None if v is None else round(100 * v, 1)
-            else:
-                row[label] = None if v is None else round(v, 1)
-            row[f"{label}·基数"] = f.bases[label]
-        out.append(row)
+            rate = label.endswith("率")
+            out.append({"平台口径": MODES[f.mode], "客服": f.agent, "指标": label + ("(%)" if rate else ""),
+                        "数值": None if v is None else round(100 * v if rate else v, 1), "基数": f.bases[label],
+                        "未达标的会话": "、".join(f.counted[label][:20]) + ("…" if len(f.counted[label]) > 20 else "")})
     return pd.DataFrame(out)
 
 

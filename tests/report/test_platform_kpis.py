@@ -2,8 +2,8 @@
 must not, and a worked example reproducing each platform's published formula (docs/month.md)."""
 import pytest
 
-from grader.report.platform_kpis import (agent_figures, douyin_units, figures, jd_units, month_units, pdd_units,
-                                         taobao_units, units_frame)
+from grader.report.platform_kpis import (agent_figures, douyin_units, figures, figures_frame, jd_units, month_units,
+                                         pdd_units, taobao_units, units_frame)
 from grader.report.policy import parse_policy
 from tests.builders import transcript
 
@@ -222,6 +222,9 @@ def test_figures_and_drill_down_frames_are_chinese():
     units = month_units([(transcript("c 10:00:00 在吗", "a 10:00:20 您好"), "小美")], lambda t: "taobao")
     (f,) = agent_figures(units)
     assert f.values["3分钟响应率"] == 1
+    table = figures_frame([f]).set_index("指标")
+    assert table.loc["3分钟响应率(%)", "数值"] == 100.0 and table.loc["旺旺人工平响(秒)", "数值"] == 20.0
+    assert table.loc["3分钟响应率(%)", "基数"] == 1 and table.loc["3分钟响应率(%)", "平台口径"] == "淘宝/天猫"
     frame = units_frame(units)
     assert list(frame.columns) == ["平台口径", "客服", "会话ID", "单位", "开始", "消息", "等待(秒)", "计入", "说明"]
     assert frame.iloc[0]["平台口径"] == "淘宝/天猫" and frame.iloc[0]["计入"] == "是"
