@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
+from grader.detectors.base import in_order, measure
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.scoring import collect_metrics, score_items
 from grader.errors import ConfigError
@@ -32,7 +33,7 @@ class Grader:
         missing = [r.lexicon for r in self.rubric.red_lines if r.lexicon not in self.lexicons]
         if missing:
             raise ConfigError(f"rubric red lines need lexicons {', '.join(missing)}; not found in the lexicon folder")
-        self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
+        self.detectors = in_order([cls(self.lexicons, self.options) for cls in REGISTRY.values()])
         self.versions = Versions(
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
@@ -46,11 +47,7 @@ class Grader:
 
     def measure(self, transcript: Transcript) -> dict[str, Measurement]:
         start = time.perf_counter()
-        chat = Chat(transcript)
-        measured: dict[str, Measurement] = {}
-        for detector in self.detectors:
-            for m in detector.detect(chat):
-                measured[m.item] = m
+        measured = measure(self.detectors, Chat(transcript))
         self.detect_seconds += time.perf_counter() - start
         return measured
 
