@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.detectors.base import in_order, measure
+from grader.detectors.options import detector_options, versioned_options
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.scoring import collect_metrics, score_items
 from grader.errors import ConfigError
 from grader.scorecard.model import RedLineHit, Scorecard, Versions, new_scorecard
-from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
 
 
@@ -24,11 +24,11 @@ class Grader:
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
                  options: dict | None = None, learned=None):
-        """`learned`: the adopted model (a `grader.calibration.learned.Bundle`), False for rules only;
+        """`learned`: the adopted model (a `grader.learned.model.Bundle`), False for rules only;
         by default the model file adopted in the lexicon folder, if there is one."""
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
-        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.options = detector_options(options)  # every option declared and validated (ConfigError)
         self.tz = ZoneInfo(self.options["tz"])
         missing = [r.lexicon for r in self.rubric.red_lines if r.lexicon not in self.lexicons]
         if missing:
@@ -38,7 +38,7 @@ class Grader:
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
             lexicons=self.lexicons.versions(),
-            settings=versioned_options(self.options),
+            settings=versioned_options(options),
         )
         self.learned = _adopted_model(self.lexicons) if learned is None else (learned or None)
         if self.learned is not None:  # its version is part of every card's versions: adopting re-grades
@@ -125,7 +125,7 @@ def _adopted_model(lexicons: LexiconSet):
     folders = {Path(lex.path).parent for lex in lexicons.values() if getattr(lex, "path", None)}
     if len(folders) != 1:
         return None
-    from grader.calibration.model_file import load_adopted
+    from grader.learned.model_file import load_adopted
 
     return load_adopted(folders.pop())
 

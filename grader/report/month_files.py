@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
 from openpyxl.utils import get_column_letter
 
+from grader.display import environment
 from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
 from grader.report.platform_kpis import MODES
@@ -21,7 +21,6 @@ from grader.spreadsheet import xlsx_safe_sheet
 
 SHEETS = ("月度成绩", "月度指标", "指标明细", "平台口径指标", "平台口径明细", "销售（订单）", "销售明细", "成绩走势", "提醒",
           "考核方案")
-_env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def policy_frame(report: MonthReport) -> pd.DataFrame:
@@ -97,7 +96,7 @@ def write_month_html(report: MonthReport, path: str | Path, masker: Masker | Non
     guides = [(b.min, b.name) for b in report.policy.bands if b.min > 0]
     chart = line_chart(report.trend(), "各客服最终成绩走势", guides=guides) if report.agents else ""
     frames = _frames(report, masker)
-    html = _env.get_template("month.html").render(
+    html = environment().get_template("report/month.html").render(
         month=report.month, agents=len(report.agents), chats=len(report.chats), chart=chart,
         alerts=report.alerts(), drills=drill_downs(report),
         tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细", "平台口径明细", "销售明细")

@@ -252,3 +252,24 @@ def test_calibration_files_mask_personal_information(world, tmp_path, masked):
         text = path.read_text(encoding="utf-8")
         assert ("138****8000" in text) is masked and ("13800138000" in text) is not masked
     json.loads(js.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("policy", ["zero", "full", "rescale"])
+def test_an_unchanged_reviewed_card_agrees_on_its_total_under_every_na_policy(tmp_path, policy):
+    """Tricky: under "rescale" the items do not add up to the total; agreement summed them and showed
+    a 2-point disagreement on a card the supervisor accepted as it was."""
+    from grader.calibration.agreement import agreement_of
+    from grader.calibration.labels import LabeledChat
+    from grader.rubric import load_rubric
+    from grader.rubric.rubric import STANDARD
+
+    path = tmp_path / "shop.toml"
+    path.write_text(STANDARD.read_text(encoding="utf-8").replace(
+        'version = "', f'not_applicable = "{policy}"\nversion = "', 1), encoding="utf-8")
+    rubric = load_rubric(path)
+    t = transcript("c 10:00:00 这款有货吗", "a 10:00:05 您好，有货的", "c 10:00:30 好的谢谢", id="na")
+    card = Grader(rubric=rubric).grade(t, "presale")
+    assert any(i.not_applicable for i in card.items)
+    chat = LabeledChat(t, card, {i.id: i.score for i in card.items}, reviewed=True)
+    report = agreement_of([chat], rubric)
+    assert report.total_agreement == 1.0 and report.total_mean_abs_diff == 0
