@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from grader.construct import constructor
+from grader.detectors.findings import Evidence
 from grader.rubric.scores import ItemScore, new_item_score  # noqa: F401  (part of the card's model)
 
 
