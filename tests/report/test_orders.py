@@ -10,7 +10,7 @@ import pytest
 from grader.detectors.lexicon import LexiconSet
 from grader.pipeline import Grader
 from grader.report.month import NO_ORDERS, build_month
-from grader.report.month_files import write_month_workbook
+from grader.report.month_files import write_month_html, write_month_workbook
 from grader.report.orders import Order, OrderFile, OrderFileError, read_orders, sales
 from grader.report.policy import load_policy
 from grader.rubric import load_rubric
@@ -184,3 +184,5 @@ def test_without_orders_the_month_says_what_it_uses(month_store, tmp_path):
     book = openpyxl.load_workbook(write_month_workbook(report, tmp_path / "m.xlsx"))
     assert book["销售（订单）"]["A2"].value == NO_ORDERS
     assert not report.platform_frame().empty  # the samples' platforms have their own KPIs by default
+    html = write_month_html(report, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "平台口径指标" in html and "旺旺人工平响" in html and NO_ORDERS in html
