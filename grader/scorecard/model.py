@@ -77,6 +77,7 @@ class Scorecard(BaseModel):
         return [r.id for r in self.red_lines]
 
     def item(self, item_id: str) -> ItemScore:
+        """Raises KeyError for an item not on the card."""
         for i in self.items:
             if i.id == item_id:
                 return i
