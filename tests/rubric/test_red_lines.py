@@ -62,7 +62,7 @@ def test_the_view_keeps_red_lines(grader):
 
 
 def test_the_queue_flags_every_red_line(grader):
-    row = queue_row(card_of(grader, "a 10:01:00 加我微信"), "")
+    row = queue_row(card_of(grader, "a 10:01:00 加我微信"))
     assert " redline.offline_trade " in row["flagged_items"] and row["rank_settled"] == 0
 
 
