@@ -19,6 +19,7 @@ from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
 from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
                                       system_kind, time_resolution, yes_no)
+from grader.transcript.permessage import envelope_records, group_records, record_layout
 from grader.transcript.platforms import platform_of
 from grader.transcript.reader_types import SetAside
 from grader.transcript.robots import robot_role, robot_value
@@ -37,6 +38,23 @@ class _Bad(Exception):
 RECORD_LISTS = ("chats", "records", "msgs")
 
 
+class _PerMessage(Exception):
+    """The line holds records of a per-message export (one, or an API response's list)."""
+
+    def __init__(self, layout: str, records: list):
+        super().__init__(layout)
+        self.layout = layout
+        self.records = records
+
+
+class _Unknown(Exception):
+    """The line is a JSON object of a layout not understood; `signature` is its field names."""
+
+    def __init__(self, signature: tuple[str, ...]):
+        super().__init__("unknown")
+        self.signature = signature
+
+
 class _Records(Exception):
     """The line is an exporter's per-buyer document, not a canonical transcript."""
 
@@ -49,21 +67,62 @@ def parse_jsonl(lines: Iterable[tuple[int, str]], file: str, session_gap: timede
                 ) -> Iterator[Transcript | SetAside]:
     """Transcripts and set-asides, one per non-blank line, in file order (an exporter's per-buyer
     document on a line may give several chats, split at `session_gap`)."""
+    held = _Held()
     for number, line in lines:
         if not line.strip():
             continue
         try:
-            item = transcript_from_json(line, file, number)
+            items = [transcript_from_json(line, file, number)]
         except _Records as records:  # an exporter's per-buyer document on one line
-            from grader.transcript.jsondoc import document_chats
-            yield from document_chats(records.data, file, number, session_gap)
+            items = _document_line(records.data, file, number, session_gap)
+        except _PerMessage as record:  # one message of a per-message export: grouped at the end
+            held.records.setdefault(record.layout, []).extend((number, r) for r in record.records)
+            continue
+        except _Unknown as unknown:
+            held.unknown.setdefault(unknown.signature, []).append(number)
             continue
         except _Bad as bad:
-            item = SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)
+            items = [SetAside(file=file, line=number, reason=bad.reason, transcript_id=bad.transcript_id)]
         except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
-            item = SetAside(file=file, line=number,
-                            reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
-        yield item
+            items = [_unreadable(file, number, exc)]
+        yield from items
+    yield from held.finish(file, session_gap)
+
+
+class _Held:
+    """Lines read whole only at the end of the file: per-message records (grouped into chats)
+    and objects of a layout not understood (set aside once per kind, naming their fields)."""
+
+    def __init__(self):
+        self.records: dict[str, list] = {}
+        self.unknown: dict[tuple[str, ...], list[int]] = {}
+
+    def finish(self, file: str, session_gap: timedelta | None) -> Iterator[Transcript | SetAside]:
+        for layout, records in self.records.items():
+            yield from group_records(layout, records, file, session_gap)
+        for signature, numbers in self.unknown.items():
+            fields = "、".join(signature) or "（空）"
+            if len(numbers) == 1:
+                reason = f"缺少 messages 字段，也不是认得的逐条消息记录（字段：{fields}）(no messages)"
+            else:
+                reason = (f"{len(numbers)} 行是同一种看不懂的记录（字段：{fields}），不是会话也不是认得的逐条消息"
+                          "（企业微信、微信客服、飞鸽、拼多多、京麦），整批搁置 (unknown per-message layout)")
+            yield SetAside(file=file, line=numbers[0], reason=reason,
+                           span=(numbers[0], numbers[-1]) if len(numbers) > 1 else None)
+
+
+def _unreadable(file: str, number: int, exc: Exception) -> SetAside:
+    return SetAside(file=file, line=number,
+                    reason=f"这一行读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable line)")
+
+
+def _document_line(data: dict, file: str, number: int, session_gap: timedelta | None) -> list:
+    """The chats of an exporter's document on one line, or one set-aside for the line."""
+    from grader.transcript.jsondoc import document_chats
+    try:
+        return list(document_chats(data, file, number, session_gap))
+    except Exception as exc:  # noqa: BLE001 — one odd line never stops the file
+        return [_unreadable(file, number, exc)]
 
 
 def transcript_from_json(line: str, file: str, number: int) -> Transcript:
@@ -86,9 +145,17 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
     raw_messages = data.get("messages")
     if raw_messages is None:
         raw_messages = data.get("turns")  # JDDC-style corpora call them turns
-    if raw_messages is None:
+    if raw_messages is None or (isinstance(raw_messages, list) and raw_messages and record_layout(raw_messages[0])):
+        layout = record_layout(data)
+        if layout is not None:
+            raise _PerMessage(layout, [data])
+        envelope = envelope_records(data)
+        if envelope is not None:
+            raise _PerMessage(*envelope)
         if any(isinstance(data.get(k), list) for k in RECORD_LISTS):
             raise _Records(data)
+        if tid is None:
+            raise _Unknown(tuple(sorted(str(k) for k in data)[:8]))
         raise _Bad("缺少 messages 字段 (no messages)", tid)
     if not isinstance(raw_messages, list):
         raise _Bad("messages 不是列表 (messages must be a list)", tid)
