@@ -90,6 +90,19 @@ def rounds(messages: list[Message], mode: str) -> list[tuple[Message, Message | 
     return out
 
 
+def own_rounds(t: Transcript, mode: str) -> list[tuple[Message, Message | None]]:
+    """The rounds of the part of a handed-over chat this agent served (`Transcript.part_of`): not
+    those answered before he took over (an earlier agent's), nor one still open when he handed over
+    (the next agent's); a chat one person served keeps all its rounds."""
+    start = t.served_from or 0
+    out = []
+    for first, reply in rounds(t.messages, mode):
+        if (reply is not None and reply.index < start) or (reply is None and t.handed_over_at is not None):
+            continue
+        out.append((first, reply))
+    return out
+
+
 def _seconds(first: Message, reply: Message | None) -> float | None:
     return None if reply is None else max(0.0, (reply.time - first.time).total_seconds())
 
@@ -106,7 +119,7 @@ def _hours_text(mode: str) -> str:
 
 def taobao_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
     """Reply rounds of a Taobao/Tmall chat (see the module's definitions)."""
-    pairs = rounds(t.messages, "taobao")
+    pairs = own_rounds(t, "taobao")
     if not any(valid_reply(m, "taobao") for m in t.messages) and any(robot_mode(m) == "full" for m in t.messages):
         return [Unit("round", t.id, agent, first.time, None, False, "全自动机器人接待，不计入（分子分母都不算）",
                      index=first.index) for first, _ in pairs]
@@ -132,8 +145,10 @@ def jd_units(chats: list[tuple[Transcript, str]], tz=SHANGHAI) -> list[Unit]:
     out, last = [], None
     for t, agent in chats:
         msgs = [m for m in t.messages if m.time is not None]
+        lo, hi = t.served_from or 0, t.handed_over_at
         for n, m in enumerate(msgs):
-            if m.role == "customer" and (last is None or (m.time - last).total_seconds() > SESSION_GAP):
+            mine = lo <= m.index and (hi is None or m.index <= hi)  # a handed-over chat: this agent's part
+            if mine and m.role == "customer" and (last is None or (m.time - last).total_seconds() > SESSION_GAP):
                 out.append(_jd_session(t, agent, msgs, n, tz))
             if m.role != "system":
                 last = m.time
@@ -159,7 +174,7 @@ def pdd_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
     """One unit per buyer and day of a Pinduoduo chat: its longest wait for a person (None: a
     message never answered) over the rounds begun 08:00–23:00."""
     days: dict = {}
-    for first, reply in rounds(t.messages, "pdd"):
+    for first, reply in own_rounds(t, "pdd"):
         if _in_hours(first.time, "pdd", tz):
             days.setdefault(first.time.astimezone(tz).date(), []).append((first, _seconds(first, reply)))
     out = []
@@ -175,7 +190,7 @@ def pdd_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
 
 def douyin_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
     """The Douyin session of a chat: its rounds' waits for a person (the welcome message is none)."""
-    pairs = rounds(t.messages, "douyin")
+    pairs = own_rounds(t, "douyin")
     if not pairs:
         return []
     first = pairs[0][0]

@@ -228,3 +228,17 @@ def test_figures_and_drill_down_frames_are_chinese():
     frame = units_frame(units)
     assert list(frame.columns) == ["平台口径", "客服", "会话ID", "单位", "开始", "消息", "等待(秒)", "计入", "说明"]
     assert frame.iloc[0]["平台口径"] == "淘宝/天猫" and frame.iloc[0]["计入"] == "是"
+
+
+def test_a_handed_over_chat_counts_each_round_once():
+    """Parts of a chat handed over (transcript/transfers.py): the first part keeps what its agent
+    answered; a question open at the hand-over and the later rounds are the next agent's."""
+    from grader.transcript.transfers import served_parts
+
+    t = transcript("c 10:00:00 在吗", "a 10:00:10 您好", "c 10:01:00 退货怎么办", "s 10:01:30 由小美转交给小王",
+                   "a2 10:02:00 您好，我来处理", "c 10:03:00 好", "a2 10:03:20 已登记")
+    t.messages[3].kind = "transfer"  # as the readers mark a transfer notice
+    parts = served_parts(t)
+    assert len(parts) == 2
+    waits = {p.agent: [u.wait for u in taobao_units(p, p.agent)] for p in parts}
+    assert waits == {"小店:小美": [10.0], "小店:小王": [60.0, 20.0]}
