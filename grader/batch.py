@@ -21,8 +21,8 @@ from grader.errors import GraderError
 from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.settings import GradeSettings
-from grader.store import Store, versions_key
-from grader.transcript.reader import SetAside
+from grader.store import Store, search, versions_key
+from grader.transcript.reader import SetAside, chinese_reason
 
 BATCH_SIZE = 500
 
@@ -39,8 +39,10 @@ class RunCounts:
     totals: list[int] = field(default_factory=list, repr=False)
     flagged_items: Counter = field(default_factory=Counter, repr=False)
     set_aside_reasons: Counter = field(default_factory=Counter, repr=False)
-    # Seconds of work: read (parse, pick the day, look up what is graded), detect, score
-    # (summed over workers), and write (database and files, in the writing process).
+    # CPU seconds of work, in the threads that did it: read (parse, pick the day, look up what is
+    # graded), detect, score (the card and its packed rows), index (the search's text, made where
+    # the chat is graded, and its index rows, written by the writer), summed over workers, and
+    # write (database and files, in the writing process, less the index rows).
     seconds: Counter = field(default_factory=Counter, repr=False)
 
     @property
@@ -56,7 +58,7 @@ class RunCounts:
              if k not in ("totals", "flagged_items", "set_aside_reasons", "seconds")}
         d["mean_total"] = self.mean_total
         d["reconciles"] = self.reconciles
-        d["seconds"] = {k: round(self.seconds[k], 2) for k in ("read", "detect", "score", "write")}
+        d["seconds"] = {k: round(self.seconds[k], 2) for k in ("read", "detect", "score", "index", "write")}
         return d
 
 
@@ -100,7 +102,7 @@ class Run:
     def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions,
+        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.tz, self.grader.versions,
                                masker=self.masker) if self.out_dir else None
         status = "failed"
         try:
@@ -130,7 +132,7 @@ class Run:
 
     def _record(self, batch: Batch, run_id: int, files: ScorecardFiles | None) -> None:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
-        start = time.perf_counter()
+        start, indexing = time.thread_time(), search.spent()
         entries = [self._once(e) for e in batch.entries]
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
@@ -148,7 +150,7 @@ class Run:
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
                 card, view = cached[e.transcript_id]
-                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric)))
+                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric, self.grader.tz)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -159,7 +161,9 @@ class Run:
         if files:
             files.write_serialized(rows, json_masked=True)
         self.counts.seconds.update(batch.seconds)
-        self.counts.seconds["write"] += time.perf_counter() - start
+        index = search.spent() - indexing
+        self.counts.seconds["index"] += index
+        self.counts.seconds["write"] += time.thread_time() - start - index
 
     def _once(self, entry):
         """The entry, or a SetAside when this run already has a scorecard for the same chat id:
@@ -182,7 +186,7 @@ class Run:
         if not items:
             return
         self.counts.set_aside += len(items)
-        self.counts.set_aside_reasons.update(s.reason.split("：")[0][:40] for s in items)
+        self.counts.set_aside_reasons.update(chinese_reason(s.reason) for s in items)  # whole, never cut
         self.store.add_set_aside(run_id, items)
         if files:
             files.write_set_aside(items)
