@@ -32,7 +32,8 @@ class SchemaTooNew(RuntimeError):
 
 
 def upgrade(store) -> None:
-    """Bring `store`'s database to SCHEMA_VERSION (creating it when empty)."""
+    """Bring `store`'s database to SCHEMA_VERSION (creating it when empty).
+    Raises SchemaTooNew for a database written by a newer grader."""
     engine = store.engine
     metadata.create_all(engine)
     with engine.begin() as conn:
