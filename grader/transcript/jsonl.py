@@ -140,11 +140,42 @@ def transcript_from_json(line: str, file: str, number: int) -> Transcript:
 
 
 def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcript:
+    """One canonical chat object (`id`, `messages` or `turns`, ...) as a Transcript; `file` and line
+    `number` say where it was read. Raises _Bad (set aside with the reason) or _Records (a
+    per-message export)."""
     raw_id = data.get("id", data.get("transcript_id"))
     tid = str(raw_id) if raw_id not in (None, "") else None
+    raw_messages = _raw_messages(data, tid)
+    customer = _text_or_none(data.get("customer"))
+    agent = _text_or_none(data.get("agent"))
+    messages = []
+    resolution = 1
+    for position, raw in enumerate(raw_messages, 1):
+        msg, step = _message_of(raw, f"第 {position} 条消息", customer, agent, file, number, tid)
+        messages.append(msg)
+        resolution = max(resolution, step)
+    if tid is None:
+        tid = f"{file}:{number}"
+    notes = data.get("notes")
+    transcript = Transcript.model_construct(
+        id=tid, platform=platform_of(str(data.get("platform") or ""), file, [customer]), shop=_text_or_none(data.get("shop")),
+        agent=agent, agents=[], customer=customer, messages=messages, source_file=file,
+        source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [],
+        time_resolution=resolution)
+    if raw_id in (None, ""):
+        transcript.notes.append("原文件没有会话 id，已用文件名和行号代替")
+    transcript.normalize()
+    if not transcript.shop:  # no shop field: take it from a sub-account "店铺名:子账号"
+        transcript.shop = shop_of(transcript.agent, *transcript.agents)
+    return transcript
+
+
+def _raw_messages(data: dict, tid: str | None) -> list:
+    """The chat's message objects (`messages`, or `turns` as JDDC-style corpora call them). Raises
+    _PerMessage or _Records for a per-message export, _Unknown for a layout not understood, _Bad."""
     raw_messages = data.get("messages")
     if raw_messages is None:
-        raw_messages = data.get("turns")  # JDDC-style corpora call them turns
+        raw_messages = data.get("turns")
     if raw_messages is None or (isinstance(raw_messages, list) and raw_messages and record_layout(raw_messages[0])):
         layout = record_layout(data)
         if layout is not None:
@@ -161,63 +192,54 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
         raise _Bad("messages 不是列表 (messages must be a list)", tid)
     if not raw_messages:
         raise _Bad("会话没有任何消息 (no messages)", tid)
-    customer = _text_or_none(data.get("customer"))
-    agent = _text_or_none(data.get("agent"))
-    messages = []
-    resolution = 1
-    for position, raw in enumerate(raw_messages, 1):
-        where = f"第 {position} 条消息"
-        if not isinstance(raw, dict):
-            raise _Bad(f"{where}不是 JSON 对象 (message is not an object)", tid)
-        raw_time = join_date_time(raw["date"], raw.get("time")) if "date" in raw else raw.get("time")
-        resolution = max(resolution, time_resolution(raw_time))
-        try:
-            time = parse_time(raw_time)
-        except BadTime as exc:
-            raise _Bad(f"{where}{exc}", tid) from None
-        text = raw.get("text")
-        if text is None:
-            text = raw.get("content")
-        if not isinstance(text, str):
-            raise _Bad(f"{where}没有文字内容 text (no text)", tid)
-        sender = raw.get("sender")
-        sender = str(sender) if sender not in (None, "") else None
-        role = role_word(raw.get("role"))
-        if role is None and raw.get("role") not in (None, ""):
-            raise _Bad(f"{where}的角色看不懂：{raw.get('role')!r}（应为 customer/agent/system）", tid)
-        if role is None:
-            if sender is not None and sender == customer:
-                role = "customer"
-            elif sender is not None and sender == agent:
-                role = "agent"
-            elif sender in ("system", "系统"):
-                role = "system"
-            else:
-                raise _Bad(f"{where}缺少 role，发送人也不是会话的 customer/agent (no role)", tid)
-        if sender is None:
-            sender = {"customer": customer, "agent": agent}.get(role) or role
-        try:
-            auto = yes_no(raw.get("auto_reply"))
-            robot = robot_value(raw.get("robot")) or robot_role(str(raw.get("role") or ""))
-        except ValueError as exc:
-            raise _Bad(f"{where}{exc}", tid) from None
-        kind = raw.get("kind") or (system_kind(text) if role == "system" else "text")
-        messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
-                                kind=str(kind), source_file=file, source_line=number, robot=robot))
-    if tid is None:
-        tid = f"{file}:{number}"
-    notes = data.get("notes")
-    transcript = Transcript.model_construct(
-        id=tid, platform=platform_of(str(data.get("platform") or ""), file, [customer]), shop=_text_or_none(data.get("shop")),
-        agent=agent, agents=[], customer=customer, messages=messages, source_file=file,
-        source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [],
-        time_resolution=resolution)
-    if raw_id in (None, ""):
-        transcript.notes.append("原文件没有会话 id，已用文件名和行号代替")
-    transcript.normalize()
-    if not transcript.shop:  # no shop field: take it from a sub-account "店铺名:子账号"
-        transcript.shop = shop_of(transcript.agent, *transcript.agents)
-    return transcript
+    return raw_messages
+
+
+def _message_of(raw, where: str, customer: str | None, agent: str | None, file: str, number: int | None,
+                tid: str | None):
+    """(Message, time resolution in seconds) of one message object; `where` names it in reasons."""
+    if not isinstance(raw, dict):
+        raise _Bad(f"{where}不是 JSON 对象 (message is not an object)", tid)
+    raw_time = join_date_time(raw["date"], raw.get("time")) if "date" in raw else raw.get("time")
+    try:
+        time = parse_time(raw_time)
+    except BadTime as exc:
+        raise _Bad(f"{where}{exc}", tid) from None
+    text = raw.get("text")
+    if text is None:
+        text = raw.get("content")
+    if not isinstance(text, str):
+        raise _Bad(f"{where}没有文字内容 text (no text)", tid)
+    sender = raw.get("sender")
+    sender = str(sender) if sender not in (None, "") else None
+    role = _role_of(raw, sender, customer, agent, where, tid)
+    if sender is None:
+        sender = {"customer": customer, "agent": agent}.get(role) or role
+    try:
+        auto = yes_no(raw.get("auto_reply"))
+        robot = robot_value(raw.get("robot")) or robot_role(str(raw.get("role") or ""))
+    except ValueError as exc:
+        raise _Bad(f"{where}{exc}", tid) from None
+    kind = raw.get("kind") or (system_kind(text) if role == "system" else "text")
+    return (message(time=time, sender=sender, role=role, text=text, auto_reply=auto, kind=str(kind),
+                    source_file=file, source_line=number, robot=robot), time_resolution(raw_time))
+
+
+def _role_of(raw: dict, sender: str | None, customer: str | None, agent: str | None, where: str,
+             tid: str | None) -> str:
+    """The message's role: its `role` word, else who sent it (the chat's customer or agent, 系统)."""
+    role = role_word(raw.get("role"))
+    if role is None and raw.get("role") not in (None, ""):
+        raise _Bad(f"{where}的角色看不懂：{raw.get('role')!r}（应为 customer/agent/system）", tid)
+    if role is not None:
+        return role
+    if sender is not None and sender == customer:
+        return "customer"
+    if sender is not None and sender == agent:
+        return "agent"
+    if sender in ("system", "系统"):
+        return "system"
+    raise _Bad(f"{where}缺少 role，发送人也不是会话的 customer/agent (no role)", tid)
 
 
 def _text_or_none(value: object) -> str | None:
