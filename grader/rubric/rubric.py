@@ -111,12 +111,6 @@ class Rubric(BaseModel):
                 return i
         raise KeyError(item_id)
 
-    def red_line(self, red_line_id: str) -> RedLine:
-        for r in self.red_lines:
-            if r.id == red_line_id:
-                return r
-        raise KeyError(red_line_id)
-
     def total(self, scores: list[tuple[int, int, bool]], red_lines: list[str] = ()) -> int:
         """The card's total from its items' (score, max, not_applicable), by the N/A policy, then
         limited by the standing red-line hits (ids of `red_lines`: zero, or at most their cap).
