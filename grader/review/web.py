@@ -69,7 +69,7 @@ class ReviewContext:
         return ["--settings", json.dumps(dataclasses.asdict(self.settings), ensure_ascii=False)]
 
     def item_labels(self) -> dict[str, str]:
-        return {i.id: i.label for i in self.rubric().items}
+        return {i.id: i.label for i in [*self.rubric().items, *self.rubric().red_lines]}
 
     def filters(self, q: str) -> QueueFilters:
         return QueueFilters.from_query(q, self.tz)
