@@ -9,31 +9,23 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pandas as pd
 
 from grader.dates import month_range
 from grader.detectors.lexicon import LexiconSet
-<<<<<<< HEAD
 from grader.report.kpis import SAME_DAY, AgentKpis, ChatKpi, drill_frame, kpi_frame
-=======
-from grader.report.kpis import (SAME_DAY, AgentKpis, ChatKpi, agent_kpis, chat_kpi, drill_frame, kpi_frame,
-                                link_buyers)
 from grader.report.orders import OrderFile, Sales, sales
 from grader.report.platform_kpis import Unit, agent_figures, figures_frame, month_units, units_frame
->>>>>>> main
 from grader.report.policy import Policy
 from grader.rubric import Rubric
 from grader.scorecard.final import FinalCard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
 
-<<<<<<< HEAD
-=======
 NO_ORDERS = ("没有提供订单导出：咨询转化率按聊天里的订单通知和下单说法估计（见“月度指标”）；"
              "用 grader month --orders 订单文件 提供店铺的订单导出，可算询单人数、询单→当日/次日/最终付款转化率、客单价、客件数、答问比和静默下单。")
-SLOW_REPLY_SECONDS = 30.0  # a reply slower than this lists its chat behind the response-time KPIs (the 30 s standard)
->>>>>>> main
 
 
 def shift_month(month: str, by: int) -> str:
@@ -186,34 +178,21 @@ class MonthReport:
 
 
 def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-<<<<<<< HEAD
-                tz=SHANGHAI) -> MonthReport:
-    """The month's report data: grades, ranking, pay, alerts, trends, and the KPIs of every chat.
+                tz=SHANGHAI, orders: OrderFile | None = None) -> MonthReport:
+    """The month's report data: grades, ranking, pay, alerts, trends, the KPIs of every chat, the
+    platforms' own KPIs, and the sales of the shop's order export (`orders`, when given).
 
-    The KPIs come from the month's precomputed facts, brought up to date first
-    (`grader.report.precompute.refresh_month`: only chats graded or reviewed since are measured again)."""
+    The grades come from the queue's stored columns and the KPIs from the month's precomputed facts,
+    brought up to date first (`grader.report.precompute.refresh_month`: only chats graded or reviewed
+    since are measured again); the platforms' KPIs and sales read the month's transcripts."""
     from grader.report.precompute import refresh_month
 
     agents = month_grades(store, month, policy, rubric, tz)
     history = month_history(store, month, policy, tz)
     _alerts(month, agents, history, policy)
     chats, kpis, without_text = refresh_month(store, month, policy, rubric, lexicons, tz)
-    return MonthReport(month, policy, agents, history, chats, kpis, without_text)
-
-
-def same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
-=======
-                tz=SHANGHAI, orders: OrderFile | None = None) -> MonthReport:
-    """The month's report data: grades, ranking, pay, alerts, trends, the KPIs of every chat, the
-    platforms' own KPIs, and the sales of the shop's order export (`orders`, when given)."""
-    finals, later = month_cards(store, month, policy, rubric, tz)
-    agents = month_grades(store, month, policy, rubric, tz, finals)
-    back = max(policy.report.trend_months, policy.alerts.last_place_months, policy.alerts.fail_months) - 1
-    history = {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, rubric, tz)
-               for n in range(1, back + 1)}
-    _alerts(month, agents, history, policy)
-    texts = store.transcripts([f.card.transcript_id for f in finals + later])
-    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz, (finals, later), texts)
+    finals, _ = month_cards(store, month, policy, rubric, tz)
+    texts = store.transcripts([f.card.transcript_id for f in finals])
     agent_of = {f.card.transcript_id: f.card.agent or "（未知）" for f in finals}
     platform = month_units([(texts[tid], agent) for tid, agent in agent_of.items() if tid in texts],
                            lambda t: policy.platform_kpi.mode_of(t.shop, t.platform), tz)
@@ -222,8 +201,7 @@ def same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]
         scenario = {f.card.transcript_id: f.card.scenario for f in finals}
         sold = sales([(texts[tid], agent, scenario[tid]) for tid, agent in agent_of.items() if tid in texts], orders,
                      policy.sales.final_days, month_range(month), tz)
-    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text,
-                       platform, sold)
+    return MonthReport(month, policy, agents, history, chats, kpis, without_text, platform, sold)
 
 
 def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
@@ -240,27 +218,7 @@ def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
     return inside, [f for f in finals if f.card.transcript_id not in ids]
 
 
-def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI, cards: tuple[list[FinalCard], list[FinalCard]] | None = None,
-                texts: dict | None = None) -> tuple[list[ChatKpi], list[str]]:
-    """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
-    chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
-    is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named).
-    `cards`: `month_cards`' answer, `texts`: their transcripts by id, when the caller has them already."""
-    inside, later = cards or month_cards(store, month, policy, rubric, tz)
-    finals = inside + later
-    texts = texts if texts is not None else store.transcripts([f.card.transcript_id for f in finals])
-    kinds = _same_day_kinds(store, finals)
-    every = [chat_kpi(texts[fc.card.transcript_id], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds,
-                      kinds.get(fc.card.transcript_id))
-             for fc in finals if fc.card.transcript_id in texts]
-    ids_in_month = {f.card.transcript_id for f in inside}
-    mine = [k for k in every if k.transcript_id in ids_in_month]
-    return link_buyers(mine, every, policy.kpi.resolve_within_hours), sorted(ids_in_month - set(texts))
-
-
-def _same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
->>>>>>> main
+def same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
     """For after-sale chats whose suggested same-day resolution stands at full marks: the kinds of its
     findings (is it solved, or only a next contact agreed?). Findings are decoded for these chats only."""
     ids = []

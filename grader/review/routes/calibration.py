@@ -21,7 +21,8 @@ rater = supervisor_page("没有权限：只有主管可以参加校准练习")
 @router.get("/calibration", response_class=HTMLResponse)
 async def calibration(request: Request, since: str = "", until: str = "", user: dict = Depends(viewer)):
     """The stored report of the period (`grader.calibration.stored`); computed in the background when
-    missing or stale, the page meanwhile showing the last one with its time, or saying so."""
+    missing or stale, the page meanwhile showing the last one with its time, or saying so.
+    Raises Forbidden(400) when `since` or `until` is not a YYYY-MM-DD date."""
     from grader.calibration.stored import calibration_key, stored_calibration
 
     ctx, refresher = context(request), request.app.state.refresher

@@ -137,7 +137,8 @@ async def month_page(request: Request, month: str = "", user: dict = Depends(sig
 @router.get("/month/drill", response_class=HTMLResponse)
 def month_drill(request: Request, month: str = "", agent: str = "", kpi: str = "", page: int = 1,
                 user: dict = Depends(supervisor_page("没有权限：只有主管可以查看团队指标"))):
-    """One page of the chats one agent's KPI of the month counts, with why each is counted."""
+    """One page of the chats one agent's KPI of the month counts, with why each is counted.
+    Raises Forbidden(404) for an unknown KPI."""
     ctx = context(request)
     found = next((k for k in KPIS if k.id == kpi), None)
     if found is None:
