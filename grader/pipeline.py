@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
-from grader.rubric.scoring import collect_metrics, score_items
+from grader.rubric.confidence import ConfidenceModel
+from grader.rubric.confidence import load as load_confidence
+from grader.rubric.scoring import REVIEW_BELOW, collect_metrics, score_items
 from grader.scorecard.model import Scorecard, Versions, new_scorecard
 from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
@@ -21,9 +23,11 @@ class Grader:
     """
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
-                 options: dict | None = None, learned=None):
+                 options: dict | None = None, learned=None, confidence=None):
         """`learned`: the adopted model (a `grader.calibration.learned.Bundle`), False for rules only;
-        by default the model file adopted in the lexicon folder, if there is one."""
+        by default the model file adopted in the lexicon folder, if there is one. `confidence`: the
+        calibrated-confidence model (`grader.rubric.confidence`; a ConfidenceModel or a path), False
+        for the detectors' own confidence and flags; by default the bundled model."""
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
@@ -35,6 +39,12 @@ class Grader:
             lexicons=self.lexicons.versions(),
             settings=versioned_options(self.options),
         )
+        if confidence is False:
+            self.confidence = None
+        else:
+            self.confidence = confidence if isinstance(confidence, ConfidenceModel) else load_confidence(confidence)
+        if self.confidence is not None:
+            self.versions.confidence = self.confidence.tag
         self.learned = _adopted_model(self.lexicons) if learned is None else (learned or None)
         if self.learned is not None:  # its version is part of every card's versions: adopting re-grades
             self.versions.settings["learned_model"] = self.learned.tag
@@ -66,6 +76,13 @@ class Grader:
         if self.learned is not None:  # optional, after rule scoring: off unless a model file is adopted
             scenario, confidence, items, learned = self._apply_learned(transcript, scenario, confidence, items,
                                                                       measured, forced)
+        scenario_flag = confidence < REVIEW_BELOW
+        if self.confidence is not None:
+            items = self.confidence.calibrate(items, measured, transcript, confidence)
+            if not forced and scenario == found and detected is not None:
+                calibrated = self.confidence.scenario(detected, transcript)
+                if calibrated is not None:
+                    confidence, scenario_flag = calibrated
         total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
         notes = list(transcript.notes)
         if detected and scenario == found:
@@ -75,7 +92,7 @@ class Grader:
             "agent": transcript.agent, "customer": transcript.customer, "started_at": transcript.started_at,
             "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
             "scenario_confidence": round(confidence, 2), "total": total, "band": self.rubric.band(total),
-            "needs_review": any(i.needs_review for i in items) or confidence < 0.6,
+            "needs_review": any(i.needs_review for i in items) or scenario_flag,
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
             "notes": notes, "source_file": transcript.source_file, "learned": learned,
         })
