@@ -176,8 +176,9 @@ class FirstResponseDetector(Detector):
         findings: list[Finding] = []
         first = turns[0]
         if first.auto_first is not None:
+            who = "机器人（店小蜜、智能客服等）" if first.auto_first.robot else "自动回复"
             findings.append(self.finding(
-                ITEM, "auto_reply_first", "最先回复的是自动回复，不算人工响应，计时到人工回复为止",
+                ITEM, "auto_reply_first", f"最先回复的是{who}，不算人工响应，计时到人工回复为止",
                 first.auto_first, positive=False))
         for t in turns[1:]:
             if t.seconds is not None and t.seconds > self.slow_after:

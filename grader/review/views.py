@@ -255,7 +255,7 @@ def chat_view(transcript: Transcript, items: list[dict], tz=SHANGHAI) -> list[di
             pieces.append((text[a:b], " ".join(covering)))
         out.append(dict(
             index=pos, role=m.role, role_label=ROLE_LABELS.get(m.role, m.role), sender=m.sender,
-            auto_reply=m.auto_reply, kind=m.kind, time=local.strftime("%H:%M:%S") if local else "",
+            auto_reply=m.auto_reply, robot=m.robot, colleague=m.colleague, kind=m.kind, time=local.strftime("%H:%M:%S") if local else "",
             day=day if day != previous_day else None, response=response,
             response_class=("slow" if response is not None and response > 25 else
                             "ok" if response is not None and response <= 10 else "mid"),

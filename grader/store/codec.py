@@ -55,6 +55,10 @@ def encode_transcript(t: Transcript) -> dict:
             extra["i"] = m.index
         if m.kind != "text":
             extra["k"] = m.kind
+        if m.robot is not None:
+            extra["r"] = m.robot
+        if m.colleague:
+            extra["c"] = 1
         if m.source_file != t.source_file:
             extra["f"] = m.source_file
         if m.source_line is not None:
@@ -89,6 +93,7 @@ def decode_transcript(transcript_id: str, doc: dict) -> Transcript:
             time = moment.astimezone(timezone(timedelta(minutes=extra.get("o", doc.get("o", 0)))))
         messages.append({"index": extra.get("i", pos), "time": time, "sender": doc["s"][sender],
                          "role": ROLE_OF[role], "text": text, "auto_reply": bool(auto), "kind": extra.get("k", "text"),
+                         "robot": extra.get("r"), "colleague": bool(extra.get("c")),
                          "source_file": extra.get("f", doc["f"]), "source_line": extra.get("l")})
     return Transcript.model_validate({"id": transcript_id, "platform": doc["p"], "shop": doc["sh"], "agent": doc["ag"],
                                       "agents": doc["as"], "customer": doc["cu"], "messages": messages,

@@ -41,6 +41,7 @@ class ChatRows:
 
 def content_hash(transcript: Transcript) -> str:
     payload = [(m.time.isoformat() if m.time else None, m.sender, m.role, m.text, m.auto_reply)
+               + ((m.robot or "", m.colleague) if m.robot or m.colleague else ())  # old hashes hold otherwise
                for m in transcript.messages]
     head = [transcript.platform, transcript.shop, transcript.agent, transcript.customer]
     # 128 bits are plenty to tell contents of one chat apart (version 1 stored all 256; see migrate)

@@ -5,7 +5,8 @@
                    "text": "在吗", "auto_reply": false}, ...]}
 
 `role` may be left out when `sender` is the transcript's `customer` or `agent` (or "system").
-`auto_reply` defaults to false; a system message's `kind` is derived from its text unless given.
+`auto_reply` defaults to false; a robot's message (店小蜜, 智能客服) has `role` "robot"/机器人 or
+`robot` true/"full"/"assist" (it is an agent's auto-reply, see robots.py); a system message's `kind` is derived from its text unless given.
 A line that cannot be read becomes a SetAside with its line number and a reason.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from grader.transcript.model import Transcript
 from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
                                       system_kind, time_resolution, yes_no)
 from grader.transcript.reader_types import SetAside
+from grader.transcript.robots import robot_role, robot_value
 
 _loads = json.loads
 
@@ -128,11 +130,12 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
             sender = {"customer": customer, "agent": agent}.get(role) or role
         try:
             auto = yes_no(raw.get("auto_reply"))
+            robot = robot_value(raw.get("robot")) or robot_role(str(raw.get("role") or ""))
         except ValueError as exc:
             raise _Bad(f"{where}{exc}", tid) from None
         kind = raw.get("kind") or (system_kind(text) if role == "system" else "text")
         messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
-                                kind=str(kind), source_file=file, source_line=number))
+                                kind=str(kind), source_file=file, source_line=number, robot=robot))
     if tid is None:
         tid = f"{file}:{number}"
     notes = data.get("notes")

@@ -29,6 +29,13 @@ class Message(BaseModel):
     # Customer and agent messages: "text", or what a message without words holds: "image",
     # "emoticon", "card" (content.WORDLESS_KINDS), so word-based measures leave it out.
     kind: str = "text"
+    # A robot's reply (店小蜜, 智能客服, 机器人: transcript/robots.txt): "full" when it answered
+    # alone, "assist" in assist mode (辅助模式). Robot messages are auto-replies (`auto_reply` set)
+    # for the rubric; the platforms' KPIs count assist-mode ones.
+    robot: str | None = None
+    # A message of another agent of the chat than the one this part judges (a chat handed over
+    # between agents is judged per agent: `Transcript.part_of`); shown, never this agent's.
+    colleague: bool = False
     source_file: str | None = None
     source_line: int | None = None
 
@@ -42,7 +49,8 @@ class Message(BaseModel):
 
     @property
     def is_human_agent(self) -> bool:
-        return self.role == "agent" and not self.auto_reply
+        """A reply written by the person this card judges: no auto-reply, robot or colleague."""
+        return self.role == "agent" and not self.auto_reply and not self.colleague
 
     @property
     def has_words(self) -> bool:

@@ -14,6 +14,7 @@ from grader.construct import constructor
 from grader.errors import ConfigError
 from grader.transcript.content import content_kind
 from grader.transcript.model import SHANGHAI, Message
+from grader.transcript.robots import robot_marker, robot_role, robot_sender
 
 # ---------------------------------------------------------------- times
 
@@ -132,10 +133,15 @@ FALSE_WORDS = {"否", "false", "0", "no", "n", "f", "", "不是", "人工"}
 
 
 def role_word(value: object) -> str | None:
-    """customer/agent/system for a role word in English or Chinese, None if unknown or empty."""
+    """customer/agent/system for a role word in English or Chinese, None if unknown or empty.
+    A robot's role word (机器人, 智能客服, 店小蜜: `robots.txt`) is an agent's: see `robot_role`."""
     if value is None:
         return None
-    return ROLE_WORDS.get(str(value).strip().lower())
+    word = str(value).strip().lower()
+    found = ROLE_WORDS.get(word)
+    if found is None and word and robot_role(word):
+        return "agent"
+    return found
 
 
 def yes_no(value: object) -> bool:
@@ -227,19 +233,32 @@ AUTO_PREFIX = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】)\s*")
 
 
 def message(*, time: datetime | None, sender: str, role: str, text: str, auto_reply: bool = False,
-            kind: str = "text", source_file: str | None, source_line: int | None) -> Message:
+            kind: str = "text", source_file: str | None, source_line: int | None,
+            robot: str | None = None) -> Message:
     """A Message without validation: the caller has checked role and made `time` tz-aware.
 
     A customer or agent message without words gets the kind of what it holds (image, emoticon,
-    card: `content.content_kind`) unless the export named one."""
+    card: `content.content_kind`) unless the export named one. An agent message from a robot's
+    account or opening with a robot's marker (`robots.txt`) is a robot's (`robot`, and
+    `auto_reply`), whatever the export said; the marker is removed from the text."""
+    if role == "agent":
+        if robot is None:
+            robot = robot_sender(sender)
+        marked = robot_marker(text)
+        if marked is not None:
+            robot = robot or marked[0]
+            text = marked[1]
+        auto_reply = auto_reply or robot is not None
+    else:
+        robot = None
     if kind == "text" and role != "system":
         kind = content_kind(text)
     return _construct({
         "index": 0, "time": time, "sender": sender, "role": role, "text": text,
-        "auto_reply": auto_reply, "kind": kind, "source_file": source_file,
+        "auto_reply": auto_reply, "kind": kind, "robot": robot, "colleague": False, "source_file": source_file,
         "source_line": source_line})
 
 
 _construct = constructor(Message, {
     "index": 0, "time": None, "sender": "s", "role": "agent", "text": "t", "auto_reply": False, "kind": "text",
-    "source_file": None, "source_line": None})
+    "robot": None, "colleague": False, "source_file": None, "source_line": None})

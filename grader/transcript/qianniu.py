@@ -51,6 +51,7 @@ from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import SHANGHAI, Message, Transcript
 from grader.transcript.parsing import AUTO_PREFIX, match_notice, message
 from grader.transcript.reader_types import SetAside
+from grader.transcript.robots import robot_marker, robot_sender
 
 _STAMP = (r"(?P<y>20\d\d)\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?\s+"
           r"(?P<h>\d{1,2}):(?P<mi>\d{1,2})(?::(?P<s>\d{1,2}))?")
@@ -324,7 +325,7 @@ def _sessions(items: list[_Item], agents: set[str], gap: timedelta) -> Iterator[
         if it.notice_kind is None:
             last = it.time
             if it.nick in agents:
-                if not AUTO_PREFIX.match("\n".join(it.lines).lstrip("\r\n ")):
+                if not _automatic(it):
                     waiting = False
             elif it.nick not in SYSTEM_NICKS:
                 waiting = True
@@ -382,6 +383,12 @@ def _notices_under_headers(items: list[_Item]) -> list[_Item]:
     return kept
 
 
+def _automatic(it: _Item) -> bool:
+    """Whether a message is an auto-reply 【自动回复】 or a robot's (店小蜜: robots.txt)."""
+    text = "\n".join(it.lines).lstrip("\r\n ")
+    return bool(AUTO_PREFIX.match(text)) or robot_sender(it.nick) is not None or robot_marker(text) is not None
+
+
 def _prefix(nick: str) -> str | None:
     head, sep, _ = nick.replace("：", ":").partition(":")
     return head.strip() if sep and head.strip() else None
@@ -398,7 +405,7 @@ def _roles(items: list[_Item], shops: list[str], buyer: str | None = None
         shop = next((p for p in map(_prefix, agents) if p), shops[0] if shops else None)
         return shop, agents | ({shop} if shop else set())
     named = {name for it in items for name in it.names}
-    auto = {it.nick for it in said if AUTO_PREFIX.match("\n".join(it.lines).lstrip("\r\n "))}
+    auto = {it.nick for it in said if _automatic(it)}
     candidates: dict[str, list[str]] = {}
     for nick in speakers:
         head = _prefix(nick)

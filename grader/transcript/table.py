@@ -10,7 +10,9 @@ parenthesised hint such as "角色(客户/客服/系统)" are ignored):
 A time without seconds ("2023/1/5 9:03", as Excel writes when it re-saves a CSV) makes the chat
 minute-precise (`Transcript.time_resolution` 60).
 
-Role words: 客户/买家 → customer, 客服/卖家 → agent, 系统 → system (English too); an empty role is
+Role words: 客户/买家 → customer, 客服/卖家 → agent, 系统 → system (English too); 机器人/智能客服/
+店小蜜 (robots.txt) → an agent's robot reply, an auto-reply for the rubric (a 机器人 column, 是/否/辅助,
+says so too); an empty role is
 taken from the agent/customer columns when the sender matches. 自动回复: 是/否/true/false/1/0.
 Rows are grouped by transcript id (rows of one chat need not be adjacent); a chat with one bad
 row is set aside with that row's line number.
@@ -28,6 +30,7 @@ from grader.transcript.model import Transcript
 from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
                                       system_kind, time_resolution, yes_no)
 from grader.transcript.reader_types import SetAside
+from grader.transcript.robots import robot_role, robot_value
 
 COLUMNS = {
     "transcript_id": ("transcript_id", "transcriptid", "conversation_id", "chat_id", "会话id",
@@ -43,6 +46,7 @@ COLUMNS = {
     "customer": ("customer", "buyer", "客户", "买家", "顾客"),
     "platform": ("platform", "平台"),
     "kind": ("kind", "类型"),
+    "robot": ("robot", "机器人", "是否机器人", "机器人回复", "接待模式"),
 }
 REQUIRED = ("transcript_id", "time", "sender", "role", "text")
 LABELS = {"transcript_id": "会话ID", "time": "时间", "sender": "发送人", "role": "角色", "text": "内容"}
@@ -230,12 +234,13 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
             sender = {"customer": customer, "agent": agent}.get(role) or role
         try:
             auto = yes_no(get.get("auto_reply"))
+            robot = robot_value(get.get("robot")) or robot_role(_cell(get["role"]))
         except ValueError as exc:
             raise _Bad(number, str(exc)) from None
         text = _cell(get["text"], strip=False)
         kind = _cell(get.get("kind")) or (system_kind(text) if role == "system" else "text")
         messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
-                                kind=kind, source_file=file, source_line=number))
+                                kind=kind, source_file=file, source_line=number, robot=robot))
     transcript = Transcript.model_construct(
         id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
         agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
