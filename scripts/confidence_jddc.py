@@ -270,6 +270,41 @@ def markdown(recs: list[Record], model: ConfidenceModel) -> list[str]:
     return lines
 
 
+def trust_markdown(recs: list[Record]) -> list[str]:
+    """The trust-gate table of docs/accuracy.md: per item the tool's agreement with the JD labels (on the
+    card as a supervisor sees it) beside the labellers' agreement with each other (human_agreement.toml)."""
+    from grader.calibration.trust import SOURCE_LABELS, interval_text, trust_table
+    from grader.rubric import load_rubric
+
+    items = [(SCENARIO, "场景（售前/售后）")] + [(i.id, i.label) for i in load_rubric().items]
+    lines = ["## Trust gates: the tool's agreement beside supervisors' agreement with each other", "",
+             "Per item: exact agreement of the suggested score with the label (95 % Wilson interval) and "
+             "Cohen's kappa (95 % bootstrap interval, 1000 resamples), beside the labellers' agreement with "
+             "each other (`grader/calibration/human_agreement.toml`, from LABELS.md; a shop's own calibration "
+             "sessions replace it). **Trusted** (may be bulk-accepted): at least 20 labels and the tool's share "
+             "at least the lower end of the human interval (`grader/calibration/trust.py`). The review app's "
+             "calibration page and `grader calibrate` show the same table from a shop's reviews, overrides and "
+             "calibration sessions.", ""]
+    for name, source in (("tuning", "jd-tuning"), ("untouched", "jd-untouched")):
+        tool: dict[str, list] = {}
+        for r in by_source(recs, source):
+            tool.setdefault(SCENARIO, []).append((r.detected, r.scenario))
+            for item, want in r.labels.items():
+                if item in r.scores:
+                    tool.setdefault(item, []).append((r.scores[item], want))
+        rows = trust_table(items, tool, {})
+        lines += [f"### {name} half", "",
+                  "| item | labels | tool agreement | tool kappa | human agreement | human source | trusted |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in rows:
+            lines.append(f"| `{row.item}` | {row.tool_n} | {interval_text(row.tool_agreement)} | "
+                         f"{interval_text(row.tool_kappa, share=False)} | "
+                         f"{interval_text(row.human_agreement)} ({row.human_n}) | {SOURCE_LABELS[row.human_source]} | "
+                         f"{'yes' if row.trusted else 'no'}: {row.reason} |")
+        lines.append("")
+    return lines
+
+
 def section() -> list[str]:
     """The docs section for scripts/accuracy.py (empty without the corpus or the shipped model)."""
     from grader.pipeline import Grader
@@ -278,7 +313,8 @@ def section() -> list[str]:
     model = conf.load()
     if accuracy_jddc.load() is None or model is None:
         return []
-    return markdown(records(Grader(confidence=False, learned=False)), model)
+    recs = records(Grader(confidence=False, learned=False))
+    return markdown(recs, model) + trust_markdown(recs)
 
 
 def main() -> int:
@@ -297,7 +333,7 @@ def main() -> int:
         model, _ = fit(recs, args.target)
         conf.write(model)
     model = conf.load()
-    print("\n".join(markdown(recs, model)))
+    print("\n".join(markdown(recs, model) + trust_markdown(recs)))
     return 0
 
 
