@@ -6,6 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
+from grader.detectors.base import in_order, measure
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.confidence import ConfidenceModel
 from grader.rubric.confidence import load as load_confidence
@@ -32,7 +33,7 @@ class Grader:
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.tz = ZoneInfo(self.options["tz"])
-        self.detectors = [cls(self.lexicons, self.options) for _, cls in sorted(REGISTRY.items())]
+        self.detectors = in_order([cls(self.lexicons, self.options) for cls in REGISTRY.values()])
         self.versions = Versions(
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
@@ -52,11 +53,7 @@ class Grader:
 
     def measure(self, transcript: Transcript) -> dict[str, Measurement]:
         start = time.perf_counter()
-        chat = Chat(transcript)
-        measured: dict[str, Measurement] = {}
-        for detector in self.detectors:
-            for m in detector.detect(chat):
-                measured[m.item] = m
+        measured = measure(self.detectors, Chat(transcript))
         self.detect_seconds += time.perf_counter() - start
         return measured
 

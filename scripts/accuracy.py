@@ -28,6 +28,11 @@ SETS = [
 ]
 
 
+# Before the level-item rework of issue 23 (main at 911e6fa): exact agreement, all items and the two levels.
+BEFORE_23 = {"Bundled samples": {"all": (200, 210), "product_expertise": (17, 22), "service_attitude": (22, 22)},
+             "Held-out chats": {"all": (223, 249), "product_expertise": (18, 26), "service_attitude": (19, 26)}}
+
+
 def evaluate(grader: Grader, source: Path, scores: Path) -> dict:
     hand = {row["transcript_id"]: row for row in csv.DictReader(open(scores, encoding="utf-8"))}
     chats = {t.id: t for t in read_paths([source]).transcripts}
@@ -95,13 +100,19 @@ def main() -> int:
         "Both sets are small and written by the tool's authors, so read them as smoke tests of the rules, "
         "not a validation on real shops.",
         "",
-        "| set | chats | exact agreement |",
-        "|---|---|---|",
+        "| set | chats | exact agreement | product_expertise | service_attitude |",
+        "|---|---|---|---|---|",
     ]
+    frac = lambda e, n: f"{e}/{n} ({100 * e / max(n, 1):.0f}%)"  # noqa: E731
     for title, _, r in results:
         n = sum(row[2] for row in r["rows"])
         e = sum(row[3] for row in r["rows"])
-        lines.append(f"| {title} | {len(r['cards'])} | {e}/{n} ({100 * e / max(n, 1):.0f}%) |")
+        b = BEFORE_23[title]
+        lines.append(f"| {title}, before issue 23 (911e6fa) | {len(r['cards'])} | {frac(*b['all'])} | "
+                     f"{frac(*b['product_expertise'])} | {frac(*b['service_attitude'])} |")
+        levels = {row[0]: frac(row[3], row[2]) for row in r["rows"]}
+        lines.append(f"| **{title}, now** | {len(r['cards'])} | {frac(e, n)} | {levels.get('product_expertise', '—')} | "
+                     f"{levels.get('service_attitude', '—')} |")
     lines.append("")
     data = accuracy_jddc.load()
     if data is not None:

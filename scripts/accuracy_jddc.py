@@ -57,6 +57,7 @@ class Result:
     card_items: list[int] = field(default_factory=lambda: [0, 0])    # on the detected scenario (the card a supervisor sees)
     misses: list[tuple] = field(default_factory=list)                # (what, chat, suggested, label, reason)
     flagged: dict[str, list[int]] = field(default_factory=dict)      # item -> [agree, n, agree flagged, n flagged]
+    totals: list[int] = field(default_factory=lambda: [0, 0])        # card total within ±5 of the label's, chats
 
     @property
     def item_totals(self) -> tuple[int, int]:
@@ -87,6 +88,8 @@ def evaluate(grader, dialogues: dict, labels: list[dict], which: str) -> Result:
             r.polite[0] += got == turn["polite"]
             if got != turn["polite"]:
                 r.misses.append(("polite", f"{short}#{turn['index']}", got, turn["polite"], t.messages[turn["index"]].text[:40]))
+        r.totals[1] += 1
+        r.totals[0] += abs(detected.total - label_total(grader, card, lab)) <= 5
         on_card = {i.id: i.score for i in detected.items}
         for item, want in lab["items"].items():
             got = card.item(item)
@@ -104,6 +107,18 @@ def evaluate(grader, dialogues: dict, labels: list[dict], which: str) -> Result:
     return r
 
 
+def label_total(grader, card, lab: dict) -> int:
+    """The supervisor's total for a labelled chat: the labelled items, polite_language from the
+    labelled turns (the rubric's coverage bands), and the unlabelled first_response and
+    aftersale.promised_contact as the tool scored them on `card` (the labelled scenario's)."""
+    from grader.rubric.scoring import band_score
+    turns = [t for t in lab["agent_turns"] if t.get("words", True)]
+    coverage = sum(t["polite"] for t in turns) / len(turns) if turns else None
+    scores = dict(lab["items"], polite_language=band_score("polite_language", coverage, grader.rubric))
+    return grader.rubric.total([(scores.get(i.id, i.score), i.max, i.not_applicable and i.id not in scores)
+                                for i in card.items])
+
+
 def pct(a: int, n: int) -> str:
     return f"{a}/{n} ({100 * a / n:.0f}%)" if n else "—"
 
@@ -111,13 +126,23 @@ def pct(a: int, n: int) -> str:
 def summary(r: Result) -> str:
     a, n = r.item_totals
     return (f"scenario {pct(r.scenario_ok, r.chats)} · per-turn polite {pct(*r.polite)} · "
-            f"items exact {pct(a, n)} · items on the detected scenario's card {pct(*r.card_items)}")
+            f"items exact {pct(a, n)} · items on the detected scenario's card {pct(*r.card_items)} · "
+            f"totals within ±5 {pct(*r.totals)}")
 
 
 # The first run, before any tuning on this set: the same evaluation on commit 2ccf6e1 (2026-11-30).
 FIRST_RUN = {
     "tuning": {"chats": 54, "scenario": 36, "polite": (284, 316), "items": (248, 344), "card": (183, 344)},
     "untouched": {"chats": 46, "scenario": 37, "polite": (254, 268), "items": (201, 286), "card": (173, 286)},
+}
+
+
+# Before the level-item rework of issue 23 (main at 911e6fa, 2026-12-08): the same evaluation.
+BEFORE_23 = {
+    "tuning": {"chats": 54, "scenario": 53, "polite": (316, 316), "items": (299, 344), "card": (294, 344),
+               "totals": (28, 54), "product_expertise": (35, 54), "service_attitude": (36, 54)},
+    "untouched": {"chats": 46, "scenario": 40, "polite": (268, 268), "items": (234, 286), "card": (209, 286),
+                  "totals": (17, 46), "product_expertise": (35, 46), "service_attitude": (25, 46)},
 }
 
 
@@ -134,27 +159,37 @@ def markdown(results: dict[str, Result]) -> list[str]:
         "doubt; the tool flags them rather than guess.", "",
         "*Items exact* grades each chat with its labelled scenario; *card* grades with the detected scenario, "
         "as a supervisor sees the card (an item of the wrong scenario's section counts as a miss).", "",
-        "| half | chats | scenario | per-turn polite | items exact | items on the card |",
-        "|---|---|---|---|---|---|",
+        "*Totals ±5*: the card's total (detected scenario) within 5 points of the label's: the labelled "
+        "items, polite_language from the labelled turns, and the unlabelled first_response and "
+        "promised_contact as the tool scored them.", "",
+        "| half | chats | scenario | per-turn polite | items exact | items on the card | totals ±5 | "
+        "product_expertise | service_attitude |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for which, r in results.items():
-        f = FIRST_RUN[which]
+        f, b = FIRST_RUN[which], BEFORE_23[which]
         lines.append(f"| {which}, first run (2ccf6e1) | {f['chats']} | {pct(f['scenario'], f['chats'])} | "
-                     f"{pct(*f['polite'])} | {pct(*f['items'])} | {pct(*f['card'])} |")
+                     f"{pct(*f['polite'])} | {pct(*f['items'])} | {pct(*f['card'])} | — | — | — |")
+        lines.append(f"| {which}, before issue 23 (911e6fa) | {b['chats']} | {pct(b['scenario'], b['chats'])} | "
+                     f"{pct(*b['polite'])} | {pct(*b['items'])} | {pct(*b['card'])} | {pct(*b['totals'])} | "
+                     f"{pct(*b['product_expertise'])} | {pct(*b['service_attitude'])} |")
+        levels = [pct(*r.items.get(i, (0, 0))) for i in ("product_expertise", "service_attitude")]
         lines.append(f"| **{which}, now** | {r.chats} | {pct(r.scenario_ok, r.chats)} | {pct(*r.polite)} | "
-                     f"{pct(*r.item_totals)} | {pct(*r.card_items)} |")
+                     f"{pct(*r.item_totals)} | {pct(*r.card_items)} | {pct(*r.totals)} | {' | '.join(levels)} |")
     both = Result()
     for r in results.values():
         both.chats += r.chats
         both.scenario_ok += r.scenario_ok
         both.polite = [both.polite[0] + r.polite[0], both.polite[1] + r.polite[1]]
         both.card_items = [both.card_items[0] + r.card_items[0], both.card_items[1] + r.card_items[1]]
+        both.totals = [both.totals[0] + r.totals[0], both.totals[1] + r.totals[1]]
         for item, (a, n) in r.items.items():
             t = both.items.setdefault(item, [0, 0])
             t[0] += a
             t[1] += n
+    levels = [pct(*both.items.get(i, (0, 0))) for i in ("product_expertise", "service_attitude")]
     lines.append(f"| all 100, now | {both.chats} | {pct(both.scenario_ok, both.chats)} | {pct(*both.polite)} | "
-                 f"{pct(*both.item_totals)} | {pct(*both.card_items)} |")
+                 f"{pct(*both.item_totals)} | {pct(*both.card_items)} | {pct(*both.totals)} | {' | '.join(levels)} |")
     lines += ["", "| item | tuning half | untouched half |", "|---|---|---|"]
     for item in sorted(both.items):
         cells = [pct(*results[w].items[item]) if item in results[w].items else "—" for w in results]

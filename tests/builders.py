@@ -32,3 +32,13 @@ def transcript(*lines: str, day: str = "2026-11-22", id: str = "t1") -> Transcri
 
 def chat(*lines: str, **kw) -> Chat:
     return Chat(transcript(*lines, **kw))
+
+
+def measure(detector_cls, lexicons, c: Chat):
+    """`detector_cls`'s measurements of chat `c`, after every detector it consumes ran (as the
+    pipeline runs them)."""
+    from grader.detectors import REGISTRY
+    from grader.detectors.base import in_order, measure as run
+
+    run(in_order([cls(lexicons) for cls in REGISTRY.values()]), c)
+    return [c.measured[item] for item in detector_cls.items]

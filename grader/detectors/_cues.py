@@ -4,7 +4,8 @@
 * `is_question`: whether a clause asks something (question mark or question particle);
 * `order_index`: where the first order was placed in the chat (system order notice or words);
 * `case_question`: an agent question about the customer's case (after-sale clarifying);
-* `situation_question`: an agent question about the customer's own situation, preference or use.
+* `situation_question`: an agent question about the customer's own situation, preference or use;
+* `deflections`: the agent's deflections and dismissals, read once for every item that uses them.
 
 Vocabulary lives in lexicons; what stays here is structure: clause ends, question particles, digits.
 """
@@ -103,3 +104,28 @@ def situation_question(text: str, lexicon: Lexicon, said: set[str] = frozenset()
             continue
         return Match(SITUATION_TERM, c.start(), c.end(), clause_)
     return None
+
+
+def deflections(chat: Chat, deflection: Lexicon, context: Lexicon) -> list[tuple[Message, Match, str]]:
+    """The human agent's deflections (message, match, kind), in message order; kind is "deflect",
+    "self_service" or "dismiss" (``deflection.txt`` tags). Who said what in answer to what decides:
+
+    * a dismissal ("属于正常现象", "不是质量问题") denies the customer's complaint only when it is no
+      answer to a question of theirs (whole last customer message: "白霜是怎么回事" asks) and the
+      agent's message gives no explanation beside it (``attitude_context.txt`` tag=explains:
+      "是正常的霜，不影响饮用" explains, it does not deny);
+    * sending the buyer to do it alone ("那你申请退货吧") deflects only when the agent's message
+      offers no help of their own (tag=agent_acts: 我帮您, 给您, 我这边 …).
+    Source: the service_attitude convention (0 推脱: 不归我们管, 你自己找快递, refuses with no way forward).
+    """
+    out = []
+    for msg, match in chat.find(deflection, chat.human_agent_words):
+        kind = match.term.tag or "deflect"
+        if kind == "dismiss":
+            prev = next((m for m in reversed(chat.messages[:msg.index]) if m.role == "customer"), None)
+            if prev is None or is_question(prev.text) or context.search(msg.text[match.end:], "explains"):
+                continue
+        elif kind == "self_service" and context.search(msg.text, "agent_acts"):
+            continue
+        out.append((msg, match, kind))
+    return out

@@ -24,12 +24,17 @@ class Detector:
     Subclasses declare `name`, `version` (bumped whenever behaviour changes; written onto every
     scorecard), `items` (rubric ids fed) and `lexicons` (names loaded from the lexicon folder),
     and implement `detect`. Settings come from `options` (e.g. service hours).
+
+    `consumes`: rubric ids of other detectors' measurements this one reads (`self.consumed`)
+    instead of judging the same words again, so one message gets one reading on a card.
+    `measure` runs the producers first.
     """
 
     name: ClassVar[str]
     version: ClassVar[str]
     items: ClassVar[tuple[str, ...]]
     lexicons: ClassVar[tuple[str, ...]] = ()
+    consumes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, lexicons: LexiconSet, options: dict | None = None):
         self.lex: dict[str, Lexicon] = {name: lexicons.get_or_fail(name) for name in self.lexicons}
@@ -37,6 +42,14 @@ class Detector:
 
     def detect(self, chat: Chat) -> list[Measurement]:
         raise NotImplementedError(f"{type(self).__name__}.detect(chat) -> list[Measurement]")
+
+    def consumed(self, chat: Chat, item: str) -> Measurement | None:
+        """Another detector's measurement of `item` on this chat (declared in `consumes`), or None
+        when it was not measured. Raises ValueError for an undeclared item (a missing dependency
+        would otherwise read as "nothing found")."""
+        if item not in self.consumes:
+            raise ValueError(f"{self.name} reads {item!r} without declaring it in `consumes`")
+        return chat.measured.get(item)
 
     def finding(self, item: str, kind: str, reason: str, message: Message, match: Match | None = None,
                 lexicon: Lexicon | None = None, positive: bool = True, **data) -> Finding:
@@ -48,6 +61,39 @@ class Detector:
             "lexicon_version": lexicon.version_tag if lexicon else None,
             "data": data,
         })
+
+
+def in_order(detectors: list[Detector]) -> list[Detector]:
+    """The detectors ordered so each runs after the producers of the items it `consumes` (stable:
+    otherwise by name). Raises ValueError on a cycle."""
+    producer = {item: d for d in detectors for item in d.items}
+    done: dict[str, Detector] = {}
+    visiting: set[str] = set()
+
+    def visit(d: Detector) -> None:
+        if d.name in done:
+            return
+        if d.name in visiting:
+            raise ValueError(f"detectors consume each other's items in a cycle at {d.name!r}")
+        visiting.add(d.name)
+        for item in d.consumes:
+            if item in producer:
+                visit(producer[item])
+        visiting.discard(d.name)
+        done[d.name] = d
+
+    for d in sorted(detectors, key=lambda d: d.name):
+        visit(d)
+    return list(done.values())
+
+
+def measure(detectors: list[Detector], chat: Chat) -> dict[str, Measurement]:
+    """Run `detectors` (already `in_order`) on `chat`: {item: measurement}, also left on
+    `chat.measured` for the consumers."""
+    for detector in detectors:
+        for m in detector.detect(chat):
+            chat.measured[m.item] = m
+    return chat.measured
 
 
 class LexiconItemDetector(Detector):

@@ -50,6 +50,7 @@ class Chat:
         self._scans: dict[int, tuple] = {}  # by id(literal index)
         self._worth: dict[int, dict[int, list[Term]]] = {}  # by id(lexicon)
         self._found: dict[tuple[int, bool], list] = {}  # find's answers for a lexicon's scope
+        self.measured: dict = {}  # item -> Measurement, filled as detectors run (`base.measure`)
 
     def is_words(self, index: int, start: int, end: int) -> bool:
         """Whether `start` and `end` in message `index` are jieba word boundaries: the same answer

@@ -19,7 +19,7 @@ flagged for review below 0.7. No human agent message with words → value None (
 """
 from __future__ import annotations
 
-from grader.detectors._cues import is_question
+from grader.detectors._cues import deflections, is_question
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -32,9 +32,9 @@ LABELS = {3: "熟悉产品，能结合顾客情况分析", 2: "清楚产品，�
 @register
 class ProductExpertiseDetector(Detector):
     name = "product_expertise"
-    version = "3"
+    version = "4"
     items = (ITEM,)
-    lexicons = ("expertise", "recommend", "customer_data", "deflection")
+    lexicons = ("expertise", "recommend", "customer_data", "deflection", "attitude_context")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["expertise"]
@@ -63,7 +63,7 @@ class ProductExpertiseDetector(Detector):
                 reason = f"客服给出具体的产品信息：“{match.text}”"
             findings.append(self.finding(ITEM, tag, reason, msg, match, lex, positive=tag != "evasive"))
         # Deflecting the question (不归我们管, 你自己找快递: ``deflection.txt``) is no answer at all.
-        for msg, match in chat.find(self.lex["deflection"], humans):
+        for msg, match, _ in deflections(chat, self.lex["deflection"], self.lex["attitude_context"]):
             counts["evasive"] += 1
             findings.append(self.finding(ITEM, "evasive", f"客服推脱，没有正面回答：“{match.text}”", msg, match,
                                          self.lex["deflection"], positive=False))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from grader.dates import day_of
-from grader.detectors._cues import CLAUSES, clause_text
+from grader.detectors._cues import CLAUSES, clause_text, deflections
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
@@ -44,9 +44,10 @@ def _date(m: Message, tz=SHANGHAI):
 @register
 class SameDayResolutionDetector(Detector):
     name = "same_day_resolution"
-    version = "2"
+    version = "3"
     items = (ITEM,)
-    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off")
+    lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off",
+                "attitude_context")
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
@@ -62,7 +63,8 @@ class SameDayResolutionDetector(Detector):
             return [self._m(0, 0.7, "顾客的问题一直没有人工处理", [
                 self.finding(ITEM, "unanswered", "顾客的问题没有人工回复", customers[-1], positive=False)])]
 
-        agent_hits = chat.find(res) + chat.find(defl)
+        # Deflections as `_cues.deflections` reads them: an explanation ("是正常的霜，不影响饮用") is no denial.
+        agent_hits = chat.find(res) + [(m, x) for m, x, _ in deflections(chat, defl, self.lex["attitude_context"])]
         promise_hits = chat.find(prom)
         cust_hits = chat.find(cust)
         by_tag: dict[str, list] = {}

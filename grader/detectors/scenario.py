@@ -8,7 +8,10 @@ Weights:
 * where: the first third of the chat (and at least the first 3 messages) weighs double;
 * tag=weak terms weigh half, tag=strong terms double (e.g. 还没付款: an order, but no purchase yet);
 * an order notice/card (system order message, or an order card placeholder from the customer)
-  before the customer's first question suggests after-sale (weight 1.0).
+  before the customer's first question suggests after-sale (weight 1.0);
+* an order placed during the chat (``order_signals.txt``: the customer's 好的拍了 / 已付款, a system
+  买家已付款 notice) after the agent has answered, in a message with no after-sale cue, suggests
+  pre-sale (weight 1.0, the customer's): the buyer decided in this chat, so nothing was bought before.
 
 value = 1.0 when after-sale weight is larger than pre-sale weight, 0.0 when smaller; None when
 there is no cue, or the weights tie: no cue is not evidence for either side, so the chat gets the
@@ -34,9 +37,9 @@ TAG_WEIGHT = {"weak": 0.5, "strong": 2.0}
 @register
 class ScenarioDetector(Detector):
     name = "scenario"
-    version = "3"
+    version = "4"
     items = (ITEM,)
-    lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer")
+    lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer", "order_signals")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         msgs = chat.messages
@@ -61,6 +64,13 @@ class ScenarioDetector(Detector):
             weights["after"] += 1.0
             findings.append(self.finding(ITEM, "aftersale_cue", "会话开头先出现订单信息，像售后咨询", order,
                                          positive=True, weight=1.0, side="after"))
+        bought = self._order_placed_here(chat, {f.evidence[0].message_index for f in findings
+                                                if f.data["side"] == "after"})
+        if bought is not None:
+            msg, match = bought
+            weights["pre"] += 1.0
+            findings.append(self.finding(ITEM, "presale_cue", f"顾客在会话中下单（“{match.text}”），像售前咨询", msg,
+                                         match, self.lex["order_signals"], positive=True, weight=1.0, side="pre"))
         a, p = weights["after"], weights["pre"]
         total = a + p
         metrics = {"aftersale_weight": round(a, 2), "presale_weight": round(p, 2)}
@@ -80,6 +90,16 @@ class ScenarioDetector(Detector):
                       else f"判断为{label}：{top.reason}")
         return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,
                             reason=reason, findings=findings, metrics=metrics)]
+
+    def _order_placed_here(self, chat: Chat, after_sale: set[int]):
+        """(message, match) of the first order sign after the agent's first human reply, in a
+        customer or system message holding no after-sale cue; else None."""
+        first_reply = next((m.index for m in chat.human_agent_words), None)
+        if first_reply is None:
+            return None
+        scope = [m for m in chat.messages if m.index > first_reply and m.index not in after_sale
+                 and m.role in ("customer", "system")]
+        return next(iter(chat.find(self.lex["order_signals"], scope)), None)
 
     @staticmethod
     def _order_before_question(chat: Chat):

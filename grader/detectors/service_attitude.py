@@ -1,31 +1,33 @@
 """service_attitude: level index 3 积极解决 / 2 配合解决 / 1 问答式 / 0 推脱.
 
 Cues are data. Own lexicons: ``deflection`` (不归我们管, 你自己找快递, 跟我们没关系 …; tag=dismiss:
-denying the customer's complaint, 不是质量问题 / 属于正常现象) and ``proactive`` (tag=initiative:
+denying the customer's complaint, 不是质量问题 / 属于正常现象; tag=self_service: 那你申请退货吧), read
+by `_cues.deflections` (an explanation or an answer to the customer's question is no denial; a
+self-service pointer with the agent's own help is no deflection), and ``proactive`` (tag=initiative:
 我帮您申请, 给您补发, 给您两个选择, 或者直接给您退款, 我联系仓库, 报给品控, 不用寄回, 运费我们承担 …;
-tag=cooperate: 好的/可以的/已为您修改/正在为您处理). A supervisor reads initiative more widely than
-after-sale actions, so wording of other items is reused *as evidence of initiative* (each lexicon
-is matched here again on the chat; no other detector's result is read):
+tag=cooperate: 已为您修改/正在为您处理).
+
+A supervisor reads initiative more widely than after-sale actions. The other items' evidence is
+*consumed*, not matched again (`CONSUMED`: the counted findings of their measurements), so a message
+gets one reading on the card (presale.follow_up's "不算跟进" is never this item's "主动跟进"):
 
 * strong initiative — the agent does or offers something the customer did not ask for:
-  a proactive action cue not asked for; a question back about the customer's needs (``ask_needs``
-  wording, or a question about the customer's situation, see `_cues.situation_question`);
-  a recommendation (``recommend``); following up a quiet customer (``follow_up`` tag=presence
-  after the agent's own message, e.g. 亲，还在吗);
-* supporting initiative — a promotion the customer did not ask about (``promotion``), a nudge
-  (``follow_up`` tag=nudge), delivery / usage notes (``delivery_notes``), a time promise
-  (``promise``), soothing (``soothe``);
+  a proactive action cue not asked for; a question back about the customer's needs
+  (presale.ask_needs' questions); a recommendation (presale.recommend);
+* supporting initiative — a promotion the customer did not ask about (presale.promotion), a
+  follow-up or nudge (presale.follow_up: selling, not solving), delivery / usage notes
+  (presale.delivery_notes, also before an order), a timed promise (aftersale.promised_contact,
+  kept or not yet due), soothing (aftersale.soothe);
 * cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
-  "好的帮您申请"), asking for the order number or photos (``clarify``) or any question about the
-  case (`_cues.case_question`), a finished resolution
-  (``resolution`` tag=done).
+  "好的帮您申请"), asking about the case (aftersale.clarify_issue's asks), a finished resolution
+  (aftersale.same_day_resolution: resolved, or the customer says it is).
 
 Rule:
 * deflection (or dismissal of a complaint) and no strong initiative → 0 for deflection, 1 for a
   dismissal only; flagged for review. With strong initiative too → 1, flagged (a close call);
 * a proactive action not asked for, or a strong cue and at least two initiative cues in all → 3
   (积极), 0.75 (0.6 with fewer than three cues);
-* one strong cue (question back, recommendation, follow-up) alone, supporting cues, or cooperation
+* one strong cue (question back, recommendation) alone, supporting cues, or cooperation
   → 2 (配合), 0.6; a single strong cue with nothing else is a close call between 积极 and 配合;
 * otherwise the agent only answered → 1 (问答式); 0.7 confidence when replies are short (curt),
   0.5 otherwise (long answers may explain beyond the question);
@@ -40,18 +42,34 @@ from __future__ import annotations
 
 import re
 
-from grader.detectors._cues import case_question, clause_text, is_question, situation_question
+from grader.detectors._cues import deflections
 from grader.detectors.base import Detector, register
-from grader.detectors.chat import Chat
-from grader.detectors.findings import Measurement
+from grader.detectors.chat import Chat, evidence
+from grader.detectors.findings import Evidence, Measurement, new_finding
 
 ITEM = "service_attitude"
 QUESTION_END = re.compile(r"(?:[?？]|[吗么嘛呢])\s*$")
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
-STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐",
-          "follow_up": "主动跟进沉默的顾客"}
+STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐"}
 SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
-           "promise": "承诺回复时间", "soothe": "安抚顾客"}
+           "promise": "承诺回复时间", "soothe": "安抚顾客", "follow_up": "主动跟进沉默的顾客"}
+COOPERATE = {"aftersale.clarify_issue": "客服按流程了解问题", "aftersale.same_day_resolution": "客服办好了顾客的事"}
+# Other items' counted findings read as cues here: {item: {finding kind: cue kind}}.
+CONSUMED = {
+    "presale.ask_needs": {"question": "ask_back"},
+    "presale.recommend": {"mention": "recommend"},
+    "presale.follow_up": {"re_engage": "follow_up", "nudge": "nudge"},
+    "presale.promotion": {"mention": "promotion"},
+    "presale.delivery_notes": {"note": "notes", "before_order": "notes"},
+    "aftersale.promised_contact": {"promise_kept": "promise", "promise_unknown": "promise"},
+    "aftersale.soothe": {"mention": "soothe"},
+    "aftersale.clarify_issue": {"ask": "cooperate"},
+    "aftersale.same_day_resolution": {"resolved": "cooperate", "customer_solved": "cooperate"},
+}
+# Findings that do not earn their own item but are still the agent's doing: a delivery note before any
+# order (no sale yet), a timed promise whose deadline lies past the record.
+STILL_INITIATIVE = {"before_order", "promise_unknown"}
+LIMIT = {"recommend": 2, "follow_up": 2, "nudge": 2}  # cues taken per kind from one item (else one)
 CURT_CHARS = 15
 # Levels carry real doubt (people labelling real chats agree on this item 26 times in 30): below
 # this confidence the card asks for review. Measured on the JD tuning half: 配合 suggestions are right
@@ -62,98 +80,72 @@ REVIEW_BELOW = 0.7
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "4"
+    version = "5"
     items = (ITEM,)
-    lexicons = ("deflection", "proactive", "ask_needs", "recommend", "follow_up", "promotion",
-                "delivery_notes", "promise", "soothe", "clarify", "not_clarify", "resolution", "situation",
-                "attitude_context")
+    lexicons = ("deflection", "proactive", "attitude_context")
+    consumes = tuple(CONSUMED)
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = chat.human_agent_words
         if not humans:
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True,
                                 reason="客服没有人工文字回复，无法评价服务态度")]
-        findings = []
-        defl, pro = self.lex["deflection"], self.lex["proactive"]
-        deflections = dismissals = 0
-        for msg, match in chat.find(defl, humans):
-            if match.term.tag == "dismiss":
-                prev = self._prev_customer(chat, msg.index)
-                if prev is None or QUESTION_END.search(prev.text):
-                    continue  # answering a question ("会褪色吗" → "轻微是正常的") is no dismissal
-                dismissals += 1
-                findings.append(self.finding(ITEM, "dismiss", f"客服否认顾客反映的问题：“{match.text}”", msg,
-                                             match, defl, positive=False))
+        cues = _Cues(self, chat)
+        self._deflections(chat, cues)
+        self._actions(chat, cues)
+        self._from_other_items(chat, cues)
+        return [self._level(chat, cues)]
+
+    def _deflections(self, chat: Chat, cues: "_Cues") -> None:
+        """Deflections and dismissals, as `_cues.deflections` reads them (shared with the other items)."""
+        defl = self.lex["deflection"]
+        for msg, match, kind in deflections(chat, defl, self.lex["attitude_context"]):
+            if kind == "dismiss":
+                cues.dismissals += 1
+                cues.findings.append(self.finding(ITEM, "dismiss", f"客服否认顾客反映的问题：“{match.text}”", msg,
+                                                  match, defl, positive=False))
             else:
-                deflections += 1
-                findings.append(self.finding(ITEM, "deflection", f"客服推脱：“{match.text}”", msg, match, defl,
-                                             positive=False))
-        strong: list[str] = []
-        support: list[str] = []
-        cooperate = 0
+                cues.deflections += 1
+                why = "客服把事情推给顾客自己办" if kind == "self_service" else "客服推脱"
+                cues.findings.append(self.finding(ITEM, "deflection", f"{why}：“{match.text}”", msg, match, defl,
+                                                  positive=False))
 
-        spans: set[tuple[int, int]] = set()  # (message, char) already counted: one cue, one count
-
-        def add(kind: str, msg, match, lex, label: str) -> None:
-            nonlocal cooperate
-            here = {(msg.index, i) for i in range(match.start, match.end)}
-            if here & spans:
-                return
-            spans.update(here)
-            if kind == "cooperate":
-                cooperate += 1
-                findings.append(self.finding(ITEM, "cooperate", f"{label}：“{match.text}”", msg, match, lex))
-                return
-            (strong if kind in STRONG else support).append(kind)
-            findings.append(self.finding(ITEM, "initiative", f"{label}：“{match.text}”", msg, match, lex,
-                                         strength="strong" if kind in STRONG else "support", cue=kind))
-
-        for msg, match in chat.find(pro, humans):
-            if match.term.tag == "initiative":
-                if self._asked_for(chat, msg.index, match.text):
-                    add("cooperate", msg, match, pro, "客服按顾客要求办理")
-                else:
-                    add("initiative", msg, match, pro, STRONG["initiative"])
+    def _actions(self, chat: Chat, cues: "_Cues") -> None:
+        """This item's own cues: proactive actions (unless the customer just asked for them) and cooperation."""
+        pro = self.lex["proactive"]
+        for msg, match in chat.find(pro, chat.human_agent_words):
+            if match.term.tag != "initiative":
+                cues.add("cooperate", msg.index, evidence(msg, match), "客服配合顾客", pro, term=match.term.raw)
+            elif self._asked_for(chat, msg.index, match.text):
+                cues.add("cooperate", msg.index, evidence(msg, match), "客服按顾客要求办理", pro, term=match.term.raw)
             else:
-                add("cooperate", msg, match, pro, "客服配合顾客")
-        # A question back about the customer's needs: listed wording, else the general family.
-        for msg, match in chat.find(self.lex["ask_needs"], humans):
-            if is_question(clause_text(msg.text, match.start, match.end)):
-                add("ask_back", msg, match, self.lex["ask_needs"], STRONG["ask_back"])
-                break
-        else:
-            for msg in humans:
-                q = situation_question(msg.text, self.lex["situation"])
-                if q is not None:
-                    add("ask_back", msg, q, None, STRONG["ask_back"])
-                    break
-        for msg, match in chat.find(self.lex["recommend"], humans)[:2]:
-            add("recommend", msg, match, self.lex["recommend"], STRONG["recommend"])
-        for msg, match in chat.find(self.lex["follow_up"], humans):
-            if match.term.tag == "presence" and self._after_own_message(chat, msg.index):
-                add("follow_up", msg, match, self.lex["follow_up"], STRONG["follow_up"])
-            elif match.term.tag == "nudge":
-                add("nudge", msg, match, self.lex["follow_up"], SUPPORT["nudge"])
-        for msg, match in chat.find(self.lex["promotion"], humans):
-            prev = self._prev_customer(chat, msg.index)
-            if prev is None or not self.lex["attitude_context"].search(prev.text, "deal_asked"):
-                add("promotion", msg, match, self.lex["promotion"], SUPPORT["promotion"])
-                break
-        for name, kind in (("delivery_notes", "notes"), ("promise", "promise"), ("soothe", "soothe")):
-            for msg, match in chat.find(self.lex[name], humans)[:1]:
-                add(kind, msg, match, self.lex[name], SUPPORT[kind])
-        clarified = chat.find(self.lex["clarify"], humans)[:1]
-        for msg, match in clarified:
-            add("cooperate", msg, match, self.lex["clarify"], "客服按流程了解问题")
-        for msg in [] if clarified else humans:  # or any question about the case (是这个订单吗)
-            if (q := case_question(msg.text, self.lex["not_clarify"])) is not None:
-                add("cooperate", msg, q, None, "客服问清顾客的问题")
-                break
-        for msg, match in chat.find(self.lex["resolution"], humans):
-            if match.term.tag == "done":
-                add("cooperate", msg, match, self.lex["resolution"], "客服办好了顾客的事")
-                break
+                cues.add("initiative", msg.index, evidence(msg, match), STRONG["initiative"], pro, term=match.term.raw)
 
+    def _from_other_items(self, chat: Chat, cues: "_Cues") -> None:
+        """Initiative and cooperation as the other detectors measured them: their counted findings,
+        never the same words matched again (one message, one reading on the card)."""
+        for item, kinds in CONSUMED.items():
+            m = self.consumed(chat, item)
+            taken: dict[str, int] = {}
+            for f in m.findings if m is not None else ():
+                kind = kinds.get(f.kind)
+                if kind is None or not (f.positive or f.kind in STILL_INITIATIVE) or not f.evidence or taken.get(kind, 0) >= LIMIT.get(kind, 1):
+                    continue
+                ev = f.evidence[-1]  # the agent's words (a re-engagement lists its trigger first)
+                if kind == "promotion" and self._deal_asked(chat, ev.message_index):
+                    continue  # answering "有优惠吗" with the offer is cooperation in answer, not initiative
+                label = STRONG.get(kind) or SUPPORT.get(kind) or COOPERATE[item]
+                if cues.add(kind, ev.message_index, ev, label, None, source=item):
+                    taken[kind] = taken.get(kind, 0) + 1
+
+    def _deal_asked(self, chat: Chat, index: int) -> bool:
+        prev = self._prev_customer(chat, index)
+        return prev is not None and bool(self.lex["attitude_context"].search(prev.text, "deal_asked"))
+
+    def _level(self, chat: Chat, cues: "_Cues") -> Measurement:
+        humans = chat.human_agent_words
+        strong, support, cooperate = cues.strong, cues.support, cues.cooperate
+        deflections, dismissals, findings = cues.deflections, cues.dismissals, cues.findings
         n_strong, n_all = len(strong), len(strong) + len(support)
         avg_len = sum(len(m.text) for m in humans) / len(humans)
         review = False
@@ -188,19 +180,13 @@ class ServiceAttitudeDetector(Detector):
         metrics = {"attitude_initiative": n_strong, "attitude_support": len(support),
                    "attitude_cooperate": cooperate, "attitude_deflections": deflections,
                    "attitude_dismissals": dismissals}
-        return [Measurement(item=ITEM, value=level, confidence=confidence,
-                            needs_review=review or confidence < REVIEW_BELOW, reason=reason, findings=findings,
-                            metrics=metrics)]
+        return Measurement(item=ITEM, value=level, confidence=confidence,
+                           needs_review=review or confidence < REVIEW_BELOW, reason=reason, findings=findings,
+                           metrics=metrics)
 
     @staticmethod
     def _prev_customer(chat: Chat, index: int):
         return next((m for m in reversed(chat.messages[:index]) if m.role == "customer"), None)
-
-    @staticmethod
-    def _after_own_message(chat: Chat, index: int) -> bool:
-        """Whether the message before `index` (system lines skipped) is the agent's: a follow-up."""
-        prev = next((m for m in reversed(chat.messages[:index]) if m.role != "system"), None)
-        return prev is not None and prev.role == "agent"
 
     def _asked_for(self, chat: Chat, index: int, cue: str) -> bool:
         """Whether the customer's last message before `index` asked for the cue's action
@@ -210,3 +196,40 @@ class ServiceAttitudeDetector(Detector):
             return False
         prev = self._prev_customer(chat, index)
         return bool(prev and action.text in prev.text)
+
+
+class _Cues:
+    """The cues found on one chat: strong and supporting initiative, cooperation, deflections, and
+    their findings. One span of one message counts once, whichever reading found it first."""
+
+    def __init__(self, detector: ServiceAttitudeDetector, chat: Chat):
+        self.detector, self.chat = detector, chat
+        self.strong: list[str] = []
+        self.support: list[str] = []
+        self.cooperate = self.deflections = self.dismissals = 0
+        self.findings: list = []
+        self._spans: set[tuple[int, int]] = set()  # (message, char) already counted
+
+    def add(self, kind: str, index: int, ev: Evidence, label: str, lexicon, source: str | None = None,
+            term: str | None = None) -> bool:
+        """Count a cue of `kind` at `ev` unless its span was counted already; True if counted."""
+        # A re-engagement after silence is read from the message's timing, not its words: it blocks
+        # no words inside it (a promotion in the same message still counts).
+        here = {(index, -1)} if kind == "follow_up" else {(index, i) for i in range(ev.start, ev.end)}
+        if here & self._spans:
+            return False
+        self._spans.update(here)
+        data = {"from_item": source} if source else {}
+        if kind == "cooperate":
+            self.cooperate += 1
+            finding_kind = "cooperate"
+        else:
+            (self.strong if kind in STRONG else self.support).append(kind)
+            finding_kind = "initiative"
+            data.update(strength="strong" if kind in STRONG else "support", cue=kind)
+        self.findings.append(new_finding({
+            "detector": self.detector.name, "item": ITEM, "kind": finding_kind, "positive": True,
+            "evidence": [ev], "reason": f"{label}：“{ev.quote}”", "term": term,
+            "lexicon": lexicon.name if lexicon else None,
+            "lexicon_version": lexicon.version_tag if lexicon else None, "data": data}))
+        return True

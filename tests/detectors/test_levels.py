@@ -4,7 +4,7 @@ import pytest
 from grader.detectors.lexicon import LexiconSet
 from grader.detectors.product_expertise import ProductExpertiseDetector
 from grader.detectors.service_attitude import ServiceAttitudeDetector
-from tests.builders import chat
+from tests.builders import chat, measure
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,9 @@ def test_expertise_unmeasurable_without_agent(lexicons):
                              "a 10:00:05 非常抱歉亲，给您两个选择：补寄一双新的，或者直接给您退款，您看哪个方便？"], 3, False),
     ("reported to quality control", ["c 10:00:00 这批面膜味道怪怪的",
                                      "a 10:00:05 抱歉亲，我把批号报给品控查一下，有结果第一时间告诉您"], 3, True),
-    ("following up a quiet customer", [
+    ("a sales follow-up with an offer is cooperation, not solving (tricky)", [
         "c 10:00:00 这个沙发垫有灰色吗", "a 10:00:05 有的亲，灰色和米色都有货，您家沙发是几人位的呢？",
-        "a 10:03:00 亲，还在吗？这两天下单还送一对抱枕套"], 3, True),
+        "a 10:03:30 亲，还在吗？这两天下单还送一对抱枕套"], 2, True),
     ("curt question and pick is still answering only", [
         "c 10:00:00 想给老爸买个剃须刀", "a 10:00:05 预算多少", "c 10:00:20 三百以内", "a 10:00:25 推荐这款299的",
         "c 10:00:40 有赠品吗", "a 10:00:45 没有"], 1, True),
@@ -76,7 +76,7 @@ def test_expertise_unmeasurable_without_agent(lexicons):
     ("deflection and initiative: close call", ["c 10:00:00 快递丢了", "a 10:00:05 这是快递的问题", "a 10:00:09 我帮您联系快递"], 1, True),
 ])
 def test_service_attitude(lexicons, name, lines, level, review):
-    (m,) = ServiceAttitudeDetector(lexicons).detect(chat(*lines))
+    (m,) = measure(ServiceAttitudeDetector, lexicons, chat(*lines))
     assert m.item == "service_attitude"
     assert m.value == level, (name, m.reason)
     assert m.needs_review == review, name
@@ -85,13 +85,13 @@ def test_service_attitude(lexicons, name, lines, level, review):
 
 
 def test_normal_in_answer_to_a_question_is_no_dismissal(lexicons):
-    (m,) = ServiceAttitudeDetector(lexicons).detect(chat("c 10:00:00 这条真丝裙会褪色吗",
+    (m,) = measure(ServiceAttitudeDetector, lexicons, chat("c 10:00:00 这条真丝裙会褪色吗",
                                                           "a 10:00:05 手洗时轻微掉一点是正常的，不影响穿"))
     assert not any(f.kind == "dismiss" for f in m.findings)
 
 
 def test_promotion_the_customer_asked_about_is_no_initiative(lexicons):
-    (m,) = ServiceAttitudeDetector(lexicons).detect(chat("c 10:00:00 现在有满减吗",
+    (m,) = measure(ServiceAttitudeDetector, lexicons, chat("c 10:00:00 现在有满减吗",
                                                           "a 10:00:05 有的亲，店铺满200减20"))
     assert not any(f.data.get("cue") == "promotion" for f in m.findings)
 
