@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.detectors.base import in_order, measure
+from grader.detectors.options import detector_options, versioned_options
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
 from grader.rubric.confidence import ConfidenceModel
 from grader.rubric.confidence import load as load_confidence
 from grader.rubric.scoring import REVIEW_BELOW, collect_metrics, score_items
 from grader.scorecard.model import Scorecard, Versions, new_scorecard
-from grader.settings import DEFAULT_OPTIONS, versioned_options
 from grader.transcript.model import Transcript
 
 
@@ -25,20 +25,20 @@ class Grader:
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
                  options: dict | None = None, learned=None, confidence=None):
-        """`learned`: the adopted model (a `grader.calibration.learned.Bundle`), False for rules only;
+        """`learned`: the adopted model (a `grader.learned.model.Bundle`), False for rules only;
         by default the model file adopted in the lexicon folder, if there is one. `confidence`: the
         calibrated-confidence model (`grader.rubric.confidence`; a ConfidenceModel or a path), False
         for the detectors' own confidence and flags; by default the bundled model."""
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
-        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.options = detector_options(options)  # every option declared and validated (ConfigError)
         self.tz = ZoneInfo(self.options["tz"])
         self.detectors = in_order([cls(self.lexicons, self.options) for cls in REGISTRY.values()])
         self.versions = Versions(
             rubric=self.rubric.version_tag,
             detectors={d.name: d.version for d in self.detectors},
             lexicons=self.lexicons.versions(),
-            settings=versioned_options(self.options),
+            settings=versioned_options(options),
         )
         if confidence is False:
             self.confidence = None
@@ -125,7 +125,7 @@ def _adopted_model(lexicons: LexiconSet):
     folders = {Path(lex.path).parent for lex in lexicons.values() if getattr(lex, "path", None)}
     if len(folders) != 1:
         return None
-    from grader.calibration.model_file import load_adopted
+    from grader.learned.model_file import load_adopted
 
     return load_adopted(folders.pop())
 

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-DEFAULT_OPTIONS = {"service_hours": "08:00-23:00", "tz": "Asia/Shanghai"}
+from grader.detectors.options import DEFAULT_OPTIONS, detector_options, versioned_options  # noqa: F401
 
 _graders: dict = {}
 
@@ -27,6 +27,9 @@ class GradeSettings:
     lexicons: str | None = None
     options: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        detector_options(self.options)  # an unknown option or a bad value (--tz, --service-hours): ConfigError now
+
     @classmethod
     def from_args(cls, args) -> "GradeSettings":
         """From parsed options of `add_grading_arguments` (and --tz, where the command has it)."""
@@ -39,13 +42,23 @@ class GradeSettings:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The shop's clock (--tz): the day of a chat, service hours, promise deadlines, every page and report."""
         return ZoneInfo(self.all_options()["tz"])
 
     def all_options(self) -> dict:
+        """The declared options (grader.detectors.options) with the defaults filled in."""
         return {**DEFAULT_OPTIONS, **{k: v for k, v in self.options.items() if v is not None}}
 
     def key(self) -> tuple:
         return (self.rubric, self.lexicons, json.dumps(self.all_options(), sort_keys=True, default=str))
+
+    def load_rubric(self):
+        """The `grader.rubric.Rubric` of these settings (the process's grader's; ConfigError if unreadable)."""
+        key = self.key()
+        if key in _graders:
+            return _graders[key].rubric
+        from grader.rubric import load_rubric
+        return load_rubric(self.rubric)
 
     def grader(self):
         """The process's `grader.pipeline.Grader` for these settings (rubric, lexicons and jieba loaded once)."""
@@ -54,9 +67,3 @@ class GradeSettings:
             from grader.pipeline import Grader
             _graders[key] = Grader(self.rubric, self.lexicons, self.all_options())
         return _graders[key]
-
-
-def versioned_options(options: dict) -> dict[str, str]:
-    """The options that differ from the defaults: recorded in a scorecard's versions."""
-    full = {**DEFAULT_OPTIONS, **(options or {})}
-    return {k: str(v) for k, v in sorted(full.items()) if DEFAULT_OPTIONS.get(k) != v}

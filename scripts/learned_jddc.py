@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from accuracy_jddc import half, load, transcript  # noqa: E402
 
-from grader.calibration.learned import JUDGEMENT_ITEMS, SCENARIO, Example, cross_validate, held_out  # noqa: E402
+from grader.learned.model import JUDGEMENT_ITEMS, SCENARIO, Example, cross_validate, held_out  # noqa: E402
 from grader.pipeline import Grader  # noqa: E402
 
 

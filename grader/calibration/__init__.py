@@ -109,11 +109,11 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
 
 def learn_on(store, labeled, baseline, rubric, lexicons, options, folds=5, seed=0, min_labels=30, period="",
              background=()):
-    """The learned layer's candidate Bundle from labelled chats (see `grader.calibration.learned`).
+    """The learned layer's candidate Bundle from labelled chats (see `grader.learned.model`).
 
     Scenario labels: the scenario of reviewed cards and every scenario change, including chats of
     the `background` whose only correction is their scenario."""
-    from grader.calibration.learned import SCENARIO, Example, examples_from, learn
+    from grader.learned.model import SCENARIO, Example, examples_from, learn
     from grader.pipeline import Grader
 
     scenario_labels = {c.id: c.card.scenario for c in labeled if c.reviewed}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from grader.calibration.labels import POLICY, LabeledChat, load_labeled
 from grader.rubric import Rubric, load_rubric
+from grader.scorecard.final import final_card
 from grader.scorecard.model import ItemScore
 from grader.store import Store
 from grader.transcript.model import Transcript
@@ -140,6 +141,8 @@ def item_agreement(item_id: str, label: str, levels: list[int],
 
 def agreement_of(labeled: list[LabeledChat], rubric: Rubric | None = None, since: str | None = None,
                  until: str | None = None) -> AgreementReport:
+    """Per item and overall: the suggested scores of `labeled` against the supervisors' final ones; the
+    totals compared as the final card makes them (`rubric`, the grading rubric; None: the standard one)."""
     rubric = rubric or load_rubric()
     by_item: dict[str, list] = defaultdict(list)
     totals = []
@@ -148,9 +151,9 @@ def agreement_of(labeled: list[LabeledChat], rubric: Rubric | None = None, since
         for item_id, final in chat.final.items():
             if item_id in scored:
                 by_item[item_id].append((chat, scored[item_id], final))
-        if chat.reviewed:
-            final_total = sum(chat.final.get(i.id, i.score) for i in chat.card.items)
-            totals.append(abs(final_total - chat.card.total))
+        if chat.reviewed:  # the final card's total: the rubric's N/A policy, as everywhere else
+            final = final_card(chat.card, {k: {"to_value": v} for k, v in chat.final.items()}, rubric)
+            totals.append(abs(final.total - chat.card.total))
     items = []
     for item in rubric.items:
         if by_item.get(item.id):

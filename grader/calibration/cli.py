@@ -74,7 +74,7 @@ def run(args) -> int:
     if args.learn and report.candidate is not None and report.candidate.models:
         from pathlib import Path
 
-        from grader.calibration.model_file import save_candidate
+        from grader.learned.model_file import save_candidate
         candidate = str(save_candidate(report.candidate, Path(args.out) / f"learned-model-{period}.joblib"))
         print(f"学习模型候选文件：{candidate}（采纳：grader calibrate --adopt-model {candidate}）", file=sys.stderr)
     print(summary_text(report), file=sys.stderr)
@@ -102,7 +102,7 @@ def run(args) -> int:
 
 
 def _model_file(args, lexicon_dir) -> int:
-    from grader.calibration import model_file
+    from grader.learned import model_file
     from grader.errors import GraderError
 
     try:

@@ -4,28 +4,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-_env = Environment(loader=PackageLoader("grader.calibration", "templates"),
-                   autoescape=select_autoescape(["html"]))
+from grader.display import environment, num, pct
 
 TERM_KINDS = {"false_positive": "误判：词命中，主管扣回分数", "excluded_in_false_negative": "漏判：词被排除规则挡掉"}
 PROPOSAL_KINDS = {"add": "新增词", "remove": "删除词", "exclude": "加排除"}
 
 
-def pct(value) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
-def num(value) -> str:
-    return "—" if value is None else f"{value:g}"
-
-
 def render_fragment(report) -> str:
     from grader.calibration.trust import MIN_LABELS, SOURCE_LABELS, interval_text
 
-    return _env.get_template("calibration_fragment.html").render(
+    return environment().get_template("calibration/calibration_fragment.html").render(
         r=report, a=report.agreement, e=report.evaluation, pct=pct, num=num,
         kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS, trust_sources=SOURCE_LABELS, ci=interval_text,
         min_labels=MIN_LABELS)
@@ -56,7 +46,7 @@ def write_page(report, out_dir, masker=None) -> tuple[Path, Path]:
     name = f"calibration-{report.period}".replace("/", "-").replace("…", "open")
     html_path, json_path = out / f"{name}.html", out / f"{name}.json"
     body = Markup(render_fragment(report))
-    page = _env.get_template("calibration_page.html").render(period=report.period, body=body)
+    page = environment().get_template("calibration/calibration_page.html").render(period=report.period, body=body)
     html_path.write_text(masker.mask(page), encoding="utf-8")  # no pattern masks markup characters
     doc = masker.mask_value(json.loads(json.dumps(report.to_dict(), ensure_ascii=False, default=str)))
     json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -6,6 +6,7 @@ from typing import ClassVar
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Finding, Measurement, new_finding
 from grader.detectors.lexicon import Lexicon, LexiconSet, Match
+from grader.detectors.options import detector_options
 from grader.transcript.model import Message
 
 REGISTRY: dict[str, type["Detector"]] = {}
@@ -23,7 +24,8 @@ class Detector:
 
     Subclasses declare `name`, `version` (bumped whenever behaviour changes; written onto every
     scorecard), `items` (rubric ids fed) and `lexicons` (names loaded from the lexicon folder),
-    and implement `detect`. Settings come from `options` (e.g. service hours).
+    and implement `detect`. Settings come from `options`, declared in `grader.detectors.options`
+    (service hours, tz, ...): `self.options[name]` always has a value.
 
     `consumes`: rubric ids of other detectors' measurements this one reads (`self.consumed`)
     instead of judging the same words again, so one message gets one reading on a card.
@@ -38,7 +40,7 @@ class Detector:
 
     def __init__(self, lexicons: LexiconSet, options: dict | None = None):
         self.lex: dict[str, Lexicon] = {name: lexicons.get_or_fail(name) for name in self.lexicons}
-        self.options = options or {}
+        self.options = detector_options(options)  # every declared option, validated (ConfigError)
 
     def detect(self, chat: Chat) -> list[Measurement]:
         raise NotImplementedError(f"{type(self).__name__}.detect(chat) -> list[Measurement]")

@@ -37,6 +37,8 @@ class Measurement(BaseModel):
     None means the item could not be measured, and the rubric's fallback applies with a review flag.
     `not_applicable` means the occasion for the item never arose (不适用: no sale, so no delivery
     notes; no timed promise); `reason` says why, and the rubric's `not_applicable` policy scores it.
+    `value_range` (low, high): the value is only known within this range (times to the minute); the
+    rubric flags the item when its bands score the two ends differently.
     """
 
     item: str
@@ -47,6 +49,7 @@ class Measurement(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     metrics: dict[str, float | int | None] = Field(default_factory=dict)
     not_applicable: bool = False
+    value_range: tuple[float, float] | None = None
 
 
 # Detectors build findings from checked parts (message indexes, match spans): no validation needed.

@@ -6,7 +6,8 @@ Rules (what a supervisor should know):
   auto-reply that came first is reported as a note, not counted.
 * A customer *turn* starts at the customer's first message not yet answered and ends at the next
   human agent message; later customer messages of the same turn do not restart the clock.
-* Service hours (option ``service_hours``, default ``"08:00-23:00"``, Beijing time; a window such
+* Service hours (option ``service_hours``, default ``"08:00-23:00"``, on the shop's clock ``tz``
+  (the run's --tz, default Asia/Shanghai); a window such
   as ``"20:00-02:00"`` wraps past midnight, ``"00:00-24:00"`` means always open):
   - a reply given *inside* service hours is timed in service-hour seconds only, so a message sent
     at 02:00 and answered at 08:00:05 waited 5 s, and one sent at 22:59:55 and answered at
@@ -17,46 +18,37 @@ Rules (what a supervisor should know):
 * The rubric's bands are inclusive upper bounds (10 s → 10 分, 20 s → 6 分, 25 s → 3 分, 26 s → 0 分);
   the detector only measures, the rubric scores.
 * Times known only to the minute (``Transcript.time_resolution`` 60, e.g. an Excel re-save): the
-  wait is a range (both ends up to 59 s off: 9:03 → 9:03 is 0–59 s). When the standard bands give
-  the two ends of the range different scores, the item is flagged for review with the range.
+  wait is a range (both ends up to 59 s off: 9:03 → 9:03 is 0–59 s), the measurement's `value_range`.
+  When the rubric's bands (the shop's rubric, `grader.rubric.scoring`) give the two ends different
+  scores, the item is flagged for review with the range.
 
 Metrics: first_response_seconds, avg_response_seconds, max_wait_seconds, replied_within_30s_share,
 unanswered_turns, customer_turns.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Finding, Measurement
-from grader.errors import ConfigError
-from grader.rubric.scoring import band_score
-from grader.transcript.model import SHANGHAI, Message
+from grader.detectors.options import DEFAULT_OPTIONS, parse_service_hours
+from grader.transcript.model import Message
 
 ITEM = "first_response"
-DEFAULT_SERVICE_HOURS = "08:00-23:00"
-HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})\s*$")
 DAY = 24 * 3600
 
 
-def parse_service_hours(spec: str) -> tuple[int, int]:
-    """"08:00-23:00" -> (opening, closing) in seconds after midnight; closing may be 24:00."""
-    m = HOURS.match(spec or "")
-    if not m:
-        raise ConfigError(f"service_hours {spec!r} not understood; write it like \"08:00-23:00\"")
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-        raise ConfigError(f"service_hours {spec!r}: hours are 00:00 to 24:00")
-    return h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
-
-
 class ServiceHours:
-    """Which moments count as service time, and how many service seconds lie between two moments."""
+    """Which moments count as service time, and how many service seconds lie between two moments.
 
-    def __init__(self, spec: str = DEFAULT_SERVICE_HOURS):
+    `spec` as "08:00-23:00" on the clock of `tz` (a ZoneInfo or an IANA name; default the options'
+    default, Asia/Shanghai). Raises ConfigError for hours it cannot read."""
+
+    def __init__(self, spec: str = DEFAULT_OPTIONS["service_hours"], tz: ZoneInfo | str = DEFAULT_OPTIONS["tz"]):
         self.spec = spec
+        self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         self.open, self.close = parse_service_hours(spec)
         self.always = self.open == self.close or (self.open == 0 and self.close == DAY)
 
@@ -69,7 +61,7 @@ class ServiceHours:
     def is_open(self, moment: datetime) -> bool:
         if self.always:
             return True
-        local = moment.astimezone(SHANGHAI)
+        local = moment.astimezone(self.tz)
         s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         if self.open < self.close:
             return self.open <= s < self.close
@@ -81,15 +73,15 @@ class ServiceHours:
             return 0.0
         if self.always:
             return (end - start).total_seconds()
-        start_l, end_l = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
-        day = datetime.combine(start_l.date(), time(0), tzinfo=SHANGHAI)
+        start_l, end_l = start.astimezone(self.tz), end.astimezone(self.tz)
+        day = datetime.combine(start_l.date(), time(0), tzinfo=self.tz)
         total = 0.0
         while day <= end_l:
             for a, b in self._intervals(day):
                 lo, hi = max(a, start_l), min(b, end_l)
                 if hi > lo:
                     total += (hi - lo).total_seconds()
-            day = datetime.combine(day.date() + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+            day = datetime.combine(day.date() + timedelta(days=1), time(0), tzinfo=self.tz)
         return total
 
     def wait(self, asked: datetime, answered: datetime) -> float:
@@ -146,9 +138,9 @@ class FirstResponseDetector(Detector):
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
-        self.hours = ServiceHours(self.options.get("service_hours", DEFAULT_SERVICE_HOURS))
-        self.slow_after = float(self.options.get("slow_reply_seconds", 30))
-        self.good_within = float(self.options.get("first_response_ok_seconds", 25))
+        self.hours = ServiceHours(self.options["service_hours"], self.options["tz"])
+        self.slow_after = self.options["slow_reply_seconds"]
+        self.good_within = self.options["first_response_ok_seconds"]
 
     def detect(self, chat: Chat) -> list[Measurement]:
         msgs = chat.messages
@@ -216,13 +208,12 @@ class FirstResponseDetector(Detector):
         step = chat.transcript.time_resolution
         if step > 1:
             low, high = max(0.0, seconds - (step - 1)), seconds + step - 1
-            decided = band_score(ITEM, low) == band_score(ITEM, high)
-            reason += (f"；导出的时间只精确到分钟，实际首次响应在 {_fmt(low)}–{_fmt(high)} 之间"
-                       + ("" if decided else "，分数因此无法确定，需复核"))
-            if not decided:
-                confidence, needs_review = 0.4, True
+            value_range = (low, high)  # the rubric, the shop's, says whether both ends score the same
+            reason += f"；导出的时间只精确到分钟，实际首次响应在 {_fmt(low)}–{_fmt(high)} 之间"
+        else:
+            value_range = None
         return [Measurement(item=ITEM, value=round(seconds, 1), confidence=confidence, needs_review=needs_review,
-                            reason=reason, findings=findings, metrics=metrics)]
+                            reason=reason, findings=findings, metrics=metrics, value_range=value_range)]
 
     def _pair(self, kind: str, reason: str, turn: Turn, positive: bool) -> Finding:
         """A finding whose evidence is the customer's message and the human reply."""

@@ -44,7 +44,7 @@ class FollowUpDetector(Detector):
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
-        self.silence = float(self.options.get("follow_up_silence_seconds", 180))
+        self.silence = self.options["follow_up_silence_seconds"]
 
     def detect(self, chat: Chat) -> list[Measurement]:
         words, cues = self.lex["follow_up"], self.lex["follow_up_cues"]

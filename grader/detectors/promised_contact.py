@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Measurement
-from grader.transcript.model import SHANGHAI, Message
+from grader.transcript.model import Message
 
 ITEM = "aftersale.promised_contact"
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -79,9 +80,9 @@ def duration_seconds(text: str) -> float | None:
     return n * UNIT_SECONDS[m.group(4)]
 
 
-def time_deadline(text: str, said: datetime, grace: float) -> datetime:
-    """The deadline of a time-of-day promise said at `said`."""
-    local = said.astimezone(SHANGHAI)
+def time_deadline(text: str, said: datetime, grace: float, tz: ZoneInfo) -> datetime:
+    """The deadline of a time-of-day promise said at `said`, on the shop's clock (`tz`, the run's --tz)."""
+    local = said.astimezone(tz)
     day_m, period_m, clock_m = DAY_WORD.search(text), PERIOD.search(text), CLOCK.search(text)
     day = local.date() + timedelta(days=DAY_OFFSET[day_m.group(0)] if day_m else 0)
     if clock_m:
@@ -93,14 +94,14 @@ def time_deadline(text: str, said: datetime, grace: float) -> datetime:
         elif period == "中午" and hour < 6:
             hour += 12
         hour, minute = min(hour, 23), min(minute, 59)
-        deadline = datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+        deadline = datetime.combine(day, time(hour, minute), tzinfo=tz)
         if not day_m and deadline <= local:
             deadline += timedelta(days=1)
         if not BEFORE.search(text[clock_m.end():clock_m.end() + 3]):
             deadline += timedelta(seconds=grace)
         return deadline
     end = PERIOD_END[period_m.group(0)] if period_m else time(23, 59, 59)
-    return datetime.combine(day, end, tzinfo=SHANGHAI)
+    return datetime.combine(day, end, tzinfo=tz)
 
 
 def _fmt(seconds: float) -> str:
@@ -119,9 +120,10 @@ class PromisedContactDetector(Detector):
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
-        self.vague_seconds = float(self.options.get("vague_promise_seconds", 1800))
-        self.grace = float(self.options.get("promise_grace_seconds", 300))
-        self.comeback = float(self.options.get("promise_return_seconds", 60))
+        self.vague_seconds = self.options["vague_promise_seconds"]
+        self.grace = self.options["promise_grace_seconds"]
+        self.comeback = self.options["promise_return_seconds"]
+        self.tz = ZoneInfo(self.options["tz"])
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["promise"]
@@ -188,7 +190,7 @@ class PromisedContactDetector(Detector):
             seconds = duration_seconds(said)
             deadline = msg.time + timedelta(seconds=seconds) if seconds else None
         elif tag == "time":
-            deadline = time_deadline(said, msg.time, self.grace)
+            deadline = time_deadline(said, msg.time, self.grace, self.tz)
         else:
             deadline = msg.time + timedelta(seconds=self.vague_seconds)
         if deadline is None:

@@ -51,7 +51,7 @@ class SameDayResolutionDetector(Detector):
 
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
-        self.tz = ZoneInfo(self.options.get("tz") or "Asia/Shanghai")  # the run's --tz: "the day" is its day
+        self.tz = ZoneInfo(self.options["tz"])  # the run's --tz: "the day" is its day
 
     def detect(self, chat: Chat) -> list[Measurement]:
         res, cust, prom, ask, defl = (self.lex[n] for n in (

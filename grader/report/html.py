@@ -5,8 +5,8 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
 
+from grader.display import environment
 from grader.report.data import ReportData, band_names
 from grader.report.formats import column_kind, shown
 from grader.report.svg import stacked_bars
@@ -15,7 +15,6 @@ from grader.report.svg import stacked_bars
 RESPONSE_BINS = [-math.inf, 10, 20, 25, 30, 60, 300, math.inf]
 RESPONSE_LABELS = ["≤10秒", "11–20秒", "21–25秒", "26–30秒", "31–60秒", "1–5分钟", ">5分钟"]
 
-_env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def _table(frame: pd.DataFrame) -> dict:
@@ -48,7 +47,7 @@ def charts(data: ReportData) -> dict[str, str]:
 
 def write_html(data: ReportData, path: str | Path) -> Path:
     path = Path(path)
-    html = _env.get_template("report.html").render(
+    html = environment().get_template("report/report.html").render(
         period=data.period, total=len(data.cards), reviewed=data.reviewed,
         mean=round(float(data.cards["最终总分"].mean()), 1) if len(data.cards) else None,
         charts=charts(data),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
 from openpyxl.utils import get_column_letter
 
+from grader.display import environment
 from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
 from grader.privacy import Masker, load_masker
@@ -19,7 +19,6 @@ from grader.report.svg import line_chart
 from grader.spreadsheet import xlsx_safe_sheet
 
 SHEETS = ("月度成绩", "月度指标", "指标明细", "成绩走势", "提醒", "考核方案")
-_env = Environment(loader=PackageLoader("grader.report", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def policy_frame(report: MonthReport) -> pd.DataFrame:
@@ -86,7 +85,7 @@ def write_month_html(report: MonthReport, path: str | Path, masker: Masker | Non
     guides = [(b.min, b.name) for b in report.policy.bands if b.min > 0]
     chart = line_chart(report.trend(), "各客服最终成绩走势", guides=guides) if report.agents else ""
     frames = _frames(report, masker)
-    html = _env.get_template("month.html").render(
+    html = environment().get_template("report/month.html").render(
         month=report.month, agents=len(report.agents), chats=len(report.chats), chart=chart,
         alerts=report.alerts(), drills=drill_downs(report),
         tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细") and not f.empty],

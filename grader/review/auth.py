@@ -15,11 +15,11 @@ import stat
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.display import ACCOUNT_ROLE_LABELS as ROLE_LABELS
 from grader.errors import GraderError
 from grader.store import Store, now_iso
 
 ROLES = ("supervisor", "agent")
-ROLE_LABELS = {"supervisor": "主管", "agent": "客服"}
 _N, _R, _P, _DKLEN = 2 ** 14, 8, 1, 32
 SESSION_LIFETIME = timedelta(hours=12)  # a session ends 12 h after sign-in …
 SESSION_IDLE = timedelta(hours=2)       # … or after 2 h without a request

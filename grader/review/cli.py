@@ -52,9 +52,11 @@ def _cmd_override(args) -> int:
 
     store = _store(args)
     require_account(store, args.by)  # the command line acts as a named, existing supervisor
-    grader = settings_of(args).grader() if args.item == "scenario" else None
+    settings = settings_of(args)
+    grader = settings.grader() if args.item == "scenario" else None
     change = apply_override(store, args.transcript, args.item, args.score, args.reason, args.by,
-                            expected_revision=args.revision, source="cli", grader=grader)
+                            expected_revision=args.revision, source="cli", grader=grader,
+                            rubric=settings.load_rubric())
     result = {"status": "ok", **change.as_dict()}
     if change.override_id is None:
         print(f"{args.transcript} {args.item} 已经是 {change.to_value}，没有修改", file=sys.stderr)

@@ -5,10 +5,9 @@ the resolution (who, when, accepted or rejected, why) stays on the dispute, and 
 also an override record (source "dispute") in the card's audit."""
 from __future__ import annotations
 
+from grader.display import DISPUTE_STATUS_LABELS as STATUS_LABELS
 from grader.review.overrides import (Change, ReviewError, UnknownItem, _action, _parse_level, card_of, override_in)
 from grader.store import Store, Unit, now_iso
-
-STATUS_LABELS = {"open": "待处理", "accepted": "已接受", "rejected": "已驳回"}
 
 
 class DisputeError(ReviewError):
@@ -58,8 +57,10 @@ def _get(unit: Unit, dispute_id: int) -> dict:
 
 
 def accept_dispute(store: Store, dispute_id: int, by: str, level: int | str | None = None, note: str = "",
-                   expected_revision: int | None = None, grader=None) -> Change:
-    """Accept: override the item with the chosen level, else the level the agent asked for."""
+                   expected_revision: int | None = None, grader=None, rubric=None) -> Change:
+    """Accept: override the item with the chosen level, else the level the agent asked for; `rubric`
+    (default `grader.rubric`, else the standard one) names the final band. Raises DisputeError, ReviewError."""
+    rubric = rubric if rubric is not None else getattr(grader, "rubric", None)
     with _action(store) as u:  # the override and the dispute's resolution: one transaction
         d = _get(u, dispute_id)
         chosen = level if level not in (None, "") else d["requested"]
@@ -67,7 +68,8 @@ def accept_dispute(store: Store, dispute_id: int, by: str, level: int | str | No
             raise DisputeError("接受申诉需要选择分数（客服没有填写希望的分数）")
         note = (note or "").strip()
         reason = f"接受申诉 #{d['id']}（{d['by']}：{d['comment']}）" + (f"；{note}" if note else "")
-        change = override_in(u, d["transcript_id"], d["item_id"], chosen, reason, by, expected_revision, "dispute")
+        change = override_in(u, d["transcript_id"], d["item_id"], chosen, reason, by, expected_revision, "dispute",
+                             rubric)
         _resolve(u, d["id"], "accepted", by, note or f"改为 {change.to_value} 分")
     return change
 

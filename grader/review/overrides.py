@@ -195,8 +195,9 @@ def _record_final(unit: Unit, transcript_id: str, card: Scorecard, rubric=None) 
 
 
 def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str | None, by: str,
-                expected_revision: int | None, source: str) -> Change:
-    """`apply_override`'s work inside the caller's unit (for actions that do more, e.g. disputes)."""
+                expected_revision: int | None, source: str, rubric=None) -> Change:
+    """`apply_override`'s work inside the caller's unit (for actions that do more, e.g. disputes);
+    `rubric` the cards were graded with (None: the standard one) names the final band."""
     if not by:
         raise ReviewError("必须说明是谁修改的（--by）")
     reason = (reason or "").strip()
@@ -206,7 +207,7 @@ def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str
         raise UnknownItem(item_id, ids)
     item = card.item(item_id)
     value = _parse_level(item_id, score, item.levels)
-    current = final_card(card, unit.latest_overrides(transcript_id), _standard_rubric()).item(item_id).final
+    current = final_card(card, unit.latest_overrides(transcript_id), rubric or _standard_rubric()).item(item_id).final
     revision = _check_revision(unit, transcript_id, expected_revision)
     if value == current:
         return Change(transcript_id, item_id, str(current), str(value), None, revision)
@@ -214,21 +215,25 @@ def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str
         raise ReasonRequired(item_id)
     revision = unit.bump(transcript_id, revision)
     oid = unit.add_override(transcript_id, card_id, item_id, str(current), str(value), reason, by, now_iso(), source)
-    _record_final(unit, transcript_id, card)
+    _record_final(unit, transcript_id, card, rubric)
     return Change(transcript_id, item_id, str(current), str(value), oid, revision)
 
 
 def apply_override(store: Store, transcript_id: str, item_id: str, score, reason: str | None, by: str,
-                   expected_revision: int | None = None, source: str = "cli", grader=None) -> Change:
+                   expected_revision: int | None = None, source: str = "cli", grader=None, rubric=None) -> Change:
     """Set an item of the current scorecard to one of its allowed levels, with a reason and audit record.
 
     Setting an item to the score it already has changes nothing (no record, no revision bump).
     `item_id="scenario"` with score "presale"/"aftersale" changes the scenario (see change_scenario).
+    `rubric`: the one the cards were graded with (the settings'; default `grader.rubric`, else the
+    standard one): its N/A policy and bands make the final total and band the queue shows.
+    Raises UnknownTranscript, UnknownItem, LevelNotAllowed, ReasonRequired, StaleRevision (ReviewError).
     """
     if item_id == "scenario":
         return change_scenario(store, transcript_id, str(score), reason, by, expected_revision, source, grader)
+    rubric = rubric if rubric is not None else getattr(grader, "rubric", None)
     with _action(store) as u:
-        return override_in(u, transcript_id, item_id, score, reason, by, expected_revision, source)
+        return override_in(u, transcript_id, item_id, score, reason, by, expected_revision, source, rubric)
 
 
 def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str | None, by: str,

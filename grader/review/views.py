@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode
 
 from grader.dates import utc_bounds
+from grader.display import SPEAKER_LABELS, platform_label
 from grader.rubric import SCENARIO_LABELS
 from grader.store import Store
 from grader.store.queue import QueueQuery
@@ -14,8 +15,6 @@ from grader.transcript.model import SHANGHAI, Transcript
 
 QUEUE_KEYS = ("since", "until", "agent", "shop", "platform", "item", "band", "scenario", "needs_review", "reviewed",
               "disputed", "search", "order")
-ROLE_LABELS = {"customer": "顾客", "agent": "客服", "system": "系统"}
-PLATFORM_LABELS = {"taobao": "淘宝", "jd": "京东", "pdd": "拼多多", "douyin": "抖音", "other": "其他", "unknown": "未知"}
 PAGE_SIZE = 50
 UNSURE_SCENARIO = 0.6  # below this scenario confidence the queue says the scenario is unsure
 
@@ -102,7 +101,7 @@ class QueueRow:
 
     @property
     def platform_label(self) -> str:
-        return PLATFORM_LABELS.get(self.platform, self.platform)
+        return platform_label(self.platform)
 
 
 @dataclass
@@ -254,7 +253,7 @@ def chat_view(transcript: Transcript, items: list[dict], tz=SHANGHAI) -> list[di
             covering = sorted({i for s, e, i in spans.get(pos, []) if s <= a and b <= e})
             pieces.append((text[a:b], " ".join(covering)))
         out.append(dict(
-            index=pos, role=m.role, role_label=ROLE_LABELS.get(m.role, m.role), sender=m.sender,
+            index=pos, role=m.role, role_label=SPEAKER_LABELS.get(m.role, m.role), sender=m.sender,
             auto_reply=m.auto_reply, robot=m.robot, colleague=m.colleague, kind=m.kind, time=local.strftime("%H:%M:%S") if local else "",
             day=day if day != previous_day else None, response=response,
             response_class=("slow" if response is not None and response > 25 else

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader.detectors.findings import Measurement
 from grader.errors import ConfigError
-from grader.scorecard.model import ItemScore
+from grader.rubric.scores import ItemScore
 from grader.transcript.model import Transcript
 
 BUNDLED = Path(__file__).with_name("confidence.json")

@@ -5,10 +5,11 @@ from functools import lru_cache
 
 from grader.detectors.findings import Measurement
 from grader.rubric.rubric import Item, Rubric, load_rubric
-from grader.scorecard.model import ItemScore, new_item_score
+from grader.rubric.scores import ItemScore, new_item_score
 
 # Below this confidence a suggestion is flagged for the supervisor.
 REVIEW_BELOW = 0.6
+UNDECIDED_CONFIDENCE = 0.4  # a value known only as a range whose ends score differently
 METRIC_KEYS = ("first_response_seconds", "avg_response_seconds", "max_wait_seconds",
                "replied_within_30s_share", "unanswered_turns", "polite_coverage")
 
@@ -19,8 +20,17 @@ def _standard() -> Rubric:
 
 
 def band_score(item_id: str, value: float | None, rubric: Rubric | None = None) -> int:
-    """The score the rubric gives `item_id` for a measured value (standard rubric by default)."""
+    """The score `rubric` (the standard rubric when None) gives `item_id` for a measured value.
+    Raises KeyError for an item the rubric does not have."""
     return (rubric or _standard()).item(item_id).score_for(value)
+
+
+def undecided(item: Item, measurement: Measurement) -> bool:
+    """Whether the two ends of the measurement's `value_range` get different scores from this item's bands."""
+    if measurement.value_range is None:
+        return False
+    low, high = measurement.value_range
+    return item.score_for(low) != item.score_for(high)
 
 
 def score_item(item: Item, measurement: Measurement | None, not_applicable: str = "zero") -> ItemScore:
@@ -36,11 +46,15 @@ def score_item(item: Item, measurement: Measurement | None, not_applicable: str 
     score = (item.max if not_applicable == "full" else 0) if na else item.score_for(measurement.value)
     needs_review = measurement.needs_review or measurement.confidence < REVIEW_BELOW or (
         measurement.value is None and not na)
+    confidence = measurement.confidence
     reason = measurement.reason
     if na:
         reason = f"不适用：{reason}"
     elif measurement.value is None:
         reason = f"{reason}（无法测量，按规则记 {item.unmeasured} 分，需复核）"
+    elif undecided(item, measurement):
+        confidence, needs_review = min(confidence, UNDECIDED_CONFIDENCE), True
+        reason = f"{reason}，分数因此无法确定，需复核"
     # Evidence for the score: what earned points when it scored, what cost points otherwise.
     wanted = score > 0
     evidence = [e for f in measurement.findings if f.positive == wanted for e in f.evidence]
@@ -48,7 +62,7 @@ def score_item(item: Item, measurement: Measurement | None, not_applicable: str 
         evidence = [e for f in measurement.findings for e in f.evidence]
     return new_item_score({
         "id": item.id, "label": item.label, "max": item.max, "levels": item.levels, "score": score,
-        "confidence": round(measurement.confidence, 2), "needs_review": needs_review,
+        "confidence": round(confidence, 2), "needs_review": needs_review,
         "evidence": evidence, "reason": reason, "value": measurement.value, "findings": measurement.findings,
         "not_applicable": na})
 

@@ -7,24 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from grader.construct import constructor
-from grader.detectors.findings import Evidence, Finding
-
-
-class ItemScore(BaseModel):
-    id: str
-    label: str
-    max: int
-    levels: list[int]
-    score: int
-    confidence: float
-    needs_review: bool
-    evidence: list[Evidence]
-    reason: str
-    value: float | None = None
-    findings: list[Finding] = Field(default_factory=list)
-    # 不适用: the occasion for the item never arose in the chat (no sale, no timed promise ...);
-    # `reason` says why. How it is scored is the rubric's `not_applicable` policy.
-    not_applicable: bool = False
+from grader.rubric.scores import ItemScore, new_item_score  # noqa: F401  (part of the card's model)
 
 
 class Versions(BaseModel):
@@ -79,9 +62,6 @@ class Scorecard(BaseModel):
 
 
 # The grader builds these from validated measurements and the rubric: no second validation needed.
-new_item_score = constructor(ItemScore, {
-    "id": "i", "label": "l", "max": 5, "levels": [5, 0], "score": 5, "confidence": 0.9, "needs_review": False,
-    "evidence": [], "reason": "r", "value": 1.0, "findings": [], "not_applicable": False})
 new_scorecard = constructor(Scorecard, {
     "transcript_id": "t", "platform": "other", "shop": None, "agent": None, "customer": None, "started_at": None,
     "scenario": "presale", "scenario_label": "售前", "scenario_confidence": 1.0, "total": 0, "band": "b",

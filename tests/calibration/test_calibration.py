@@ -262,3 +262,24 @@ def test_the_report_carries_the_trust_gates_in_chinese(world):
     assert 'id="trust-gates"' in html and "可信度门槛" in html and 'data-item="presale.promotion"' in html
     assert "可信度门槛" in summary_text(report) and "告诉客户店铺活动（presale.promotion）" in summary_text(report)
     assert report.to_dict()["trust"][0]["tool_agreement"].keys() == {"value", "low", "high"}
+
+
+@pytest.mark.parametrize("policy", ["zero", "full", "rescale"])
+def test_an_unchanged_reviewed_card_agrees_on_its_total_under_every_na_policy(tmp_path, policy):
+    """Tricky: under "rescale" the items do not add up to the total; agreement summed them and showed
+    a 2-point disagreement on a card the supervisor accepted as it was."""
+    from grader.calibration.agreement import agreement_of
+    from grader.calibration.labels import LabeledChat
+    from grader.rubric import load_rubric
+    from grader.rubric.rubric import STANDARD
+
+    path = tmp_path / "shop.toml"
+    path.write_text(STANDARD.read_text(encoding="utf-8").replace(
+        'version = "', f'not_applicable = "{policy}"\nversion = "', 1), encoding="utf-8")
+    rubric = load_rubric(path)
+    t = transcript("c 10:00:00 这款有货吗", "a 10:00:05 您好，有货的", "c 10:00:30 好的谢谢", id="na")
+    card = Grader(rubric=rubric).grade(t, "presale")
+    assert any(i.not_applicable for i in card.items)
+    chat = LabeledChat(t, card, {i.id: i.score for i in card.items}, reviewed=True)
+    report = agreement_of([chat], rubric)
+    assert report.total_agreement == 1.0 and report.total_mean_abs_diff == 0

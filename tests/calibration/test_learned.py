@@ -5,8 +5,8 @@ import random
 import pytest
 
 from grader.calibration import calibrate
-from grader.calibration import model_file
-from grader.calibration.learned import bootstrap_ci, compare
+from grader.learned import model_file
+from grader.learned.model import bootstrap_ci, compare
 from grader.errors import ConfigError
 from grader.pipeline import Grader
 from grader.store import Store, now_iso, review_state, versions_key

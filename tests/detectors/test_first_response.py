@@ -1,6 +1,7 @@
 import pytest
 
-from grader.detectors.first_response import FirstResponseDetector, ServiceHours, parse_service_hours
+from grader.detectors.first_response import FirstResponseDetector, ServiceHours
+from grader.detectors.options import parse_service_hours
 from grader.detectors.lexicon import LexiconSet
 from grader.errors import ConfigError
 from tests.builders import chat
@@ -148,13 +149,58 @@ def test_bad_service_hours(spec):
                  id="three-minutes-is-0-points-either-way"),
 ])
 def test_minute_precise_times_give_a_range(detector, lines, needs_review, shown):
+    from grader.rubric import load_rubric
+    from grader.rubric.scoring import score_item
+
     t = chat(*lines)
     t.transcript.time_resolution = 60
     (m,) = detector.detect(t)
-    assert m.needs_review is needs_review and shown in m.reason
-    assert (m.confidence < 0.6) is needs_review
+    assert shown in m.reason and m.value_range is not None
+    scored = score_item(load_rubric().item("first_response"), m)  # the standard rubric's bands decide
+    assert scored.needs_review is needs_review and (scored.confidence < 0.6) is needs_review
+    assert ("分数因此无法确定" in scored.reason) is needs_review
+
+
+SHOP_BANDS = "bands = [[60, 10], [120, 6], [300, 3]]"  # a shop that counts a minute as quick
+
+
+@pytest.mark.parametrize("lines, needs_review", [
+    pytest.param(["c 09:03:00 在吗", "a 09:03:00 您好"], False, id="0-59s-is-10-points-in-the-shop-rubric"),
+    pytest.param(["c 09:03:00 在吗", "a 09:04:00 您好"], True, id="1s-119s-straddles-the-shops-60s-band"),
+    pytest.param(["c 09:03:00 在吗", "a 09:09:00 您好"], False, id="5-7-minutes-is-0-points-either-way"),
+])
+def test_a_shop_rubric_decides_whether_a_minute_range_is_undecided(detector, tmp_path, lines, needs_review):
+    """first_response asked the standard rubric's bands before: a shop rubric's card was flagged falsely."""
+    from grader.rubric import load_rubric
+    from grader.rubric.rubric import STANDARD
+    from grader.rubric.scoring import score_item
+
+    text = STANDARD.read_text(encoding="utf-8").replace("bands = [[10, 10], [20, 6], [25, 3]]", SHOP_BANDS)
+    assert SHOP_BANDS in text
+    (tmp_path / "shop.toml").write_text(text, encoding="utf-8")
+    t = chat(*lines)
+    t.transcript.time_resolution = 60
+    (m,) = detector.detect(t)
+    scored = score_item(load_rubric(tmp_path / "shop.toml").item("first_response"), m)
+    assert scored.needs_review is needs_review
 
 
 def test_second_precise_times_are_confident(detector):
     m = measure(detector, "c 09:03:00 在吗", "a 09:03:00 您好")
     assert not m.needs_review and "分钟" not in m.reason
+
+
+@pytest.mark.parametrize("tz, value", [
+    ("Asia/Shanghai", 65),  # 07:00:05 Beijing: before 08:00, a night reply timed in real seconds
+    ("Asia/Tokyo", 5),      # 08:00:05 in Tokyo: inside the shop's hours, timed from the opening
+], ids=["shanghai-closed", "tokyo-open"])
+def test_service_hours_are_on_the_run_tz_clock(lexicons, tz, value):
+    """Tricky: the same chat; --tz moves the shop's hours (they were always Beijing time before)."""
+    detector = FirstResponseDetector(lexicons, {"tz": tz})
+    (m,) = detector.detect(chat("c 06:59:00 在吗", "a 07:00:05 在的"))
+    assert m.value == value
+
+
+def test_an_unknown_tz_is_a_config_error(lexicons):
+    with pytest.raises(ConfigError):
+        FirstResponseDetector(lexicons, {"tz": "Asia/Nowhere"})

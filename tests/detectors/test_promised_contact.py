@@ -111,4 +111,23 @@ def test_duration_seconds(text, seconds):
 ])
 def test_time_deadline(text, said, deadline):
     at = lambda s: datetime.fromisoformat(s).replace(tzinfo=SHANGHAI)  # noqa: E731
-    assert time_deadline(text, at(said), 300) == at(deadline)
+    assert time_deadline(text, at(said), 300, SHANGHAI) == at(deadline)
+
+
+@pytest.mark.parametrize("tz, value", [
+    ("Asia/Shanghai", 1),  # 3点前 is 15:00 Beijing: 14:30 keeps it
+    ("Asia/Tokyo", 0),     # 3点前 on a Tokyo clock is 14:00 Beijing: 14:30 is late
+], ids=["shanghai-kept", "tokyo-broken"])
+def test_promise_deadlines_are_on_the_run_tz_clock(tz, value):
+    """Tricky: the same words, the deadline read on the shop's clock (--tz), not Beijing always."""
+    detector = PromisedContactDetector(LexiconSet.load(), {"tz": tz})
+    m = measure(detector, ASK, "a 10:00:10 今天下午3点前给您回复", "a 14:30:00 查到了，明天送达")
+    assert m.value == value
+
+
+def test_time_deadline_takes_the_zone():
+    from zoneinfo import ZoneInfo
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    said = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
+    assert time_deadline("今天下午3点前", said, 0, tokyo) == datetime(2026, 11, 22, 15, 0, tzinfo=tokyo)

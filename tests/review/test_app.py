@@ -249,3 +249,28 @@ def test_calibration_view_shows_agreement_for_supervisors_only(app, store):
     page = c.get("/calibration?since=2026-11-22&until=2026-11-22")
     assert page.status_code == 200 and "一致率" in page.text and item.label in page.text
     assert client(app, "xiaomei").get("/calibration").status_code == 403
+
+
+def test_an_override_on_the_page_names_the_band_by_the_apps_rubric(db_url, tmp_path):
+    """Tricky: the app graded with a shop rubric, yet the override wrote the standard rubric's band."""
+    from grader.pipeline import Grader
+    from grader.review.auth import add_user
+    from grader.review.views import QueueFilters, queue_rows
+    from grader.store import Store
+    from tests.builders import transcript
+
+    from .test_overrides import _shop_rubric
+
+    rubric = _shop_rubric(tmp_path)
+    grader = Grader(rubric=rubric)
+    store = Store(db_url)
+    t = transcript("c 10:00:00 在吗", "a 10:00:05 您好，在的，请问有什么可以帮您", id="s1")
+    store.save([(t, grader.grade(t))])
+    add_user(store, "主管甲", PASSWORD, "supervisor")
+    c = client(create_app(db_url, grader=grader), "主管甲")
+    card = store.current_scorecards(["s1"])["s1"]
+    item = next(i for i in card.items if len(i.levels) > 1 and i.score != min(i.levels))
+    r = c.post("/override", data=dict(card_form(c, "s1"), item_id=item.id, score=str(min(item.levels)), reason="扣分"))
+    assert r.status_code == 303
+    (row,) = queue_rows(store, rubric, QueueFilters(since="", until=""), tz=grader.tz)
+    assert row.band == rubric.band(final_total(store, "s1", rubric)) and row.band in ("合格", "待改进")

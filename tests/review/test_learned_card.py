@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from grader.calibration import model_file
-from grader.calibration.learned import Example, learn
+from grader.learned import model_file
+from grader.learned.model import Example, learn
 from grader.pipeline import Grader
 from grader.review.app import create_app
 from grader.review.auth import add_user

@@ -6,7 +6,7 @@ import pytest
 
 from grader.dates import month_range
 from grader.review.app import create_app
-from grader.review.month_page import open_months
+from grader.review.routes.month import open_months
 from grader.rubric import load_rubric
 from grader.store import Store, self_assessments
 from grader.transcript.model import SHANGHAI
@@ -125,7 +125,7 @@ def test_agent_does_not_see_the_team(app):
 
 
 def test_the_month_is_computed_again_only_when_the_database_changed(app, store, monkeypatch):
-    import grader.review.month_page as page
+    import grader.review.routes.month as page
     calls = []
     real = page.build_month
     monkeypatch.setattr(page, "build_month", lambda *a, **k: calls.append(1) or real(*a, **k))

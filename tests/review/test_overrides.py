@@ -196,3 +196,44 @@ def test_dispute_rules_one_open_per_item_and_reopening(db):
         open_dispute(store, "t1", item.id, "xiaomei", "再申诉一次")
     reject_dispute(store, did, "主管甲", "证据不足")
     open_dispute(store, "t1", item.id, "xiaomei", "补充说明")  # allowed once the first is closed
+
+
+def _shop_rubric(tmp_path):
+    """The standard items with a shop's bands: 60 and up passes (合格), below it 待改进."""
+    from grader.rubric import load_rubric
+    from grader.rubric.rubric import STANDARD
+
+    text = STANDARD.read_text(encoding="utf-8")
+    standard_bands = 'bands = [[90, "优秀"], [80, "良好"], [70, "合格"], [0, "不合格"]]'
+    assert standard_bands in text
+    path = tmp_path / "shop.toml"
+    path.write_text(text.replace(standard_bands, 'bands = [[60, "合格"], [0, "待改进"]]'), encoding="utf-8")
+    return load_rubric(path)
+
+
+@pytest.mark.parametrize("through", ["override", "dispute"])
+def test_an_override_names_the_band_by_the_shops_rubric(db_url, tmp_path, through):
+    """Tricky: overrides named the band by the standard rubric, so a shop's card read 不合格 in the queue."""
+    from grader.review import disputes
+    from grader.review.views import QueueFilters, queue_rows
+    from grader.transcript.model import SHANGHAI
+    from tests.builders import transcript
+    from grader.pipeline import Grader
+
+    rubric = _shop_rubric(tmp_path)
+    grader = Grader(rubric=rubric)
+    store = Store(db_url)
+    t = transcript("c 10:00:00 在吗", "a 10:00:05 您好，在的，请问有什么可以帮您", id="s1")
+    store.save([(t, grader.grade(t))])
+    card = store.current_scorecards(["s1"])["s1"]
+    item = next(i for i in card.items if len(i.levels) > 1 and i.score != min(i.levels))
+    if through == "override":
+        apply_override(store, "s1", item.id, min(item.levels), "扣分", "甲", rubric=rubric)
+    else:
+        add_user(store, "xiaomei", PASSWORD, "agent", agent_account=card.agent or "")
+        did = disputes.open_dispute(store, "s1", item.id, "xiaomei", "申诉", str(min(item.levels)))
+        disputes.accept_dispute(store, did, "甲", rubric=rubric)
+    total = final_total(store, "s1", rubric)
+    (row,) = queue_rows(store, rubric, QueueFilters(), tz=SHANGHAI)
+    assert row.final == total and row.band == rubric.band(total)
+    assert row.band in ("合格", "待改进")

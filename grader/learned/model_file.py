@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -39,8 +40,10 @@ def read(path):
     """The Bundle in `path`; ConfigError when it is not one."""
     import joblib
 
-    from grader.calibration.learned import FORMAT, Bundle
+    from grader.learned import model
+    from grader.learned.model import FORMAT, Bundle
 
+    sys.modules.setdefault("grader.calibration.learned", model)  # files saved before the move name it so
     try:
         bundle = joblib.load(path)
     except Exception as exc:  # noqa: BLE001 — any unreadable file is refused with its reason

@@ -1,0 +1,1 @@
+"""The review app's routers, one per part of the app (see `grader.review.app.create_app`)."""
