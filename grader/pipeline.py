@@ -75,7 +75,7 @@ class Grader:
                                                                       measured, forced)
         scenario_flag = confidence < REVIEW_BELOW
         if self.confidence is not None:
-            items = self.confidence.calibrate(items, measured, transcript, confidence)
+            items = self.confidence.calibrate(items, transcript, confidence)
             if not forced and scenario == found and detected is not None:
                 calibrated = self.confidence.scenario(detected, transcript)
                 if calibrated is not None:

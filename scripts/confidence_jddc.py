@@ -67,7 +67,7 @@ def record(grader, source: str, transcript, scenario: str, labels: dict[str, int
     r = Record(source, transcript.id, scenario, card.scenario, scenario_features(measured["scenario"], shape), labels)
     for item in card.items:
         r.scores[item.id] = item.score
-        r.feats[item.id] = features(item, measured.get(item.id), shape, card.scenario_confidence)
+        r.feats[item.id] = features(item, shape, card.scenario_confidence)
         r.raw_flags[item.id] = item.needs_review
     r.raw_card_flag = card.needs_review
     return r

@@ -48,20 +48,21 @@ def chat_shape(transcript: Transcript) -> dict[str, float]:
     }
 
 
-def detector_flag(item: ItemScore, measurement: Measurement | None) -> bool:
-    """The flag a detector raised itself (it could not decide, or measured nothing): kept whatever the
-    calibrated probability, since a detector that cannot decide says so instead of guessing."""
-    return measurement is None or measurement.needs_review or (item.value is None and not item.not_applicable)
+def detector_flag(item: ItemScore) -> bool:
+    """The flag the rubric set from the detector's own doubt (`grader.rubric.scoring.score_item`: it
+    could not decide, was less than 60 % sure, or measured nothing): kept whatever the calibrated
+    probability, since a detector that cannot decide says so instead of guessing."""
+    return item.needs_review
 
 
-def features(item: ItemScore, measurement: Measurement | None, shape: dict[str, float],
-             scenario_certainty: float) -> dict[str, float]:
-    """The features of one suggested item before calibration (its `confidence` is the detector's).
+def features(item: ItemScore, shape: dict[str, float], scenario_certainty: float) -> dict[str, float]:
+    """The features of one suggested item before calibration (its `confidence` and `needs_review`
+    are the detector's, as the rubric scored them).
     Finding kinds appear as "kind:<kind>" (log-counts); the level as "level" (score / max) and
     "score=<n>"."""
     out = {
         "detector_confidence": float(item.confidence),
-        "detector_flag": float(detector_flag(item, measurement)),
+        "detector_flag": float(detector_flag(item)),
         "unmeasured": float(item.value is None and not item.not_applicable),
         "not_applicable": float(item.not_applicable),
         "level": item.score / item.max if item.max else 0.0,
@@ -130,14 +131,13 @@ class ConfidenceModel:
         model = self.items.get(item_id)
         return None if model is None else model.threshold
 
-    def calibrate(self, items: list[ItemScore], measured: dict[str, Measurement], transcript: Transcript,
-                  scenario_certainty: float) -> list[ItemScore]:
+    def calibrate(self, items: list[ItemScore], transcript: Transcript, scenario_certainty: float) -> list[ItemScore]:
         """The items with `confidence` = calibrated probability and `needs_review` = below the item's
         threshold, or flagged by the detector itself (`detector_flag`)."""
         shape = chat_shape(transcript)
         out = []
         for item in items:
-            judged = self.judge(item.id, features(item, measured.get(item.id), shape, scenario_certainty))
+            judged = self.judge(item.id, features(item, shape, scenario_certainty))
             if judged is None:
                 out.append(item)
                 continue
@@ -157,7 +157,8 @@ class ConfidenceModel:
         return p, own or p < self.items[item_id].threshold
 
     def scenario(self, measurement: Measurement, transcript: Transcript) -> tuple[float, bool] | None:
-        """(probability the detected scenario is right, needs review), or None without a scenario model."""
+        """(probability the detected scenario is right, needs review), or None without a scenario model.
+        The detector's own flag (no cue, mixed cues: `needs_review`) stays."""
         judged = self.judge(SCENARIO, scenario_features(measurement, chat_shape(transcript)))
         return None if judged is None else (round(judged[0], 3), judged[1])
 
