@@ -22,7 +22,7 @@ from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.settings import GradeSettings
 from grader.store import Store, versions_key
-from grader.transcript.reader import SetAside
+from grader.transcript.reader import SetAside, chinese_reason
 
 BATCH_SIZE = 500
 
@@ -100,7 +100,7 @@ class Run:
     def _execute(self, paths: list[str | Path]) -> RunCounts:
         run_id = self.store.start_run({"paths": [str(p) for p in paths], "days": self.days.describe(),
                                        "workers": self.workers, "engine": self.engine, "pid": os.getpid()})
-        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.versions,
+        files = ScorecardFiles(self.out_dir, self.grader.rubric, self.grader.tz, self.grader.versions,
                                masker=self.masker) if self.out_dir else None
         status = "failed"
         try:
@@ -148,7 +148,7 @@ class Run:
                 self.counts.flagged_items.update(e.flagged)
             elif e.transcript_id in cached:
                 card, view = cached[e.transcript_id]
-                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric)))
+                rows.append((self.masker.mask_json_line(view), csv_row(card, self.grader.rubric, self.grader.tz)))
                 self.counts.totals.append(card.total)
                 self.counts.flagged_items.update(i.label for i in card.items if i.needs_review)
         self.counts.read += batch.read
@@ -182,7 +182,7 @@ class Run:
         if not items:
             return
         self.counts.set_aside += len(items)
-        self.counts.set_aside_reasons.update(s.reason.split("：")[0][:40] for s in items)
+        self.counts.set_aside_reasons.update(chinese_reason(s.reason) for s in items)  # whole, never cut
         self.store.add_set_aside(run_id, items)
         if files:
             files.write_set_aside(items)

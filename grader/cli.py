@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from zoneinfo import ZoneInfo
 
 from grader.errors import GraderError
 
@@ -109,57 +110,86 @@ def _cmd_month(args) -> int:
     return EXIT_OK
 
 
+def _cmd_show(args) -> int:
+    from grader.rubric import load_rubric
+    from grader.scorecard.text import card_text
+    from grader.store import Store
+
+    store = Store(args.db)
+    cards = store.current_scorecards(args.ids)
+    missing = [tid for tid in args.ids if tid not in cards]
+    if missing:
+        raise GraderError(f"数据库里没有这些会话的评分卡：{'、'.join(missing)}")
+    finals = store.final_cards([cards[tid] for tid in args.ids], load_rubric(args.rubric))
+    print("\n\n".join(card_text(final, ZoneInfo(args.tz)) for final in finals))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, add_tz_argument
+    from grader.options import (LEXICONS_HELP, ChineseParser, add_db_argument, add_grading_arguments, add_period_arguments,
+                                add_tz_argument, example)
     from grader.privacy import add_masking_arguments
 
-    p = argparse.ArgumentParser(prog="grader", description="Grade customer-service chats against the supervisor rubric.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = ChineseParser(prog="grader", description="按主管的评分表给客服会话评分：读取导出的聊天记录，生成带证据的评分卡、复核页面和报告。",
+                      epilog=example("grader grade 导出文件夹/ --date yesterday --out 结果/",
+                                     "grader report --date yesterday --out 报告/"))
+    sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令", parser_class=ChineseParser)
 
-    r = sub.add_parser("read", help="read exports and report what was read and set aside")
-    r.add_argument("paths", nargs="+")
+    r = sub.add_parser("read", help="读取导出文件，报告读到了什么、搁置了什么（不评分）",
+                       epilog=example("grader read 导出文件夹/ 千牛记录.txt"))
+    r.add_argument("paths", nargs="+", metavar="路径", help="导出文件或文件夹（递归读取）")
     _session_gap_argument(r)
     r.set_defaults(func=_cmd_read)
 
-    g = sub.add_parser("grade", help="grade chats into the database and scorecard files")
-    g.add_argument("paths", nargs="+", help="export files or folders (walked recursively)")
-    g.add_argument("--out", help="folder for scorecards.jsonl, scorecards.csv and set_aside.jsonl")
+    g = sub.add_parser("grade", help="给会话评分，写入数据库和评分卡文件",
+                       epilog=example("grader grade 导出文件夹/ --date yesterday --out 结果/",
+                                      "grader grade transcripts/ --date 2026-11-22 --db out/grader.db --out out/"))
+    g.add_argument("paths", nargs="+", metavar="路径", help="导出文件或文件夹（递归读取）")
+    g.add_argument("--out", help="写入 scorecards.jsonl、scorecards.csv 和 set_aside.jsonl 的文件夹")
     add_db_argument(g)
     add_period_arguments(g, month=False)
     add_grading_arguments(g)
     _session_gap_argument(g)
     g.add_argument("--wait", type=float, default=0, metavar="MINUTES",
-                   help="if another run is grading into the same database, wait up to this long "
-                        "(default: refuse at once with a message)")
+                   help="另一个评分任务正在写同一个数据库时，最多等待这么多分钟（默认：立即拒绝并说明）")
     g.add_argument("--break-lock", action="store_true",
-                   help="take the database from a run that died on another machine (its run is marked killed)")
-    g.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+                   help="接管另一台电脑上中断的评分任务占用的数据库（那次任务记为已中断）")
+    g.add_argument("--workers", type=int, default=0, help="工作进程数（默认：全部 CPU 核心）")
     g.add_argument("--engine", choices=["processes", "dask"], default="processes",
-                   help="worker processes on this machine (default) or a Dask cluster")
-    g.add_argument("--scheduler", help="with --engine dask: scheduler address (tcp://host:8786); "
-                                       "default: a local cluster of --workers processes")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
+                   help="本机多进程（默认）或 Dask 集群")
+    g.add_argument("--scheduler", help="配合 --engine dask：调度器地址（tcp://主机:8786）；默认在本机启动 --workers 个进程的集群")
+    g.add_argument("--quiet", action="store_true", help="不显示进度条")
     add_masking_arguments(g)
     g.set_defaults(func=_cmd_grade)
 
-    rp = sub.add_parser("report", help="write the team report (Excel + HTML) from the database")
+    rp = sub.add_parser("report", help="从数据库生成团队报告（Excel 和 HTML）",
+                        epilog=example("grader report --date yesterday --db out/grader.db --out 报告/"))
     add_period_arguments(rp)
     add_db_argument(rp)
-    rp.add_argument("--rubric", help="the rubric the scorecards were graded with (band names; default: standard)")
-    rp.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    rp.add_argument("--rubric", help="评分时用的评分表 TOML（决定等级名称；默认：标准评分表）")
+    rp.add_argument("--out", default="reports", help="报告文件写入的文件夹（默认 ./reports）")
     add_masking_arguments(rp)
     rp.set_defaults(func=_cmd_report)
 
-    mo = sub.add_parser("month", help="the monthly assessment: KPIs, final grade, ranking, pay, alerts (Excel + HTML)")
-    mo.add_argument("--month", help="YYYY-MM (default: this month)")
-    mo.add_argument("--policy", help="the shop's assessment policy TOML (default: the bundled policy.toml)")
+    mo = sub.add_parser("month", help="月度考核：指标、最终成绩、排名、工资、提醒（Excel 和 HTML）",
+                        epilog=example("grader month --month 2026-11 --out 报告/"))
+    mo.add_argument("--month", help="月份 YYYY-MM（默认：本月）")
+    mo.add_argument("--policy", help="店铺的考核方案 TOML（默认：自带的 policy.toml）")
     add_db_argument(mo)
     add_tz_argument(mo)
-    mo.add_argument("--rubric", help="the rubric the scorecards were graded with (default: standard)")
-    mo.add_argument("--lexicons", help="lexicon folder (default $GRADER_LEXICONS or ./lexicons)")
-    mo.add_argument("--out", default="reports", help="folder for the report files (default ./reports)")
+    mo.add_argument("--rubric", help="评分时用的评分表 TOML（默认：标准评分表）")
+    mo.add_argument("--lexicons", help=LEXICONS_HELP)
+    mo.add_argument("--out", default="reports", help="报告文件写入的文件夹（默认 ./reports）")
     add_masking_arguments(mo)
     mo.set_defaults(func=_cmd_month)
+
+    sh = sub.add_parser("show", help="在终端显示评分卡：每项的分数、把握、原因和证据（主管改过的分数一并显示）",
+                        epilog=example("grader show jd-xinghe-102 --db out/grader.db"))
+    sh.add_argument("ids", nargs="+", metavar="会话ID", help="要显示的会话ID")
+    add_db_argument(sh)
+    add_tz_argument(sh)
+    sh.add_argument("--rubric", help="评分时用的评分表 TOML（默认：标准评分表）")
+    sh.set_defaults(func=_cmd_show)
 
     from grader.calibration import cli_register as calibration_commands
     from grader.review.cli import cli_register as review_commands
@@ -174,8 +204,8 @@ DEFAULT_SESSION_GAP_MINUTES = 120.0  # grader.transcript.qianniu.SESSION_GAP
 
 def _session_gap_argument(parser) -> None:
     parser.add_argument("--session-gap", type=float, default=DEFAULT_SESSION_GAP_MINUTES, metavar="MINUTES",
-                        help="in exports without chat ids (Qianniu text, exporter JSON) a chat ends after "
-                             "this many idle minutes with no customer message waiting (default 120)")
+                        help="没有会话ID的导出（千牛文本、导出工具的 JSON）中，空闲这么多分钟且没有顾客消息在等回复时，"
+                             "会话结束（默认 120）")
 
 
 def main(argv: list[str] | None = None) -> int:

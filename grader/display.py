@@ -47,6 +47,24 @@ def num(value) -> str:
     return "—" if value is None else f"{value:g}"
 
 
+def lexicon_title(lexicon) -> str:
+    """A lexicon's name for the supervisor: its description's first sentence ("礼貌用语（封闭词表）"),
+    else its file name."""
+    text = (getattr(lexicon, "headers", {}) or {}).get("description", "")
+    return text.split("。")[0].strip() or lexicon.name
+
+
+def display_names(rubric, lexicons, detectors=()) -> dict[str, str]:
+    """Chinese names by id: rubric items (their labels), lexicons (`lexicon_title`) and detectors
+    (the labels of the items they feed), for pages that would otherwise show ids."""
+    names = {lex.name: lexicon_title(lex) for lex in lexicons.values()}
+    names.update({i.id: i.label for i in rubric.items})
+    for detector in detectors:
+        labels = [names.get(item, item) for item in getattr(detector, "items", ())]
+        names.setdefault(detector.name, "、".join(labels) + "检测" if labels else detector.name)
+    return names
+
+
 def local_text(value: str | None, tz) -> str:
     """A stored UTC ISO time as local "YYYY-MM-DD HH:MM" in `tz` ("" for none; unreadable text as it is)."""
     if not value:

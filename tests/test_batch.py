@@ -295,3 +295,17 @@ def test_a_lock_held_from_another_machine_is_kept_unless_broken(store, exports):
     assert counts.graded == 2
     with store.engine.connect() as conn:
         assert conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar_one() == "killed"
+
+
+def test_set_aside_reasons_are_counted_whole(db_url, tmp_path):
+    """Tricky: the summary cut reasons at the first "：" and 40 characters, hiding why a chat was set aside."""
+    from grader.transcript.reader import chinese_reason
+
+    exports = tmp_path / "in.jsonl"
+    exports.write_text('{"id": "ok", "messages": [{"time": "2026-11-22 10:00:00", "role": "customer", '
+                       '"sender": "c", "text": "在吗"}]}\n{oops, not json at all\n', encoding="utf-8")
+    counts = Run(Store(db_url), GradeSettings(), DayRange(), None, progress=False).execute([exports])
+    assert counts.set_aside == 1
+    (reason,) = counts.set_aside_reasons
+    assert "：" in reason and len(reason) > 40 and not reason.endswith(")")  # the whole reason, details too
+    assert chinese_reason("这一行读不懂：JSONDecodeError: x (unreadable line)") == "这一行读不懂：JSONDecodeError: x"

@@ -56,7 +56,7 @@ def grader():
 @pytest.mark.parametrize("payload, risky", CASES)
 def test_scorecards_csv(tmp_path, grader, payload, risky):
     _, card = graded(payload, grader)
-    with ScorecardFiles(tmp_path, grader.rubric, masker=load_masker(enabled=False)) as files:  # injection only
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz, masker=load_masker(enabled=False)) as files:  # injection only
         files.write([card])
     with open(tmp_path / "scorecards.csv", encoding="utf-8-sig", newline="") as f:
         header, row = list(csv.reader(f))

@@ -33,6 +33,7 @@ class CalibrationReport:
     background_chats: int = 0     # unlabelled graded chats of the period the proposals were contrasted with
     learning: dict | None = None  # the learned layer's evaluation (`learned.Bundle.summary`), when asked for
     trust: list = field(default_factory=list)  # trust gates per item (`trust.TrustRow`): tool beside supervisors
+    names: dict[str, str] = field(default_factory=dict)  # item, lexicon and detector ids -> Chinese names
     candidate: object = field(default=None, repr=False, compare=False)  # the candidate Bundle (not serialized)
 
     def to_dict(self) -> dict:
@@ -92,6 +93,7 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
     report = CalibrationReport(period=period or f"{since or '…'}..{until or '…'}",
                                agreement=agreement_of(labeled, rubric, since, until),
                                lexicon_versions=lexicons.versions())
+    report.names = _names(rubric, lexicons)
     report.background_chats = len(background)
     from grader.calibration.trust import from_store
     report.trust = from_store(store, labeled, rubric, seed)
@@ -105,6 +107,14 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
                                     report.period, background)
         report.learning = report.candidate.summary()
     return report
+
+
+def _names(rubric, lexicons) -> dict[str, str]:
+    """What the page calls items, lexicons and detectors (grader.display.display_names)."""
+    from grader.detectors import REGISTRY
+    from grader.display import display_names
+
+    return display_names(rubric, lexicons, REGISTRY.values())
 
 
 def learn_on(store, labeled, baseline, rubric, lexicons, options, folds=5, seed=0, min_labels=30, period="",

@@ -8,27 +8,28 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def register(subparsers) -> None:
-    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, example
 
     c = subparsers.add_parser(
-        "calibrate", help="compare suggested scores with supervisors' decisions and propose lexicon changes")
+        "calibrate", help="对比系统建议分和主管的改分，统计一致率并建议增删词条",
+        epilog=example("grader calibrate --month 2026-11 --out 报告/", "grader calibrate --month 2026-11 --apply",
+                       "grader calibrate --month 2026-11 --learn --out 报告/"))
     add_period_arguments(c)
     add_db_argument(c)
-    add_grading_arguments(c, "re-grading the labelled chats")
-    c.add_argument("--out", default="reports", help="folder for calibration-<period>.html and .json (default ./reports)")
-    c.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
-    c.add_argument("--min-support", type=int, default=3, help="chats a proposal must rest on (default 3)")
+    add_grading_arguments(c, "重新评分有主管标签的会话")
+    c.add_argument("--out", default="reports", help="写入 calibration-<期间>.html 和 .json 的文件夹（默认 ./reports）")
+    c.add_argument("--folds", type=int, default=5, help="交叉验证的折数（默认 5）")
+    c.add_argument("--min-support", type=int, default=3, help="一条建议至少要有多少个会话支持（默认 3）")
     c.add_argument("--apply", action="store_true",
-                   help="write accepted proposals into new lexicon versions (asks y/n for each unless --accept)")
-    c.add_argument("--accept", metavar="FILE", help="with --apply: accepted proposal ids, one a line")
+                   help="把采纳的建议写成新版本词库（逐条询问 y/n，除非给了 --accept）")
+    c.add_argument("--accept", metavar="FILE", help="配合 --apply：采纳的建议编号文件，每行一个")
     c.add_argument("--learn", action="store_true",
-                   help="also evaluate the learned layer per shop and write the offered models as a candidate "
-                        "file learned-model-<period>.joblib in --out (not adopted)")
-    c.add_argument("--min-labels", type=int, default=30, help="labels a learned model needs at least (default 30)")
+                   help="同时按店铺评估学习模型，把推荐的模型写成候选文件 learned-model-<期间>.joblib（放在 --out，不采纳）")
+    c.add_argument("--min-labels", type=int, default=30, help="学习模型至少需要的标签数（默认 30）")
     c.add_argument("--adopt-model", metavar="FILE",
-                   help="adopt a candidate model file: it becomes the next version beside the lexicons")
+                   help="采纳一个候选模型文件：它成为词库旁边的下一个版本")
     c.add_argument("--rollback-model", action="store_true",
-                   help="go back to the previous adopted model version (or to the rules only)")
+                   help="退回上一个采纳的模型版本（或只用规则）")
     from grader.privacy import add_masking_arguments
     add_masking_arguments(c)
     c.set_defaults(func=run)

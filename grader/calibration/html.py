@@ -8,17 +8,24 @@ from markupsafe import Markup
 
 from grader.display import environment, num, pct
 
+def _scenario_names() -> dict[str, str]:
+    return {"scenario": "场景（售前/售后）"}
+
+
 TERM_KINDS = {"false_positive": "误判：词命中，主管扣回分数", "excluded_in_false_negative": "漏判：词被排除规则挡掉"}
 PROPOSAL_KINDS = {"add": "新增词", "remove": "删除词", "exclude": "加排除"}
 
 
 def render_fragment(report) -> str:
+    """The page's body: agreement, disagreements, proposals, evaluation, learned models; items,
+    lexicons and detectors by their Chinese names (`report.names`)."""
     from grader.calibration.trust import MIN_LABELS, SOURCE_LABELS, interval_text
 
+    names = {**_scenario_names(), **getattr(report, "names", {})}
     return environment().get_template("calibration/calibration_fragment.html").render(
         r=report, a=report.agreement, e=report.evaluation, pct=pct, num=num,
-        kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS, trust_sources=SOURCE_LABELS, ci=interval_text,
-        min_labels=MIN_LABELS)
+        kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS, name=lambda key: names.get(key, key),
+        trust_sources=SOURCE_LABELS, ci=interval_text, min_labels=MIN_LABELS)
 
 
 def trust_lines(rows) -> list[str]:

@@ -8,7 +8,7 @@ the same chat in calibration sessions; where a shop has none yet, the reference 
 
 Both sides get the exact-agreement share with its 95 % Wilson interval and Cohen's kappa with a
 95 % bootstrap interval (resampled by pair, `ROUNDS` rounds, seeded). Gate (`gate`): at least
-`MIN_LABELS` tool pairs, the tool's share at least the lower end of the human share's interval and,
+`MIN_LABELS` tool pairs and as many human ones, the tool's share at least the lower end of the human share's interval and,
 where both kappas are known, the tool's kappa at least the lower end of the human kappa's interval.
 """
 from __future__ import annotations
@@ -89,12 +89,14 @@ def load_reference(path: str | Path | None = None) -> dict[str, dict]:
 
 
 def gate(tool_n: int, tool_share: Interval, tool_kappa: Interval, human_share: Interval,
-         human_kappa: Interval) -> tuple[bool, str]:
+         human_kappa: Interval, human_n: int = MIN_LABELS) -> tuple[bool, str]:
     """(trusted, why) by the rule of the module docstring."""
     if tool_n < MIN_LABELS:
         return False, f"标签不足 {MIN_LABELS} 个（现有 {tool_n}），暂不判断"
     if human_share.value is None:
         return False, "没有主管之间的一致率可比"
+    if human_n < MIN_LABELS:
+        return False, f"主管之间的一致率只有 {human_n} 对，不足 {MIN_LABELS} 对，暂不判断"
     if tool_share.value < human_share.low:
         return False, f"工具一致率 {tool_share.value:.0%} 低于主管之间一致率的区间下限 {human_share.low:.0%}"
     if tool_kappa.value is not None and human_kappa.low is not None and tool_kappa.value < human_kappa.low:
@@ -127,7 +129,7 @@ def trust_table(items: list[tuple[str, str]], tool: dict[str, list[tuple[int, in
                 "reference"
         else:
             h_share, h_kappa, h_n, source = Interval(None), Interval(None), 0, "none"
-        trusted, why = gate(len(t), t_share, t_kappa, h_share, h_kappa)
+        trusted, why = gate(len(t), t_share, t_kappa, h_share, h_kappa, h_n)
         rows.append(TrustRow(item_id, label, len(t), t_share, t_kappa, h_n, h_share, h_kappa, source, trusted, why,
                              (sources or {}).get(item_id, {})))
     return rows

@@ -115,7 +115,8 @@ def deflections(chat: Chat, deflection: Lexicon, context: Lexicon) -> list[tuple
       agent's message gives no explanation beside it (``attitude_context.txt`` tag=explains:
       "是正常的霜，不影响饮用" explains, it does not deny);
     * sending the buyer to do it alone ("那你申请退货吧") deflects only when the agent's message
-      offers no help of their own (tag=agent_acts: 我帮您, 给您, 我这边 …).
+      offers no help of their own (tag=agent_acts: 我帮您, 给您, 我这边 …) and it is no question
+      about what the customer did ("您自行申请过修改是吗").
     Source: the service_attitude convention (0 推脱: 不归我们管, 你自己找快递, refuses with no way forward).
     """
     out = []
@@ -125,7 +126,8 @@ def deflections(chat: Chat, deflection: Lexicon, context: Lexicon) -> list[tuple
             prev = next((m for m in reversed(chat.messages[:msg.index]) if m.role == "customer"), None)
             if prev is None or is_question(prev.text) or context.search(msg.text[match.end:], "explains"):
                 continue
-        elif kind == "self_service" and context.search(msg.text, "agent_acts"):
-            continue
+        elif kind == "self_service" and (context.search(msg.text, "agent_acts")
+                                          or is_question(clause_text(msg.text, match.start, match.end))):
+            continue  # "您自行在前台申请过修改是吗" asks what the customer did, it sends them nowhere
         out.append((msg, match, kind))
     return out

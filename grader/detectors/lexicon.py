@@ -378,9 +378,10 @@ def load_lexicon(path: str | Path) -> Lexicon:
 
 
 def default_lexicon_dir() -> Path:
-    """`$GRADER_LEXICONS`, else the `lexicons/` folder beside the package (editable install)."""
+    """`$GRADER_LEXICONS`, else the lexicons shipped in the package (`grader/lexicons/`, package data:
+    an editable checkout and a wheel install find the same files)."""
     env = os.environ.get("GRADER_LEXICONS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "lexicons"
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "lexicons"
 
 
 class LexiconSet(dict):
@@ -390,7 +391,7 @@ class LexiconSet(dict):
     def load(cls, directory: str | Path | None = None) -> "LexiconSet":
         directory = Path(directory) if directory else default_lexicon_dir()
         if not directory.is_dir():
-            raise ConfigError(f"lexicon folder {directory} not found; set GRADER_LEXICONS or --lexicons")
+            raise ConfigError(f"找不到词库文件夹 {directory}：请用 --lexicons 或 GRADER_LEXICONS 指定 (lexicon folder not found)")
         result = cls()
         for path in sorted(directory.glob("*.txt")):
             lex = load_lexicon(path)

@@ -18,8 +18,11 @@ gets one reading on the card (presale.follow_up's "不算跟进" is never this i
   follow-up or nudge (presale.follow_up: selling, not solving), delivery / usage notes
   (presale.delivery_notes, also before an order), a timed promise (aftersale.promised_contact,
   kept or not yet due), soothing (aftersale.soothe);
-* cooperation — ``proactive`` tag=cooperate, an initiative the customer asked for ("帮我申请退款" →
-  "好的帮您申请"), asking about the case (aftersale.clarify_issue's asks), a finished resolution
+* cooperation — ``proactive`` tag=cooperate; an action in answer to what the customer asked
+  (`_asked_for`: the same action, "帮我申请退款" → "好的帮您申请", or any request, "可以更改收货时间吗" →
+  "帮您联系库房"), unless it commits beyond the request (我会跟进, 有结果通知您); a hand-off (升级专员);
+  asking about the case (aftersale.clarify_issue's asks, but not in a chat the scenario detector
+  reads as pre-sale: there is no case before a purchase); a finished resolution
   (aftersale.same_day_resolution: resolved, or the customer says it is).
 
 Rule:
@@ -63,7 +66,7 @@ CONSUMED = {
     "presale.delivery_notes": {"note": "notes", "before_order": "notes"},
     "aftersale.promised_contact": {"promise_kept": "promise", "promise_unknown": "promise"},
     "aftersale.soothe": {"mention": "soothe"},
-    "aftersale.clarify_issue": {"ask": "cooperate"},
+    "aftersale.clarify_issue": {"ask": "ask_case"},
     "aftersale.same_day_resolution": {"resolved": "cooperate", "customer_solved": "cooperate"},
 }
 # Findings that do not earn their own item but are still the agent's doing: a delivery note before any
@@ -80,10 +83,10 @@ REVIEW_BELOW = 0.7
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "5"
+    version = "6"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "attitude_context")
-    consumes = tuple(CONSUMED)
+    consumes = (*CONSUMED, "scenario")
 
     def detect(self, chat: Chat) -> list[Measurement]:
         humans = chat.human_agent_words
@@ -132,11 +135,18 @@ class ServiceAttitudeDetector(Detector):
                 if kind is None or not (f.positive or f.kind in STILL_INITIATIVE) or not f.evidence or taken.get(kind, 0) >= LIMIT.get(kind, 1):
                     continue
                 ev = f.evidence[-1]  # the agent's words (a re-engagement lists its trigger first)
+                if kind == "ask_case" and self._presale(chat):
+                    continue  # before a purchase there is no case to ask about: needs count under ask_needs
                 if kind == "promotion" and self._deal_asked(chat, ev.message_index):
                     continue  # answering "有优惠吗" with the offer is cooperation in answer, not initiative
                 label = STRONG.get(kind) or SUPPORT.get(kind) or COOPERATE[item]
                 if cues.add(kind, ev.message_index, ev, label, None, source=item):
                     taken[kind] = taken.get(kind, 0) + 1
+
+    def _presale(self, chat: Chat) -> bool:
+        """Whether the scenario detector reads the chat as pre-sale."""
+        scenario = self.consumed(chat, "scenario")
+        return scenario is not None and scenario.value == 0
 
     def _deal_asked(self, chat: Chat, index: int) -> bool:
         prev = self._prev_customer(chat, index)
@@ -189,13 +199,21 @@ class ServiceAttitudeDetector(Detector):
         return next((m for m in reversed(chat.messages[:index]) if m.role == "customer"), None)
 
     def _asked_for(self, chat: Chat, index: int, cue: str) -> bool:
-        """Whether the customer's last message before `index` asked for the cue's action
-        (``attitude_context.txt`` tag=action)."""
-        action = self.lex["attitude_context"].search(cue, "action")
-        if not action:
+        """Whether the action `cue` answers what the customer asked for, so it is cooperation
+        (``attitude_context.txt``): a hand-off (tag=hand_off: 升级专员, 转交) always is; a
+        commitment beyond the request (tag=beyond: 跟进, 有结果通知您) never is; otherwise the
+        customer's last message asked for the same action (tag=action: "帮我申请退款" → "帮您申请") or
+        asked the agent to do something (tag=request: 帮我…, 可以改一下吗, 麻烦…)."""
+        context = self.lex["attitude_context"]
+        if context.search(cue, "hand_off"):
+            return True
+        if context.search(cue, "beyond"):
             return False
         prev = self._prev_customer(chat, index)
-        return bool(prev and action.text in prev.text)
+        if prev is None:
+            return False
+        action = context.search(cue, "action")
+        return bool(action and action.text in prev.text) or context.search(prev.text, "request") is not None
 
 
 class _Cues:
@@ -206,7 +224,7 @@ class _Cues:
         self.detector, self.chat = detector, chat
         self.strong: list[str] = []
         self.support: list[str] = []
-        self.cooperate = self.deflections = self.dismissals = 0
+        self.cooperate = self.deflections = self.dismissals = self.asks = 0
         self.findings: list = []
         self._spans: set[tuple[int, int]] = set()  # (message, char) already counted
 
@@ -220,8 +238,9 @@ class _Cues:
             return False
         self._spans.update(here)
         data = {"from_item": source} if source else {}
-        if kind == "cooperate":
+        if kind in ("cooperate", "ask_case"):
             self.cooperate += 1
+            self.asks += kind == "ask_case"
             finding_kind = "cooperate"
         else:
             (self.strong if kind in STRONG else self.support).append(kind)

@@ -203,7 +203,7 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
     for (pos, t, card), row in zip(graded, rows):
         batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],
                                     source_file=t.source_file, source_line=t.source_line, rows=row, json=row.view,
-                                    csv=csv_row(card, grader.rubric), total=card.total,
+                                    csv=csv_row(card, grader.rubric, grader.tz), total=card.total,
                                     flagged=[i.label for i in card.items if i.needs_review],
                                     pii=_pii(job.masker, t))
     detect = grader.detect_seconds - detect_before

@@ -250,10 +250,9 @@ def load_masker(path: str | Path | None = None, enabled: bool = True, orders: bo
 def add_masking_arguments(parser) -> None:
     """--no-mask-pii, --mask-order-numbers, --pii-patterns on a command that writes files."""
     parser.add_argument("--no-mask-pii", action="store_true",
-                        help="write phones, ID cards, bank cards, addresses and e-mails in the clear "
-                             "(default: masked, e.g. 138****8000)")
-    parser.add_argument("--mask-order-numbers", action="store_true", help="also mask order numbers")
-    parser.add_argument("--pii-patterns", help="a PII pattern file (default: the bundled grader/privacy/pii.toml)")
+                        help="手机号、身份证号、银行卡号、地址和邮箱不打码（默认打码，如 138****8000）")
+    parser.add_argument("--mask-order-numbers", action="store_true", help="订单号也打码")
+    parser.add_argument("--pii-patterns", help="个人信息规则文件（默认：自带的 grader/privacy/pii.toml）")
 
 
 def masker_from_args(args) -> Masker:

@@ -6,9 +6,20 @@ from dataclasses import dataclass
 import pandas as pd
 
 from grader.dates import day_of
+from grader.display import NOT_APPLICABLE, platform_label
 from grader.rubric import Rubric, load_rubric
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
+
+
+def local_naive(moment, tz):
+    """A moment as the shop's local time without an offset (the workbook types it as a date and time)."""
+    return moment.astimezone(tz).replace(tzinfo=None) if moment else None
+
+
+def item_scores(values: pd.Series) -> pd.Series:
+    """An item column as numbers: 不适用 and missing cells become NaN, so averages leave them out."""
+    return pd.to_numeric(values.where(values != NOT_APPLICABLE), errors="coerce")
 
 
 def band_names(rubric: Rubric) -> list[str]:
@@ -52,14 +63,15 @@ def build(store: Store, since: str | None, until: str | None, period: str, rubri
         c, final, total = fc.card, fc.scores(), fc.total
         row = {
             "日期": day_of(c.started_at, tz).isoformat(), "客服": mask(c.agent or "（未知）"), "会话ID": mask(c.transcript_id),
-            "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": fc.band,
+            "平台": platform_label(c.platform), "开始时间": local_naive(c.started_at, tz), "场景": c.scenario_label, "建议总分": c.total, "最终总分": total, "等级": fc.band,
             "已复核": c.transcript_id in reviewed, "有改分": fc.overridden,
             "需复核": c.needs_review,
             "首次响应(秒)": c.metrics.get("first_response_seconds"),
             "30秒内回复占比": c.metrics.get("replied_within_30s_share"),
         }
-        for item in rubric.items:
-            row[item.label] = final.get(item.id)
+        not_applicable = {i.item.id for i in fc.items if i.item.not_applicable and not i.overridden}
+        for item in rubric.items:  # 不适用 marked; item averages leave it out (`item_scores`)
+            row[item.label] = NOT_APPLICABLE if item.id in not_applicable else final.get(item.id)
         rows.append(row)
     df = pd.DataFrame(rows)
     reviews = _reviews(store, [c.transcript_id for c in cards], {c.transcript_id: c for c in cards}, rubric, tz)
@@ -115,8 +127,8 @@ def _agent_days(df: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
     out = g.agg(会话数=("会话ID", "count"), 平均分=("最终总分", "mean")).reset_index()
     for band in band_names(rubric):
         out[band] = g["等级"].apply(lambda s, b=band: int((s == b).sum())).values
-    for item in rubric.items:
-        out[f"{item.label}均分"] = g[item.label].mean().values  # NaN where no chat had the item
+    for item in rubric.items:  # NaN where no chat had the item, or it was 不适用 on every one
+        out[f"{item.label}均分"] = df.assign(_s=item_scores(df[item.label])).groupby(["日期", "客服"], sort=True)["_s"].mean().values
     out["平均首次响应(秒)"] = g["首次响应(秒)"].mean().values
     out["30秒内回复占比"] = g["30秒内回复占比"].mean().values
     out["需复核"] = g["需复核"].sum().astype(int).values

@@ -20,7 +20,7 @@ def column_kind(name: str, values: pd.Series) -> str:
     """One of date, datetime, bool, percent, decimal, coefficient, int, text."""
     if name == "日期":
         return "date"
-    if name in ("时间", "复核时间", "改分时间"):
+    if name in ("时间", "开始时间", "复核时间", "改分时间"):
         return "datetime"
     if values.dtype == bool or (len(values.dropna()) and values.dropna().map(lambda v: isinstance(v, bool)).all()):
         return "bool"

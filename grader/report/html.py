@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from grader.display import environment
-from grader.report.data import ReportData, band_names
+from grader.report.data import ReportData, band_names, item_scores
 from grader.report.formats import column_kind, shown
 from grader.report.svg import stacked_bars
 
@@ -32,7 +32,7 @@ def charts(data: ReportData) -> dict[str, str]:
     per_agent = [(agent, [(b, int((g["等级"] == b).sum())) for b in band_names(data.rubric)]) for agent, g in cards.groupby("客服")]
     items = []
     for item in data.rubric.items:
-        mean = cards[item.label].dropna().mean()
+        mean = item_scores(cards[item.label]).dropna().mean()  # 不适用 left out
         if not pd.isna(mean):
             items.append((item.label, [("得分率%", round(100 * mean / item.max, 1))]))
     seconds = pd.to_numeric(cards["首次响应(秒)"], errors="coerce").dropna()

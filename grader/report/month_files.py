@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from grader.display import environment
+from grader.display import environment, yes_no
 from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
 from grader.privacy import Masker, load_masker
@@ -39,8 +40,14 @@ def _frames(report: MonthReport, masker: Masker) -> dict[str, pd.DataFrame]:
     alerts = pd.DataFrame(report.alerts(), columns=["客服", "提醒"])
     frames = {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
               "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
-    return {title: frame.map(lambda v: masker.mask(v) if isinstance(v, str) else v)
-            for title, frame in frames.items()}
+    return {title: frame.map(lambda v: _cell(v, masker)) for title, frame in frames.items()}
+
+
+def _cell(value, masker: Masker):
+    """What a cell shows: 是/否 for a flag, text masked (personal information), anything else as it is."""
+    if isinstance(value, (bool, np.bool_)):
+        return yes_no(bool(value))
+    return masker.mask(value) if isinstance(value, str) else value
 
 
 def write_month_workbook(report: MonthReport, path: str | Path, masker: Masker | None = None) -> Path:

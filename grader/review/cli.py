@@ -14,6 +14,7 @@ import sys
 from grader.review.auth import AccountError, add_user, list_users, require_account  # noqa: F401  (add_user is public here)
 
 EXIT_OK, EXIT_ERROR = 0, 1
+BY_HELP = "执行操作的主管账号（必须已存在；记入审计）"
 
 
 def _store(args):
@@ -137,6 +138,7 @@ def _cmd_audit_access(args) -> int:
 
 def _cmd_purge(args) -> int:
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
     from grader.dates import parse_day
 
@@ -147,7 +149,7 @@ def _cmd_purge(args) -> int:
         raise AccountError("没有设置保留期限：用 --older-than 天数，或先运行 grader retention set 天数")
     if days < 1:
         raise AccountError("保留天数至少为 1")
-    before = (parse_day("today") - timedelta(days=days)).isoformat()  # local day (Asia/Shanghai)
+    before = (parse_day("today", ZoneInfo(args.tz)) - timedelta(days=days)).isoformat()  # the shop's day (--tz)
     counts = store.purge_before(before, args.by, dry_run=args.dry_run)
     verb = "将删除" if args.dry_run else "已删除"
     print(f"{verb} {counts['chats']} 个 {before} 之前开始的会话的聊天原文（评分保留），"
@@ -171,83 +173,98 @@ def _cmd_retention(args) -> int:
 
 def cli_register(subparsers) -> None:
     """Add `review`, `override` and `user` to grader's subparsers."""
-    from grader.options import add_db_argument, add_grading_arguments, add_tz_argument
+    from grader.options import add_db_argument, add_grading_arguments, add_tz_argument, example
 
-    r = subparsers.add_parser("review", help="serve the review web app (Chinese interface) on this machine")
+    r = subparsers.add_parser("review", help="在本机打开复核网页（中文界面）",
+                              epilog=example("grader review --db out/grader.db", "grader review --host 0.0.0.0 --port 8765"))
     add_db_argument(r)
-    r.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    r.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    r.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
-    add_grading_arguments(r, "scenario re-grades (as the daily run)")
+    r.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1：只有本机能访问）")
+    r.add_argument("--port", type=int, default=8765, help="端口（默认 8765）")
+    r.add_argument("--log-level", default="warning", help="网页服务的日志级别（默认 warning）")
+    add_grading_arguments(r, "改场景后重新评分（与每天的评分相同）")
     add_tz_argument(r)
-    r.add_argument("--policy", help="the shop's assessment policy TOML for the month page (default: bundled)")
+    r.add_argument("--policy", help="月度考核页面用的店铺考核方案 TOML（默认：自带的）")
     r.set_defaults(func=_cmd_review)
 
-    o = subparsers.add_parser("override", help="set an item of a chat's scorecard, with a reason (audited)")
-    o.add_argument("transcript", help="transcript id")
-    o.add_argument("item", help='rubric item id (e.g. presale.promotion), or "scenario"')
-    o.add_argument("score", help="one of the item's allowed levels (for scenario: presale or aftersale)")
-    o.add_argument("--reason", help="why (required when the score changes)")
-    o.add_argument("--by", required=True, help="the supervisor account making the change (must exist; audited)")
-    o.add_argument("--revision", type=int, help="refuse if the scorecard changed since this revision")
+    o = subparsers.add_parser("override", help="修改某个会话评分卡上的一项分数，需写原因（记入审计）",
+                              epilog=example('grader override T123 presale.promotion 0 --reason "没有提到优惠" --by 张主管',
+                                             'grader override T123 scenario aftersale --reason "是售后咨询" --by 张主管'))
+    o.add_argument("transcript", metavar="会话ID", help="会话ID")
+    o.add_argument("item", metavar="项目", help='评分项目的 id（如 presale.promotion），或 "scenario"（场景）')
+    o.add_argument("score", metavar="分数", help="该项目允许的分数之一（场景：presale 售前或 aftersale 售后）")
+    o.add_argument("--reason", help="修改原因（分数有变化时必填）")
+    o.add_argument("--by", required=True, help="做修改的主管账号（必须已存在；记入审计）")
+    o.add_argument("--revision", type=int, help="评分卡在这个版本之后被改过就拒绝")
     add_db_argument(o)
-    add_grading_arguments(o, "scenario re-grades (as the daily run)")
+    add_grading_arguments(o, "改场景后重新评分（与每天的评分相同）")
     add_tz_argument(o)
     o.set_defaults(func=_cmd_override)
 
-    u = subparsers.add_parser("user", help="review app accounts")
-    usub = u.add_subparsers(dest="user_command", required=True)
-    ua = usub.add_parser("add", help="create an account (password: --password, $GRADER_PASSWORD or prompted)")
-    ua.add_argument("name")
-    ua.add_argument("--role", required=True, choices=["supervisor", "agent"])
-    ua.add_argument("--agent-account", help="for agents: the agent account name on scorecards")
-    ua.add_argument("--password", help="the password (prefer $GRADER_PASSWORD or the prompt: shell history)")
-    ua.add_argument("--replace", action="store_true", help="reset an existing account's password and role")
+    u = subparsers.add_parser("user", help="复核网页的账号",
+                              epilog=example("grader user add 张主管 --role supervisor", "grader user list"))
+    usub = u.add_subparsers(dest="user_command", required=True, title="子命令", metavar="子命令")
+    ua = usub.add_parser("add", help="新建账号（密码：--password、$GRADER_PASSWORD 或按提示输入）",
+                         epilog=example("grader user add 张主管 --role supervisor",
+                                        "grader user add 小美 --role agent --agent-account 小店:小美"))
+    ua.add_argument("name", metavar="账号名", help="登录用的账号名")
+    ua.add_argument("--role", required=True, choices=["supervisor", "agent"], help="supervisor 主管，agent 客服")
+    ua.add_argument("--agent-account", help="客服账号：评分卡上的客服账号名")
+    ua.add_argument("--password", help="密码（建议用 $GRADER_PASSWORD 或提示输入：命令行会留在历史记录里）")
+    ua.add_argument("--replace", action="store_true", help="重设已有账号的密码和角色")
     add_db_argument(ua)
     ua.set_defaults(func=_cmd_user_add)
-    ul = usub.add_parser("list", help="list accounts")
+    ul = usub.add_parser("list", help="列出账号", epilog=example("grader user list"))
     add_db_argument(ul)
     ul.set_defaults(func=_cmd_user_list)
 
-    sec = subparsers.add_parser("secret", help="the secret that signs review-app sessions (kept outside the database)")
-    ssub = sec.add_subparsers(dest="secret_command", required=True)
-    sr = ssub.add_parser("rotate", help="write a new secret file (0600) and end every session")
-    sr.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
+    sec = subparsers.add_parser("secret", help="复核网页登录用的密钥（保存在数据库之外）",
+                                epilog=example("grader secret rotate --by 张主管"))
+    ssub = sec.add_subparsers(dest="secret_command", required=True, title="子命令", metavar="子命令")
+    sr = ssub.add_parser("rotate", help="生成新的密钥文件（权限 0600），所有已登录的人需重新登录",
+                         epilog=example("grader secret rotate --by 张主管"))
+    sr.add_argument("--by", required=True, help=BY_HELP)
     add_db_argument(sr)
     sr.set_defaults(func=_cmd_secret_rotate)
 
-    a = subparsers.add_parser("audit", help="the append-only, hash-chained audit log and the access log")
-    asub = a.add_subparsers(dest="audit_command", required=True)
-    av = asub.add_parser("verify", help="check the hash chain and that every override matches it (exit 1 if not)")
+    a = subparsers.add_parser("audit", help="审计记录（只追加、哈希链防篡改）和查看记录",
+                              epilog=example("grader audit verify", "grader audit log --transcript T123"))
+    asub = a.add_subparsers(dest="audit_command", required=True, title="子命令", metavar="子命令")
+    av = asub.add_parser("verify", help="检查哈希链以及每条改分记录是否与之一致（不一致时退出码 1）",
+                         epilog=example("grader audit verify --db out/grader.db"))
     add_db_argument(av)
     av.set_defaults(func=_cmd_audit_verify)
-    al = asub.add_parser("log", help="print audit entries (JSON lines, oldest first)")
-    al.add_argument("--transcript", help="only this chat")
-    al.add_argument("--limit", type=int, help="only the newest N")
+    al = asub.add_parser("log", help="打印审计记录（每行一条 JSON，从旧到新）",
+                         epilog=example("grader audit log --transcript T123 --limit 20"))
+    al.add_argument("--transcript", help="只看这个会话")
+    al.add_argument("--limit", type=int, help="只看最新的 N 条")
     add_db_argument(al)
     al.set_defaults(func=_cmd_audit_log)
-    ac = asub.add_parser("access", help="print who opened which chat in the review app (JSON lines)")
-    ac.add_argument("--transcript", help="only this chat")
-    ac.add_argument("--user", help="only this account")
-    ac.add_argument("--limit", type=int, help="only the newest N")
+    ac = asub.add_parser("access", help="打印谁在复核网页上打开过哪个会话（每行一条 JSON）",
+                         epilog=example("grader audit access --user 张主管 --limit 50"))
+    ac.add_argument("--transcript", help="只看这个会话")
+    ac.add_argument("--user", help="只看这个账号")
+    ac.add_argument("--limit", type=int, help="只看最新的 N 条")
     add_db_argument(ac)
     ac.set_defaults(func=_cmd_audit_access)
 
-    pg = subparsers.add_parser("purge", help="remove the chat text of old chats, keeping their scores (audited)")
-    pg.add_argument("--older-than", type=int, metavar="DAYS",
-                    help="chats that began more than DAYS days ago (default: the saved retention)")
-    pg.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
-    pg.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+    pg = subparsers.add_parser("purge", help="删除过期会话的聊天原文，保留评分（记入审计）",
+                               epilog=example("grader purge --by 张主管 --dry-run", "grader purge --older-than 180 --by 张主管"))
+    pg.add_argument("--older-than", type=int, metavar="天数",
+                    help="开始于这么多天之前的会话（默认：已保存的保留期限）")
+    pg.add_argument("--by", required=True, help=BY_HELP)
+    pg.add_argument("--dry-run", action="store_true", help="只统计会删除多少，不删除")
     add_db_argument(pg)
+    add_tz_argument(pg)
     pg.set_defaults(func=_cmd_purge)
 
-    rt = subparsers.add_parser("retention", help="how many days chat text is kept (used by grader purge)")
-    rsub = rt.add_subparsers(dest="retention_command", required=True)
-    rs = rsub.add_parser("set", help="save the retention period")
-    rs.add_argument("days", type=int)
-    rs.add_argument("--by", required=True, help="the supervisor account doing it (must exist; audited)")
+    rt = subparsers.add_parser("retention", help="聊天原文保留多少天（grader purge 按它删除）",
+                               epilog=example("grader retention set 180 --by 张主管", "grader retention show"))
+    rsub = rt.add_subparsers(dest="retention_command", required=True, title="子命令", metavar="子命令")
+    rs = rsub.add_parser("set", help="保存保留期限", epilog=example("grader retention set 180 --by 张主管"))
+    rs.add_argument("days", type=int, metavar="天数", help="聊天原文保留的天数（至少 1）")
+    rs.add_argument("--by", required=True, help=BY_HELP)
     add_db_argument(rs)
     rs.set_defaults(func=_cmd_retention)
-    rw = rsub.add_parser("show", help="print the retention period")
+    rw = rsub.add_parser("show", help="显示保留期限", epilog=example("grader retention show"))
     add_db_argument(rw)
     rw.set_defaults(func=_cmd_retention)

@@ -127,6 +127,7 @@ def supervisor_page(message: str):
     """Dependency factory of a supervisors-only page: the user; Forbidden(403, message) for an agent."""
 
     def dependency(request: Request) -> dict:
+        """The signed-in supervisor. Raises LoginRequired, or Forbidden(403, message) for an agent."""
         user = signed_in(request)
         if user["role"] != "supervisor":
             raise Forbidden(403, message)
@@ -144,9 +145,11 @@ class Posted:
 
 
 def posted_form(role: str | None = "supervisor"):
-    """Dependency factory of a POST: signed in (401), CSRF token valid (403), role allowed (403)."""
+    """Dependency factory of a POST: signed in (401), CSRF token valid (403), role allowed (403); the
+    dependency raises Forbidden with that status."""
 
     async def dependency(request: Request) -> Posted:
+        """The user and form. Raises Forbidden: 401 no session, 403 bad CSRF token or role not allowed."""
         user = user_of(request)
         if user is None:
             raise Forbidden(401, "请先登录")

@@ -10,7 +10,9 @@ import json
 import os
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
+from grader.display import NOT_APPLICABLE, platform_label, yes_no
 from grader.privacy import Masker, load_masker
 from grader.rubric import Rubric
 from grader.scorecard.model import Scorecard, Versions, versions_key
@@ -30,15 +32,23 @@ HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间
 
 
 def csv_header(rubric: Rubric) -> list[str]:
+    """The CSV's header: the card's columns, one per rubric item ("首次响应时间(10)"), the metrics."""
     return HEAD_LABELS + [f"{i.label}({i.max})" for i in rubric.items] + list(METRIC_LABELS.values())
 
 
-def csv_row(card: Scorecard, rubric: Rubric) -> list:
-    scores = {i.id: i.score for i in card.items}
+def local_start(card: Scorecard, tz: ZoneInfo) -> str:
+    """The chat's start on the shop's clock, "YYYY-MM-DD HH:MM:SS" (Excel reads it as a date and time)."""
+    return card.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if card.started_at else ""
+
+
+def csv_row(card: Scorecard, rubric: Rubric, tz: ZoneInfo) -> list:
+    """One CSV row: platform in Chinese, start time local in `tz` (the run's --tz), 不适用 in the cell
+    of an item whose occasion never arose (so a column's average leaves it out)."""
+    scores = {i.id: NOT_APPLICABLE if i.not_applicable else i.score for i in card.items}
     flagged = "、".join(i.label for i in card.items if i.needs_review)
-    row = [card.transcript_id, card.platform, card.shop or "", card.agent or "", card.customer or "",
-           card.started_at.isoformat(sep=" ") if card.started_at else "", card.scenario_label, card.total,
-           card.band, "是" if card.needs_review else "否", flagged,
+    row = [card.transcript_id, platform_label(card.platform), card.shop or "", card.agent or "",
+           card.customer or "", local_start(card, tz), card.scenario_label, card.total,
+           card.band, yes_no(card.needs_review), flagged,
            "、".join(i.label for i in card.items if i.not_applicable)]
     row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
     row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
@@ -55,12 +65,13 @@ class ScorecardFiles:
 
     NAMES = ("scorecards.jsonl", "scorecards.csv", "set_aside.jsonl")
 
-    def __init__(self, out_dir: str | Path, rubric: Rubric, versions: Versions | None = None,
+    def __init__(self, out_dir: str | Path, rubric: Rubric, tz: ZoneInfo, versions: Versions | None = None,
                  masker: Masker | None = None):
         self.masker = masker if masker is not None else load_masker()  # personal information (grader.privacy)
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rubric = rubric
+        self.tz = tz  # the run's --tz: start times on the shop's clock
         self.versions: dict[str, dict] = {}
         if versions is not None:
             self.versions[versions_key(versions)] = versions.model_dump()
@@ -77,7 +88,7 @@ class ScorecardFiles:
         for card in cards:
             key = versions_key(card.versions)
             self.versions.setdefault(key, card.versions.model_dump())
-            rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric)))
+            rows.append((view_json(card_view(card, key)), csv_row(card, self.rubric, self.tz)))
         self.write_serialized(rows)
 
     def write_serialized(self, rows: list[tuple[str, list]], json_masked: bool = False) -> None:

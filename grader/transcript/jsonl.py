@@ -19,6 +19,7 @@ from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
 from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
                                       system_kind, time_resolution, yes_no)
+from grader.transcript.platforms import platform_of
 from grader.transcript.reader_types import SetAside
 from grader.transcript.robots import robot_role, robot_value
 
@@ -140,7 +141,7 @@ def transcript_from_dict(data: dict, file: str, number: int | None) -> Transcrip
         tid = f"{file}:{number}"
     notes = data.get("notes")
     transcript = Transcript.model_construct(
-        id=tid, platform=str(data.get("platform") or "unknown"), shop=_text_or_none(data.get("shop")),
+        id=tid, platform=platform_of(str(data.get("platform") or ""), file, [customer]), shop=_text_or_none(data.get("shop")),
         agent=agent, agents=[], customer=customer, messages=messages, source_file=file,
         source_line=number, notes=[str(n) for n in notes] if isinstance(notes, list) else [],
         time_resolution=resolution)

@@ -81,6 +81,11 @@ class ReadResult:
 _TAG = re.compile(r"\(([^()]*)\)\s*$")
 
 
+def chinese_reason(reason: str) -> str:
+    """The reason as the supervisor reads it: whole, without the English tag it ends with."""
+    return _TAG.sub("", reason).strip() or reason
+
+
 def reason_category(reason: str) -> str:
     """The short English tag a reason ends with, e.g. "(broken JSON)", else the reason itself."""
     m = _TAG.search(reason)

@@ -29,6 +29,7 @@ from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import Transcript
 from grader.transcript.parsing import (BadTime, join_date_time, message, parse_time, role_word, shop_of,
                                       system_kind, time_resolution, yes_no)
+from grader.transcript.platforms import platform_of
 from grader.transcript.reader_types import SetAside
 from grader.transcript.robots import robot_role, robot_value
 
@@ -242,7 +243,7 @@ def _build(tid: str, chat: dict, file: str) -> Transcript:
         messages.append(message(time=time, sender=sender, role=role, text=text, auto_reply=auto,
                                 kind=kind, source_file=file, source_line=number, robot=robot))
     transcript = Transcript.model_construct(
-        id=tid, platform=meta.get("platform", "unknown"), shop=meta.get("shop"), agent=agent,
+        id=tid, platform=platform_of(meta.get("platform"), file, [customer]), shop=meta.get("shop"), agent=agent,
         agents=[], customer=customer, messages=messages, source_file=file, source_line=chat["line"],
         notes=[], time_resolution=resolution).normalize()
     if not transcript.shop:  # no shop column: take it from a sub-account "店铺名:子账号"

@@ -18,7 +18,7 @@ from grader.store import Store, now_iso, overrides, review_state, scorecards
 from tests.builders import transcript
 
 ITEM = "presale.promotion"
-REPO_LEXICONS = Path(__file__).resolve().parents[2] / "lexicons"
+REPO_LEXICONS = Path(__file__).resolve().parents[2] / "grader" / "lexicons"
 
 CUSTOMER = ["在吗", "这款还有货吗", "请问这个怎么卖", "能便宜点吗", "有什么活动吗", "质量怎么样", "几天能到"]
 FILLER = ["您好，在的", "这款是纯棉面料，穿着很舒服", "今天下单明天就能发出", "尺码偏大一点，建议拍小一码",

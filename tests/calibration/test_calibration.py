@@ -261,6 +261,7 @@ def test_the_report_carries_the_trust_gates_in_chinese(world):
     html = render_calibration_html(report)
     assert 'id="trust-gates"' in html and "可信度门槛" in html and 'data-item="presale.promotion"' in html
     assert "可信度门槛" in summary_text(report) and "告诉客户店铺活动（presale.promotion）" in summary_text(report)
+    assert not promotion.trusted and "不足 20 对" in promotion.reason  # the reference has ~4 pre-sale pairs
     assert report.to_dict()["trust"][0]["tool_agreement"].keys() == {"value", "low", "high"}
 
 
@@ -283,3 +284,16 @@ def test_an_unchanged_reviewed_card_agrees_on_its_total_under_every_na_policy(tm
     chat = LabeledChat(t, card, {i.id: i.score for i in card.items}, reviewed=True)
     report = agreement_of([chat], rubric)
     assert report.total_agreement == 1.0 and report.total_mean_abs_diff == 0
+
+
+def test_the_calibration_page_names_items_and_lexicons_in_chinese(world):
+    """Tricky: the page showed ids (presale.promotion, promotion, promotion detector) to the supervisor."""
+    import re
+
+    html = render_calibration_html(world["report"])
+    text = re.sub(r"<[^>]+>", " ", html)  # what is read, not attributes
+    text = re.sub(r"\b[a-z0-9]{6,}-[a-z0-9-]+\b", " ", text)  # proposal codes to type in --accept stay
+    assert synth.ITEM not in text
+    lexicon = LexiconSet.load(world["lex"])
+    assert all(f">{name} " not in html for name in lexicon)  # the versions line names lexicons in Chinese
+    assert "店铺活动/优惠" in text

@@ -49,6 +49,11 @@ def test_gate(case, n, share, tool_kappa, human_kappa, trusted):
     assert why
 
 
+def test_too_few_human_pairs_trust_nothing():
+    ok, why = gate(40, Interval(0.9), Interval(None), wilson(4, 4), Interval(None), human_n=4)
+    assert not ok and "不足 20 对" in why
+
+
 def test_an_item_without_any_human_figure_is_not_trusted():
     ok, why = gate(50, Interval(1.0), Interval(None), Interval(None), Interval(None))
     assert not ok and "没有主管之间" in why

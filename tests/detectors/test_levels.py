@@ -33,7 +33,7 @@ def lexicons():
         "c 10:00:00 收到的杯子碎了", "a 10:00:05 给您补寄一个，碎的不用寄回"], 2),
 ])
 def test_product_expertise(lexicons, name, lines, level):
-    (m,) = ProductExpertiseDetector(lexicons).detect(chat(*lines))
+    (m,) = measure(ProductExpertiseDetector, lexicons, chat(*lines))
     assert m.item == "product_expertise"
     assert m.value == level, (name, m.reason)
     assert m.confidence <= 0.75
@@ -95,3 +95,61 @@ def test_promotion_the_customer_asked_about_is_no_initiative(lexicons):
                                                           "a 10:00:05 有的亲，店铺满200减20"))
     assert not any(f.data.get("cue") == "promotion" for f in m.findings)
 
+
+
+# Tailoring (20) is read from who said what in answer to what: the customer's own situation, stated
+# or given in answer to the agent's question, and advice conditioned on it afterwards.
+@pytest.mark.parametrize("name, lines, level", [
+    ("advice on the answer to the agent's question", [
+        "c 10:00:00 这单退款钱退到哪", "a 10:00:05 您是什么支付方式呢", "c 10:00:20 白条",
+        "a 10:00:30 如果白条已经还了的话，退款会原路退回到还款的银行卡，1-3个工作日到账"], 3),
+    ("a conditional on what the customer said", [
+        "c 10:00:00 月见草和圣洁莓能一起吃吗", "a 10:00:05 功效差不多，建议选其中一种", "c 10:00:20 但是我两个都买了",
+        "a 10:00:30 若是都已经购买的话，建议分开时间段吃，圣洁莓早上空腹吃"], 3),
+    ("那您拿…最合适 after the customer's answer", [
+        "c 10:00:00 这个四件套1.8米床能用吗", "a 10:00:05 可以的，请问您家被子是200x230还是220x240的呢？",
+        "c 10:00:20 220x240", "a 10:00:30 那您拿2.0米床款最合适"], 3),
+    # look-alikes
+    ("如果有问题 is a formula, not tailoring (tricky)", [
+        "c 10:00:00 我买的杯子什么时候到", "a 10:00:05 今天发出", "c 10:00:20 好的",
+        "a 10:00:30 如果有什么问题可以随时联系我们"], 1),
+    ("a conditional before the customer said anything about themselves", [
+        "a 10:00:00 如果您已经下单的话，今天就可以发货", "c 10:00:05 这个多少钱？"], 2),
+    ("a bare limit is a thin answer", ["c 10:00:00 收货人电话错了怎么办", "a 10:00:05 只能重新下单了"], 1),
+    ("a rule of the process is a clear fact", [
+        "c 10:00:00 价保30天怎么算", "a 10:00:05 是从订单完成的第二天开始算的"], 2),
+    ("不懂的地方随时问 is an offer, not evasion (tricky)", [
+        "c 10:00:00 价保怎么算", "a 10:00:05 是从订单完成的第二天开始算的，不懂的地方随时问我哦"], 2),
+    ("也不清楚的 is evasive", ["c 10:00:00 离多近能看清", "a 10:00:05 这个我们也不清楚的"], 0),
+])
+def test_expertise_tailoring_and_substance(lexicons, name, lines, level):
+    (m,) = measure(ProductExpertiseDetector, lexicons, chat(*lines))
+    assert m.value == level, (name, m.reason)
+
+
+# Initiative or cooperation, by what the customer asked for (service_attitude).
+@pytest.mark.parametrize("name, lines, level", [
+    ("doing what was asked is cooperation", [
+        "c 10:00:00 这个订单可以更改收货时间吗", "a 10:00:05 这边帮您联系库房延迟哦"], 2),
+    ("帮我改一下吧 → a note is cooperation", [
+        "c 10:00:00 这个发货时间帮我改一下吧", "a 10:00:05 这边给您备注一下，给您核实一下"], 2),
+    ("a hand-off to a specialist is cooperation", [
+        "c 10:00:00 怎么回收面单呢", "a 10:00:05 这个要为您升级专员回电指导呢"], 2),
+    ("an action nobody asked for is initiative", [
+        "c 10:00:00 快递三天没动了", "a 10:00:05 我来帮您联系快递催一下"], 3),
+    ("a commitment beyond the request stays initiative (tricky)", [
+        "c 10:00:00 麻烦帮我催一下", "a 10:00:05 好的我这边会跟进的，有结果第一时间通知您"], 3),
+    ("offering a choice of remedy is initiative", [
+        "c 10:00:00 可以申请价保吗", "a 10:00:05 可以申请，差价20元", "a 10:00:10 您是要京豆，优惠券还是余额呢"], 3),
+    ("会给您退回到余额 states the process, no action (tricky)", [
+        "c 10:00:00 上门取件给的现金怎么原路返还", "a 10:00:05 是会给您退回到您的余额账户的哦"], 1),
+    ("before a purchase a question about the order is no case work", [
+        "c 10:00:00 洗衣机的进水管要单买吗", "a 10:00:05 亲，这个订单是吗", "c 10:00:20 我还没有付款",
+        "a 10:00:30 包装清单里有进水管的呢"], 1),
+    ("asking whether a return is possible is no request (tricky)", [
+        "c 10:00:00 如果明天收到后发现不好，能退么", "a 10:00:05 可以的，我帮您登记一下"], 3),
+    ("免邮费 asked, so the offer answers it", ["c 10:00:00 两瓶不免邮费吗", "a 10:00:05 满99元包邮的哦"], 1),
+])
+def test_attitude_by_what_was_asked(lexicons, name, lines, level):
+    (m,) = measure(ServiceAttitudeDetector, lexicons, chat(*lines))
+    assert m.value == level, (name, m.reason)

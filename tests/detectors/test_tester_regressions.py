@@ -86,6 +86,7 @@ def test_a_factual_explanation_is_no_denial(grader, name, lines, dismissal):
     # look-alikes: guiding the procedure while acting oneself
     ("guided, the agent approves (tricky)", "您在订单页申请退货，我这边给您审核通过", False),
     ("the agent applies", "我帮您申请退货", False),
+    ("a question about what the buyer did (tricky)", "您自行在前台申请过修改是吗", False),
 ])
 def test_pushing_the_buyer_to_self_service_deflects(grader, name, reply, deflects):
     c = card(grader, ["c 10:00:00 衣服收到有破洞", f"a 10:00:05 {reply}"], "aftersale")

@@ -33,7 +33,7 @@ def chat():
 
 def write(tmp_path, grader, masker):
     card = grader.grade(chat(), "aftersale")
-    with ScorecardFiles(tmp_path, grader.rubric, masker=masker) as files:
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz, masker=masker) as files:
         files.write([card])
         files.write_set_aside([SetAside(file="x.jsonl", line=3, reason=f"无法读取：{{\"text\": \"{PHONE}\"")])
     return card, {name: (tmp_path / name).read_text(encoding="utf-8-sig")
@@ -63,7 +63,7 @@ def test_the_switch_writes_in_the_clear(tmp_path, grader):
 def test_masking_leaves_everything_else_byte_identical(tmp_path, grader):
     t = transcript("c 10:00:00 有优惠吗", "a 10:00:05 您好，现在满300减30哦", id="t-clean")
     card = grader.grade(t, "presale")
-    with ScorecardFiles(tmp_path, grader.rubric) as files:
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz) as files:
         files.write([card])
     expected = view_json(card_view(card, versions_key(card.versions)))
     assert (tmp_path / "scorecards.jsonl").read_text(encoding="utf-8") == expected + "\n"

@@ -255,3 +255,17 @@ def test_month_files_mask_personal_information(store, grader, tmp_path, masked):
     for text in (html, cells):
         assert ("13812348000" in text) is not masked
         assert ("138****8000" in text) is masked
+
+
+def test_month_files_say_yes_and_no_in_chinese(store, grader, tmp_path):
+    """Tricky: the drill-down's flags came out as True/False in the workbook and the page."""
+    from openpyxl import load_workbook
+
+    report = build_month(store, "2026-11", load_policy(), grader.rubric, LexiconSet.load())
+    assert not report.drill_frame().empty
+    sheet = load_workbook(write_month_workbook(report, tmp_path / "m.xlsx"))["指标明细"]
+    header = [c.value for c in sheet[1]]
+    flags = {row[header.index("下单")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert flags and flags <= {"是", "否"}
+    html = write_month_html(report, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert ">True<" not in html and ">False<" not in html and (">是<" in html or ">否<" in html)

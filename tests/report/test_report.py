@@ -89,3 +89,27 @@ def test_the_report_days_follow_tz(store):
     la = build(store, "2026-11-21", "2026-11-21", "x", tz=ZoneInfo("America/Los_Angeles"))
     assert len(la.cards) == 3 and set(la.cards["日期"]) == {"2026-11-21"}
     assert build(store, "2026-11-22", "2026-11-22", "x", tz=ZoneInfo("America/Los_Angeles")).cards.empty
+
+
+def test_not_applicable_is_marked_and_left_out_of_item_averages(db_url, tmp_path):
+    """Tricky: an item whose occasion never arose scored 0 and pulled the item's average down."""
+    from openpyxl import load_workbook
+
+    store, grader = Store(db_url), Grader()
+    no_sale = transcript("c 10:00:00 这款有货吗", "a 10:00:05 您好，有货的", "c 10:00:30 好的谢谢", id="na")
+    sale = transcript("c 11:00:00 拍了", "a 11:00:05 好的亲，签收时请当面检查外包装哦", id="sold")
+    store.save([(t, grader.grade(t, scenario="presale")) for t in (no_sale, sale)])
+    data = build(store, "2026-11-22", "2026-11-22", "2026-11-22", tz=grader.tz)
+    label = grader.rubric.item("presale.delivery_notes").label
+    cards = data.cards.set_index("会话ID")
+    assert cards.loc["na", label] == "不适用"
+    sold = store.current_scorecards(["sold"])["sold"].item("presale.delivery_notes")
+    assert not sold.not_applicable
+    assert data.agent_days.iloc[0][f"{label}均分"] == sold.score  # the N/A chat left out
+    wb = load_workbook(write_workbook(data, tmp_path / "r.xlsx"))
+    sheet = wb["评分明细"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[header.index("会话ID")]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["na"][header.index(label)] == "不适用" and rows["na"][header.index("平台")] == "淘宝"
+    started = rows["na"][header.index("开始时间")]
+    assert started.isoformat() == "2026-11-22T10:00:00"  # a date and time on the shop's clock

@@ -10,7 +10,7 @@ from tests.builders import transcript
 def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     grader = Grader()
     card = grader.grade(transcript("c 10:00:00 我的快递坏了", "a 10:00:05 非常抱歉，麻烦您拍个照片"), "aftersale")
-    with ScorecardFiles(tmp_path, grader.rubric) as files:
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz) as files:
         files.write([card])
     with open(tmp_path / "scorecards.csv", encoding="utf-8-sig", newline="") as f:
         header, row = list(csv.reader(f))
@@ -21,6 +21,28 @@ def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     assert cells["安抚客户情绪(5)"] == str(card.item("aftersale.soothe").score)
     assert cells["首次响应(秒)"] == "5.0"
     assert cells["不适用项目"] == "在承诺时间内主动联系客户解决问题"  # no timed promise was made
+    assert cells["在承诺时间内主动联系客户解决问题(5)"] == "不适用"  # marked, so a column average leaves it out
+
+
+@pytest.mark.parametrize("platform, tz, shown, start", [
+    ("pdd", "Asia/Shanghai", "拼多多", "2026-11-22 10:00:00"),
+    ("jd", "Asia/Tokyo", "京东", "2026-11-22 11:00:00"),       # the run's --tz: the shop's clock
+    ("douyin", "UTC", "抖音", "2026-11-22 02:00:00"),
+    ("unknown", "Asia/Shanghai", "未知", "2026-11-22 10:00:00"),
+], ids=["pdd", "jd-tokyo", "douyin-utc", "unknown"])
+def test_csv_names_the_platform_in_chinese_and_starts_on_the_local_clock(tmp_path, platform, tz, shown, start):
+    from datetime import datetime
+
+    grader = Grader(options={"tz": tz})
+    t = transcript("c 10:00:00 在吗", "a 10:00:05 您好")
+    t.platform = platform
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz) as files:
+        files.write([grader.grade(t)])
+    with open(tmp_path / "scorecards.csv", encoding="utf-8-sig", newline="") as f:
+        header, row = list(csv.reader(f))
+    cells = dict(zip(header, row))
+    assert cells["平台"] == shown and cells["开始时间"] == start
+    datetime.strptime(cells["开始时间"], "%Y-%m-%d %H:%M:%S")  # no offset: Excel types it as a date and time
 
 
 def test_a_run_that_fails_half_way_leaves_the_previous_files_whole(tmp_path, monkeypatch):
