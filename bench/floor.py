@@ -4,8 +4,8 @@ no grader can avoid, and all of it that `grader grade` shares with a plain read.
     python -m bench.floor bench/data/10k-s7            # read + parse
     python -m bench.floor bench/data/10k-s7 --jieba    # also jieba over every human agent message
 
-Prints one JSON line: chats, seconds (read, jieba, total), peak RSS. (Before 2026-11-30 the floor
-always included jieba; grading itself segments only the runs around a few whole-word terms, well
+Prints one JSON line: chats, CPU seconds of the reading thread (read, jieba, total), peak RSS.
+(Before 2026-11-30 the floor always included jieba; grading itself segments only the runs around a few whole-word terms, well
 under 1 % of a run, so that floor flattered the ratio.)
 """
 from __future__ import annotations
@@ -24,9 +24,9 @@ def floor(paths: list[str], jieba: bool = False) -> dict:
         words("预热")  # load jieba's dictionary before the clock starts, as a worker does once
     chats = messages = 0
     read = segment = 0.0
-    clock = time.perf_counter()
+    clock = time.thread_time()
     for item in iter_read(paths):
-        now = time.perf_counter()
+        now = time.thread_time()
         read += now - clock
         if not isinstance(item, SetAside):
             chats += 1
@@ -35,7 +35,7 @@ def floor(paths: list[str], jieba: bool = False) -> dict:
                     if m.is_human_agent:
                         words(m.text)
                         messages += 1
-        clock = time.perf_counter()
+        clock = time.thread_time()
         segment += clock - now
     return {"chats": chats, "agent_messages": messages, "seconds": round(read + segment, 2),
             "read": round(read, 2), "jieba": round(segment, 2),

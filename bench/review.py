@@ -62,7 +62,7 @@ def _shifted(rows, k: int, days: int):
     c.update(transcript_id=tid, day=day)
     q.update(transcript_id=tid, customer=f"buyer{k:06d}",
              started_utc=(datetime.fromisoformat(q["started_utc"]) + shift).isoformat() if q["started_utc"] else None)
-    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q)
+    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q, rows.search)
 
 
 def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
@@ -107,6 +107,21 @@ def _rss_kb(pid: int) -> int:
         return int(f.read().split()[1]) * PAGE_KB
 
 
+def _an_order_number(db: str) -> str:
+    """A 16-digit number some stored chat mentions (the generator writes order numbers so)."""
+    from grader.store import Store, review_queue
+    from sqlalchemy import select
+
+    store = Store(db)
+    with store.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(review_queue.c.transcript_id).limit(50))]
+    for t in store.transcripts(ids).values():
+        for m in t.messages:
+            if found := re.search(r"\d{16}", m.text):
+                return found.group(0)
+    return "4302918876512345"
+
+
 def measure(db: str, repeats: int, days: int) -> dict:
     import httpx
 
@@ -139,12 +154,15 @@ def measure(db: str, repeats: int, days: int) -> dict:
             return out
 
         first = c.get("/?" + one_day).text
+        order_number = _an_order_number(db)
         count = re.search(r"共 <b>(\d+)</b> 张评分卡", first).group(1)
         figures = {
             "queue page, one day": timed(lambda: c.get("/?" + one_day)),
             "queue page, all dates": timed(lambda: c.get("/?since=&until=")),
             "queue page 20, all dates": timed(lambda: c.get("/?since=&until=&page=20")),
             "search a word, all dates": timed(lambda: c.get("/?since=&until=&search=退款")),
+            "search a phrase, all dates": timed(lambda: c.get("/?since=&until=&search=什么时候发货")),
+            "search an order number": timed(lambda: c.get("/?since=&until=&search=" + order_number)),
         }
         ids = re.findall(r'data-transcript="([^"]+)"', first)
         figures["card page"] = timed(lambda: c.get("/card", params={"id": ids[0], "q": one_day}))

@@ -15,8 +15,9 @@
 3. Prints per run: seconds, chats/s, CPU seconds of the whole process tree, CPU ms per chat (all,
    and net of start-up), ratios of net CPU to the floor's and to the keyword script's, peak RSS of
    the tree (sampled) and of its largest process, bytes per graded chat in the database and in
-   scorecards.jsonl (database after a WAL checkpoint; then per table from dbstat), and the read /
-   detect / score / write split from the run's own accounting.
+   scorecards.jsonl (database after a WAL checkpoint; then per table from dbstat), and the CPU ms
+   per chat of each stage — read, detect, score, index (the review search's rows), write — from the
+   run's own accounting (CPU time of the threads that did each, summed over workers).
 Results also go to bench/data/results-<chats>.json.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 from bench.generate import DAY, GENERATOR_VERSION, generate
 
 ROOT = Path(__file__).resolve().parent
+STAGES = ("read", "detect", "score", "index", "write")  # grader.batch.RunCounts.seconds
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
@@ -190,20 +192,26 @@ def main(argv=None) -> int:
     print(f"\nbenchmark {date.today()} · {a.chats} chats (seed {a.seed}) · {cores} cores · "
           f"python -m bench.run --chats {a.chats}")
     print(f"{'run':<24}{'seconds':>8}{'chats/s':>8}{'CPU s':>8}{'start-up':>9}{'CPU ms/chat':>12}{'net':>7}"
-          f"{'×floor':>7}{'×keywords':>10}{'RSS tree/largest MB':>21}{'DB B/chat':>10}{'jsonl B/chat':>13}"
-          f"   read / detect / score / write (s of work)")
-    rows = [("floor (read+parse)", floor, f"read {floor['read']}"),
-            ("keyword script", keywords, "")]
-    rows += [(name, r, "{read} / {detect} / {score} / {write}".format(**r["counts"]["seconds"])) for name, r in runs.items()]
-    for name, r, split in rows:
+          f"{'×floor':>7}{'×keywords':>10}{'RSS tree/largest MB':>21}{'DB B/chat':>10}{'jsonl B/chat':>13}")
+    rows = [("floor (read+parse)", floor), ("keyword script", keywords), *runs.items()]
+    for name, r in rows:
         ms = net_ms(r)
         print(f"{name:<24}{r['seconds']:>8}{a.chats / r['seconds']:>8.0f}{r['cpu_seconds']:>8}{r['startup_cpu']:>9}"
               f"{1000 * r['cpu_seconds'] / a.chats:>12.3f}{ms:>7.3f}{ms / floor_ms:>7.1f}{ms / keywords_ms:>10.1f}"
               f"{str(r['peak_rss_mb']) + ' / ' + str(r['largest_rss_mb']):>21}"
-              f"{r.get('storage', {}).get('db_bytes_per_chat', ''):>10}{r.get('storage', {}).get('jsonl_bytes_per_chat', ''):>13}   {split}")
+              f"{r.get('storage', {}).get('db_bytes_per_chat', ''):>10}{r.get('storage', {}).get('jsonl_bytes_per_chat', ''):>13}")
     print("chats/s and ms/chat count every chat read (graded + out of the day's range); CPU s = user+sys of the\n"
           "whole process tree; start-up = CPU s of the same command on an empty folder; net = CPU ms/chat less\n"
           "start-up; ×floor, ×keywords = net CPU ÷ the floor's and the keyword script's net CPU (same run).")
+    if a.workers > 1 and "grade, 1 worker" in runs:
+        one, many = runs["grade, 1 worker"], runs[f"grade, {a.workers} workers"]
+        print(f"scaling: {a.workers} workers {one['seconds'] / many['seconds']:.2f}× the chats/s of one "
+              f"(wall; meaningful only on an otherwise idle machine), at {net_ms(many) / net_ms(one):.2f}× its net CPU")
+    print(f"\nstages, CPU ms per chat read (the run's own accounting){'':4}" + "".join(f"{s:>9}" for s in (*STAGES, "sum")))
+    print(f"{'floor (read+parse)':<60}{1000 * floor['read'] / a.chats:>9.3f}")
+    for name, r in runs.items():
+        per = [1000 * r["counts"]["seconds"].get(s, 0) / a.chats for s in STAGES]
+        print(f"{name:<60}" + "".join(f"{v:>9.3f}" for v in (*per, sum(per))))
     print("\nstorage per graded chat (targets: database ≤ 4096 B including the transcript, scorecards.jsonl ≤ 6144 B)")
     for name, r in runs.items():
         st = r["storage"]

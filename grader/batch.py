@@ -21,7 +21,7 @@ from grader.errors import GraderError
 from grader.privacy import load_masker
 from grader.scorecard.export import ScorecardFiles, csv_row
 from grader.settings import GradeSettings
-from grader.store import Store, versions_key
+from grader.store import Store, search, versions_key
 from grader.transcript.reader import SetAside, chinese_reason
 
 BATCH_SIZE = 500
@@ -39,8 +39,10 @@ class RunCounts:
     totals: list[int] = field(default_factory=list, repr=False)
     flagged_items: Counter = field(default_factory=Counter, repr=False)
     set_aside_reasons: Counter = field(default_factory=Counter, repr=False)
-    # Seconds of work: read (parse, pick the day, look up what is graded), detect, score
-    # (summed over workers), and write (database and files, in the writing process).
+    # CPU seconds of work, in the threads that did it: read (parse, pick the day, look up what is
+    # graded), detect, score (the card and its packed rows), index (the search's text, made where
+    # the chat is graded, and its index rows, written by the writer), summed over workers, and
+    # write (database and files, in the writing process, less the index rows).
     seconds: Counter = field(default_factory=Counter, repr=False)
 
     @property
@@ -56,7 +58,7 @@ class RunCounts:
              if k not in ("totals", "flagged_items", "set_aside_reasons", "seconds")}
         d["mean_total"] = self.mean_total
         d["reconciles"] = self.reconciles
-        d["seconds"] = {k: round(self.seconds[k], 2) for k in ("read", "detect", "score", "write")}
+        d["seconds"] = {k: round(self.seconds[k], 2) for k in ("read", "detect", "score", "index", "write")}
         return d
 
 
@@ -130,7 +132,7 @@ class Run:
 
     def _record(self, batch: Batch, run_id: int, files: ScorecardFiles | None) -> None:
         """Store the batch in one transaction, then write its scorecards and set-asides in input order."""
-        start = time.perf_counter()
+        start, indexing = time.thread_time(), search.spent()
         entries = [self._once(e) for e in batch.entries]
         graded = [e for e in entries if isinstance(e, Graded)]
         self.store.save_rows([g.rows for g in graded])
@@ -159,7 +161,9 @@ class Run:
         if files:
             files.write_serialized(rows, json_masked=True)
         self.counts.seconds.update(batch.seconds)
-        self.counts.seconds["write"] += time.perf_counter() - start
+        index = search.spent() - indexing
+        self.counts.seconds["index"] += index
+        self.counts.seconds["write"] += time.thread_time() - start - index
 
     def _once(self, entry):
         """The entry, or a SetAside when this run already has a scorecard for the same chat id:

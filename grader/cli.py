@@ -126,20 +126,35 @@ def _cmd_show(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.options import (LEXICONS_HELP, ChineseParser, add_db_argument, add_grading_arguments, add_period_arguments,
-                                add_tz_argument, example)
-    from grader.privacy import add_masking_arguments
+    """The `grader` command and its sub-commands (each sets `func(args) -> exit status`)."""
+    from grader.calibration import cli_register as calibration_commands
+    from grader.options import ChineseParser, example
+    from grader.review.cli import cli_register as review_commands
 
     p = ChineseParser(prog="grader", description="按主管的评分表给客服会话评分：读取导出的聊天记录，生成带证据的评分卡、复核页面和报告。",
                       epilog=example("grader grade 导出文件夹/ --date yesterday --out 结果/",
                                      "grader report --date yesterday --out 报告/"))
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令", parser_class=ChineseParser)
+    for add in (_add_read, _add_grade, _add_report, _add_month, _add_show):
+        add(sub)
+    review_commands(sub)
+    calibration_commands(sub)
+    return p
+
+
+def _add_read(sub) -> None:
+    from grader.options import example
 
     r = sub.add_parser("read", help="读取导出文件，报告读到了什么、搁置了什么（不评分）",
                        epilog=example("grader read 导出文件夹/ 千牛记录.txt"))
     r.add_argument("paths", nargs="+", metavar="路径", help="导出文件或文件夹（递归读取）")
     _session_gap_argument(r)
     r.set_defaults(func=_cmd_read)
+
+
+def _add_grade(sub) -> None:
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, example
+    from grader.privacy import add_masking_arguments
 
     g = sub.add_parser("grade", help="给会话评分，写入数据库和评分卡文件",
                        epilog=example("grader grade 导出文件夹/ --date yesterday --out 结果/",
@@ -162,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_masking_arguments(g)
     g.set_defaults(func=_cmd_grade)
 
+
+def _add_report(sub) -> None:
+    from grader.options import add_db_argument, add_period_arguments, example
+    from grader.privacy import add_masking_arguments
+
     rp = sub.add_parser("report", help="从数据库生成团队报告（Excel 和 HTML）",
                         epilog=example("grader report --date yesterday --db out/grader.db --out 报告/"))
     add_period_arguments(rp)
@@ -170,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", default="reports", help="报告文件写入的文件夹（默认 ./reports）")
     add_masking_arguments(rp)
     rp.set_defaults(func=_cmd_report)
+
+
+def _add_month(sub) -> None:
+    from grader.options import LEXICONS_HELP, add_db_argument, add_tz_argument, example
+    from grader.privacy import add_masking_arguments
 
     mo = sub.add_parser("month", help="月度考核：指标、最终成绩、排名、工资、提醒（Excel 和 HTML）",
                         epilog=example("grader month --month 2026-11 --out 报告/"))
@@ -183,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_masking_arguments(mo)
     mo.set_defaults(func=_cmd_month)
 
+
+def _add_show(sub) -> None:
+    from grader.options import add_db_argument, add_tz_argument, example
+
     sh = sub.add_parser("show", help="在终端显示评分卡：每项的分数、把握、原因和证据（主管改过的分数一并显示）",
                         epilog=example("grader show jd-xinghe-102 --db out/grader.db"))
     sh.add_argument("ids", nargs="+", metavar="会话ID", help="要显示的会话ID")
@@ -190,13 +219,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_tz_argument(sh)
     sh.add_argument("--rubric", help="评分时用的评分表 TOML（默认：标准评分表）")
     sh.set_defaults(func=_cmd_show)
-
-    from grader.calibration import cli_register as calibration_commands
-    from grader.review.cli import cli_register as review_commands
-
-    review_commands(sub)
-    calibration_commands(sub)
-    return p
 
 
 DEFAULT_SESSION_GAP_MINUTES = 120.0  # grader.transcript.qianniu.SESSION_GAP

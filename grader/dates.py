@@ -27,6 +27,7 @@ def utc_bounds(since: str | date | None, until: str | date | None,
 
 
 def parse_day(text: str, tz: ZoneInfo = SHANGHAI, today: date | None = None) -> date:
+    """YYYY-MM-DD, today/今天 or yesterday/昨天 as a day in `tz`. Raises GraderError for other text."""
     today = today or datetime.now(tz).date()
     words = {"today": 0, "今天": 0, "yesterday": 1, "昨天": 1}
     if text in words:
@@ -38,6 +39,7 @@ def parse_day(text: str, tz: ZoneInfo = SHANGHAI, today: date | None = None) -> 
 
 
 def month_range(text: str) -> tuple[date, date]:
+    """(first, last) day of a YYYY-MM month. Raises GraderError for other text."""
     try:
         first = date.fromisoformat(f"{text}-01")
     except ValueError:

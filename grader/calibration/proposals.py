@@ -238,10 +238,27 @@ def _additions(samples: list[_Sample], bg: list, lex: Lexicon, item: str, levels
                tag: str | None, opt: Options) -> list[Proposal]:
     """Terms shared by the chats the supervisor moved in `direction` and rare in the chats it could
     wrongly move (labelled chats not so corrected, and background chats not already at the end)."""
-    import numpy as np
-    from scipy.stats import fisher_exact
     from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.feature_selection import chi2
+
+    y, labelled, docs = _contrast(samples, bg, levels, direction)
+    if y.sum() < opt.min_support or y.all():
+        return []
+    texts = ["\n".join(role_texts(t, lex.role)) for t in docs]
+    vec = CountVectorizer(analyzer=_cached_grams, binary=True)
+    try:
+        X = vec.fit_transform(texts).tocsc()
+    except ValueError:  # no words at all
+        return []
+    names = vec.get_feature_names_out()
+    ranked = _ranked_terms(X, y, labelled, names, lex, opt)
+    return _addition_proposals(ranked, y, labelled, names, docs, lex, item, direction, tag, opt)
+
+
+def _contrast(samples: list[_Sample], bg: list, levels: list[int], direction: int):
+    """(moved?, labelled?, transcript) of the chats a term could be judged on: labelled chats the
+    supervisor moved in `direction` (True) or left where a term could move them, background chats
+    not at the end already."""
+    import numpy as np
 
     end = levels[-1] if direction > 0 else levels[0]
     target, docs, labelled = [], [], []
@@ -256,19 +273,18 @@ def _additions(samples: list[_Sample], bg: list, lex: Lexicon, item: str, levels
             target.append(False)
             labelled.append(False)
             docs.append(b.transcript)
-    y, labelled = np.array(target, dtype=bool), np.array(labelled, dtype=bool)
-    if y.sum() < opt.min_support or y.all():
-        return []
-    texts = ["\n".join(role_texts(t, lex.role)) for t in docs]
-    vec = CountVectorizer(analyzer=_cached_grams, binary=True)
-    try:
-        X = vec.fit_transform(texts).tocsc()
-    except ValueError:  # no words at all
-        return []
+    return np.array(target, dtype=bool), np.array(labelled, dtype=bool), docs
+
+
+def _ranked_terms(X, y, labelled, names, lex: Lexicon, opt: Options) -> list[tuple]:
+    """(p, -chi2, column, rows) of the candidate terms, best first: enough support, rare enough
+    elsewhere, Fisher's exact test below alpha, not already counted; one per set of chats."""
+    from scipy.stats import fisher_exact
+    from sklearn.feature_selection import chi2
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores, _ = chi2(X, y)
-    names = vec.get_feature_names_out()
     n_pos, n_neg_lab, n_bg = int(y.sum()), int((~y & labelled).sum()), int((~labelled).sum())
     groups: dict[tuple, list[int]] = defaultdict(list)
     pvals: dict[int, float] = {}
@@ -296,6 +312,13 @@ def _additions(samples: list[_Sample], bg: list, lex: Lexicon, item: str, levels
         best = min(cols, key=lambda j: (-len(names[j]), names[j]))  # same chats: the most specific
         ranked.append((pvals[best], -float(scores[best]), best, rows))
     ranked.sort(key=lambda r: (r[0], r[1], len(names[r[2]]), names[r[2]]))
+    return ranked
+
+
+def _addition_proposals(ranked, y, labelled, names, docs, lex: Lexicon, item: str, direction: int,
+                        tag: str | None, opt: Options) -> list[Proposal]:
+    """Proposals from the ranked terms, each adding at least `min_support` chats not yet covered."""
+    n_bg = int((~labelled).sum())
     covered: set[int] = set()
     out = []
     for p, neg_score, j, rows in ranked:

@@ -36,7 +36,8 @@ class ItemAgreement:
 
 def create_session(store: Store, name: str, by: str, candidates: list[str], size: int, raters: list[str],
                    seed: int | None = None) -> int:
-    """Start a session on a random sample of `size` of the `candidates` (transcript ids)."""
+    """Start a session on a random sample of `size` of the `candidates` (transcript ids).
+    Raises SessionError for no name, a sample too small or raters who are not supervisors."""
     name = (name or "").strip()
     if not name:
         raise SessionError("请给校准练习起个名字")
@@ -52,6 +53,7 @@ def create_session(store: Store, name: str, by: str, candidates: list[str], size
 
 
 def get_session(store: Store, session_id: int) -> dict:
+    """The session (name, status, raters, transcript_ids, ...). Raises SessionError when there is none."""
     with store.reading() as u:
         found = u.calibration_sessions(session_id)
     if not found:
@@ -80,7 +82,8 @@ def may_see_results(session: dict, scores: list[dict], user: str) -> bool:
 
 
 def save_scores(store: Store, session_id: int, transcript_id: str, rater: str, form: dict[str, str]) -> dict:
-    """Store a rater's scores for one chat of the session: every item of its card at one of its levels."""
+    """Store a rater's scores for one chat of the session: every item of its card at one of its levels.
+    Raises SessionError for a chat outside the session, a closed session or a score that is no level."""
     session = get_session(store, session_id)
     if session["status"] != "open":
         raise SessionError("这次校准练习已结束，不能再打分")
@@ -112,6 +115,7 @@ def save_scores(store: Store, session_id: int, transcript_id: str, rater: str, f
 
 
 def close_session(store: Store, session_id: int, by: str) -> None:
+    """End the session: every rater sees the results. Raises SessionError unless `by` started it and it is open."""
     session = get_session(store, session_id)
     if by != session["created_by"]:
         raise SessionError("只有发起人可以结束校准练习")

@@ -13,6 +13,7 @@ REGISTRY: dict[str, type["Detector"]] = {}
 
 
 def register(cls: type["Detector"]) -> type["Detector"]:
+    """Class decorator: a Detector class into REGISTRY by its name. Raises ValueError for a name taken."""
     if cls.name in REGISTRY:
         raise ValueError(f"detector {cls.name!r} registered twice")
     REGISTRY[cls.name] = cls

@@ -155,16 +155,26 @@ class FirstResponseDetector(Detector):
                       else "会话中没有消息，无法计算首次响应时间")
             return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, reason=reason,
                                 metrics=metrics)]
+        self._time(turns, metrics)
+        findings = self._side_findings(turns)
+        unmeasured = self._unmeasured(msgs, turns[0], findings, metrics)
+        if unmeasured is not None:
+            return [unmeasured]
+        return [self._measured(chat, turns[0], findings, metrics)]
+
+    def _time(self, turns: list[Turn], metrics: dict) -> None:
+        """Each answered turn's wait (service hours), and the average, longest and share within 30 s."""
         for t in turns:
             if t.answer is not None and t.asked.time is not None and t.answer.time is not None:
                 t.seconds = self.hours.wait(t.asked.time, t.answer.time)
-        timed = [t for t in turns if t.seconds is not None]
-        if timed:
-            waits = [t.seconds for t in timed]
+        waits = [t.seconds for t in turns if t.seconds is not None]
+        if waits:
             metrics["avg_response_seconds"] = round(sum(waits) / len(waits), 1)
             metrics["max_wait_seconds"] = round(max(waits), 1)
             metrics["replied_within_30s_share"] = round(sum(1 for w in waits if w <= self.slow_after) / len(waits), 3)
 
+    def _side_findings(self, turns: list[Turn]) -> list[Finding]:
+        """An auto-reply or robot that answered first, and the later turns answered slowly."""
         findings: list[Finding] = []
         first = turns[0]
         if first.auto_first is not None:
@@ -177,43 +187,43 @@ class FirstResponseDetector(Detector):
                 findings.append(self._pair(
                     "slow_reply", f"顾客等了 {_fmt(t.seconds)} 才得到人工回复（超过 {int(self.slow_after)} 秒）",
                     t, positive=False))
+        return findings
 
-        no_times = all(m.time is None for m in msgs)
-        if no_times:
-            return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
-                                reason="聊天记录没有时间戳，无法计算首次响应时间", metrics=metrics)]
+    def _unmeasured(self, msgs: list[Message], first: Turn, findings: list[Finding], metrics: dict
+                    ) -> Measurement | None:
+        """The measurement when the first response cannot be timed (no times, never answered), else None."""
+        if all(m.time is None for m in msgs):
+            return Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
+                               reason="聊天记录没有时间戳，无法计算首次响应时间", metrics=metrics)
         if first.answer is None:
             findings.insert(0, self.finding(ITEM, "never_answered", "顾客的第一条消息没有人工回复",
                                              first.asked, positive=False))
-            return [Measurement(item=ITEM, value=None, confidence=0.5, needs_review=True, findings=findings,
-                                reason="顾客一直没有等到人工回复", metrics=metrics)]
+            return Measurement(item=ITEM, value=None, confidence=0.5, needs_review=True, findings=findings,
+                               reason="顾客一直没有等到人工回复", metrics=metrics)
         if first.seconds is None:
             findings.insert(0, self._pair("first_response", "顾客的第一条消息或首次人工回复缺少时间，无法计时", first,
                                           positive=False))
-            return [Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
-                                reason="首次响应的消息缺少时间戳，无法计算首次响应时间", metrics=metrics)]
+            return Measurement(item=ITEM, value=None, confidence=0.0, needs_review=True, findings=findings,
+                               reason="首次响应的消息缺少时间戳，无法计算首次响应时间", metrics=metrics)
+        return None
 
+    def _measured(self, chat: Chat, first: Turn, findings: list[Finding], metrics: dict) -> Measurement:
+        """The first response timed: seconds, the reason, and the range when times are to the minute."""
         seconds = first.seconds
         metrics["first_response_seconds"] = round(seconds, 1)
         real = (first.answer.time - first.asked.time).total_seconds()
         reason = f"顾客第一条消息后 {_fmt(seconds)} 得到首次人工回复"
         if abs(real - seconds) >= 1:
             reason += f"（按营业时间 {self.hours.spec} 计，实际相隔 {_fmt(real)}）"
-        if first.seconds > self.slow_after:
-            kind = "slow_first_response"
-        else:
-            kind = "first_response"
+        kind = "slow_first_response" if seconds > self.slow_after else "first_response"
         findings.insert(0, self._pair(kind, reason, first, positive=seconds <= self.good_within))
-        confidence, needs_review = 0.95, False
         step = chat.transcript.time_resolution
+        value_range = None
         if step > 1:
-            low, high = max(0.0, seconds - (step - 1)), seconds + step - 1
-            value_range = (low, high)  # the rubric, the shop's, says whether both ends score the same
-            reason += f"；导出的时间只精确到分钟，实际首次响应在 {_fmt(low)}–{_fmt(high)} 之间"
-        else:
-            value_range = None
-        return [Measurement(item=ITEM, value=round(seconds, 1), confidence=confidence, needs_review=needs_review,
-                            reason=reason, findings=findings, metrics=metrics, value_range=value_range)]
+            value_range = (max(0.0, seconds - (step - 1)), seconds + step - 1)  # the rubric (the shop's) decides
+            reason += f"；导出的时间只精确到分钟，实际首次响应在 {_fmt(value_range[0])}–{_fmt(value_range[1])} 之间"
+        return Measurement(item=ITEM, value=round(seconds, 1), confidence=0.95, needs_review=False,
+                           reason=reason, findings=findings, metrics=metrics, value_range=value_range)
 
     def _pair(self, kind: str, reason: str, turn: Turn, positive: bool) -> Finding:
         """A finding whose evidence is the customer's message and the human reply."""

@@ -47,103 +47,97 @@ class FollowUpDetector(Detector):
         self.silence = self.options["follow_up_silence_seconds"]
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        words, cues = self.lex["follow_up"], self.lex["follow_up_cues"]
-        msgs = chat.messages
-        humans = chat.human_agent
-        orders = [m for m in msgs if m.role == "system" and m.kind == "order"]
+        r = _Reading(chat, self.lex["follow_up"], self.lex["follow_up_cues"])
+        triggers = self._triggers(r)
+        self._re_engagements(r, triggers)
+        self._presence_checks(r)
+        self._nudges(r)
+        return [self._measurement(r, triggers)]
 
-        agent_tags: dict[int, dict[str, object]] = {}
-        for msg, match in chat.find(words):
-            agent_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "nudge", match)
-        cue_tags: dict[int, dict[str, object]] = {}
-        for msg, match in chat.find(cues, humans + orders):
-            if match.term.tag != "hesitation":
-                cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
-        hesitations = {}
-        for msg, match in chat.find(cues, chat.customer):
-            if match.term.tag == "hesitation":
-                hesitations.setdefault(msg.index, (msg, match))
-
-        def is_closing(i: int) -> bool:
-            tags = agent_tags.get(i, {})
-            return "closing" in tags and "nudge" not in tags
-
+    def _triggers(self, r: "_Reading") -> list[tuple]:
+        """(message, why) after which a silent customer may be followed up: an agent's open question,
+        an unpaid order notice, a customer's hesitation; in chat order."""
         triggers = []
-        for m in humans:
-            if "question" in cue_tags.get(m.index, {}) and not is_closing(m.index):
+        for m in r.chat.human_agent:
+            if "question" in r.cue_tags.get(m.index, {}) and not r.is_closing(m.index):
                 triggers.append((m, "question"))
-        for m in orders:
-            tags = cue_tags.get(m.index, {})
+        for m in r.orders:
+            tags = r.cue_tags.get(m.index, {})
             if "unpaid" in tags and "paid" not in tags:
                 triggers.append((m, "unpaid"))
-        triggers += [(m, "hesitation") for m, _ in hesitations.values()]
+        triggers += [(m, "hesitation") for m, _ in r.hesitations.values()]
         triggers.sort(key=lambda t: t[0].index)
+        return triggers
 
-        counted: dict[int, object] = {}  # message index -> finding
-        findings = []
-        timed = any(m.time is not None for m in msgs)
-
-        # Timing: re-engaging after the customer went quiet following a question or an unpaid order.
+    def _re_engagements(self, r: "_Reading", triggers: list[tuple]) -> None:
+        """Timing: re-engaging after the customer went quiet following a trigger."""
+        msgs = r.chat.messages
         for trig, why in triggers:
             if trig.time is None:
                 continue
             for m in msgs[trig.index + 1:]:
                 if m.role == "customer":
                     break
-                if m.role == "system" and "paid" in cue_tags.get(m.index, {}):
+                if m.role == "system" and "paid" in r.cue_tags.get(m.index, {}):
                     break
                 if not m.is_human_agent or m.time is None or not has_words(m.text):
                     continue
                 gap = (m.time - trig.time).total_seconds()
                 if gap < self.silence:
                     continue
-                if is_closing(m.index) or m.index in counted:
+                if r.is_closing(m.index) or m.index in r.counted:
                     break
                 if why == "hesitation":
-                    cause = f"顾客犹豫（“{hesitations[trig.index][1].text}”）后"
+                    cause = f"顾客犹豫（“{r.hesitations[trig.index][1].text}”）后"
                 else:
                     cause = "客服提问后" if why == "question" else "顾客下单未付款后"
                 f = self.finding(ITEM, "re_engage", f"{cause}顾客沉默了 {_mins(gap)}，客服主动跟进", m,
                                  positive=True, trigger=why, silence_seconds=round(gap))
                 f.evidence.insert(0, evidence(trig))
-                counted[m.index] = f
+                r.counted[m.index] = f
                 break
 
-        # Presence checks (亲还在吗): only after the customer has been silent long enough.
-        for m in humans:
-            match = agent_tags.get(m.index, {}).get("presence")
-            if match is None or m.index in counted or is_closing(m.index):
+    def _presence_checks(self, r: "_Reading") -> None:
+        """Presence checks (亲还在吗): only after the customer has been silent long enough."""
+        msgs, words = r.chat.messages, r.words
+        for m in r.chat.human_agent:
+            match = r.agent_tags.get(m.index, {}).get("presence")
+            if match is None or m.index in r.counted or r.is_closing(m.index):
                 continue
             prev = next((p for p in reversed(msgs[:m.index]) if p.role != "system"), None)
             if m.time is None or prev is None or prev.time is None:
-                if not timed:
-                    counted[m.index] = self.finding(
+                if not r.timed:
+                    r.counted[m.index] = self.finding(
                         ITEM, "re_engage", f"客服询问“{match.text}”（没有时间戳，无法核实顾客是否沉默）", m, match,
                         words, unverified=True)
                 continue
             gap = (m.time - prev.time).total_seconds()
             if prev.role == "agent" and gap >= self.silence:
-                counted[m.index] = self.finding(
+                r.counted[m.index] = self.finding(
                     ITEM, "re_engage", f"顾客沉默 {_mins(gap)} 后，客服询问“{match.text}”跟进", m, match, words,
                     silence_seconds=round(gap))
             else:
-                findings.append(self.finding(
+                r.findings.append(self.finding(
                     ITEM, "not_follow_up", f"“{match.text}”不是在顾客沉默后说的，不算跟进", m, match, words,
                     positive=False))
 
-        # Wording: nudges toward ordering.
-        for msg, match in chat.find(words, include_excluded=True):
+    def _nudges(self, r: "_Reading") -> None:
+        """Wording: nudges toward ordering (an excluded one is shown, not counted)."""
+        words = r.words
+        for msg, match in r.chat.find(words, include_excluded=True):
             if match.term.tag not in (None, "nudge"):
                 continue
             if match.excluded_by:
-                findings.append(self.finding(
+                r.findings.append(self.finding(
                     ITEM, "excluded", f"“{match.text}”后面是“{match.excluded_by}”，不是催单", msg, match, words,
                     positive=False))
-            elif msg.index not in counted:
-                counted[msg.index] = self.finding(ITEM, "nudge", f"客服催单：“{match.text}”", msg, match, words)
+            elif msg.index not in r.counted:
+                r.counted[msg.index] = self.finding(ITEM, "nudge", f"客服催单：“{match.text}”", msg, match, words)
 
-        follow_ups = [counted[i] for i in sorted(counted)]
-        findings = follow_ups + findings
+    def _measurement(self, r: "_Reading", triggers: list[tuple]) -> Measurement:
+        """The count of follow-ups; 不适用 when the customer ordered without hesitating."""
+        follow_ups = [r.counted[i] for i in sorted(r.counted)]
+        findings = follow_ups + r.findings
         n = len(follow_ups)
         unverified = any(f.data.get("unverified") for f in follow_ups)
         if n:
@@ -151,12 +145,39 @@ class FollowUpDetector(Detector):
             parts = "、".join(dict.fromkeys(kinds[f.kind] for f in follow_ups))
             reason = f"客服跟进了 {n} 次（{parts}）：{follow_ups[0].reason}"
             confidence = 0.6 if unverified else 0.8
-        elif not hesitations and not any(why == "unpaid" for _, why in triggers) and \
-                order_index(chat, self.lex["order_signals"])[0] is not None:
-            return [Measurement(item=ITEM, value=0, confidence=0.75, not_applicable=True, findings=findings,
-                                reason="顾客没有犹豫，自己下了单，不需要跟进催单")]
+        elif not r.hesitations and not any(why == "unpaid" for _, why in triggers) and \
+                order_index(r.chat, self.lex["order_signals"])[0] is not None:
+            return Measurement(item=ITEM, value=0, confidence=0.75, not_applicable=True, findings=findings,
+                               reason="顾客没有犹豫，自己下了单，不需要跟进催单")
         else:
             reason = "客服没有跟进沉默或未付款的顾客，也没有催单话术"
-            confidence = 0.7 if timed else 0.5
-        return [Measurement(item=ITEM, value=n, confidence=confidence, reason=reason, findings=findings,
-                            needs_review=unverified or (not timed and not n))]
+            confidence = 0.7 if r.timed else 0.5
+        return Measurement(item=ITEM, value=n, confidence=confidence, reason=reason, findings=findings,
+                           needs_review=unverified or (not r.timed and not n))
+
+
+class _Reading:
+    """One chat as follow_up reads it: the agents' follow-up words and the cues by message, the
+    customer's hesitations, and the follow-ups counted so far (message index -> finding)."""
+
+    def __init__(self, chat: Chat, words, cues):
+        self.chat, self.words = chat, words
+        self.orders = [m for m in chat.messages if m.role == "system" and m.kind == "order"]
+        self.agent_tags: dict[int, dict[str, object]] = {}
+        for msg, match in chat.find(words):
+            self.agent_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "nudge", match)
+        self.cue_tags: dict[int, dict[str, object]] = {}
+        for msg, match in chat.find(cues, chat.human_agent + self.orders):
+            if match.term.tag != "hesitation":
+                self.cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
+        self.hesitations: dict = {}
+        for msg, match in chat.find(cues, chat.customer):
+            if match.term.tag == "hesitation":
+                self.hesitations.setdefault(msg.index, (msg, match))
+        self.counted: dict[int, object] = {}
+        self.findings: list = []
+        self.timed = any(m.time is not None for m in chat.messages)
+
+    def is_closing(self, i: int) -> bool:
+        tags = self.agent_tags.get(i, {})
+        return "closing" in tags and "nudge" not in tags

@@ -316,6 +316,7 @@ def _exclusion(term: Term, text: str, start: int, end: int) -> str | None:
 
 
 def parse_lexicon(text: str, path: str | None = None) -> Lexicon:
+    """A Lexicon from a file's text (`path` names it in messages). Raises ConfigError for a missing header, an unknown role or a bad term."""
     headers: dict[str, str] = {}
     terms: list[Term] = []
     where = path or "<lexicon>"
@@ -389,6 +390,7 @@ class LexiconSet(dict):
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> "LexiconSet":
+        """Raises ConfigError when the folder is missing or two files use one name."""
         directory = Path(directory) if directory else default_lexicon_dir()
         if not directory.is_dir():
             raise ConfigError(f"找不到词库文件夹 {directory}：请用 --lexicons 或 GRADER_LEXICONS 指定 (lexicon folder not found)")
@@ -401,6 +403,7 @@ class LexiconSet(dict):
         return result
 
     def get_or_fail(self, name: str) -> Lexicon:
+        """Raises ConfigError when no file of the folder has that name."""
         if name not in self:
             raise ConfigError(f"lexicon {name!r} not found; expected a file with '# name: {name}' in the lexicon folder")
         return self[name]

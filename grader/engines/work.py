@@ -25,7 +25,7 @@ from grader.engines import read_part
 from grader.pipeline import Grader
 from grader.scorecard.export import csv_row
 from grader.settings import GradeSettings
-from grader.store import ChatRows, Store, chat_rows, content_hash
+from grader.store import ChatRows, Store, chat_rows, content_hash, search
 from grader.transcript.model import Transcript
 from grader.transcript.reader import SetAside
 from grader.transcript.screen import fit_to_grade
@@ -147,7 +147,7 @@ def grade_part(part, job: Job) -> Iterator[Batch]:
 def _next_batch(reading: Iterator, grader: Grader, store: Store, job: Job) -> Batch | None:
     """The next batch read from `reading` and graded, or None when the part is done."""
     batch, pending = Batch(), []  # pending: the batch's entries, with transcripts to grade in place
-    clock = time.perf_counter()
+    clock = time.thread_time()
     for item in reading:
         batch.read += 1
         if isinstance(item, SetAside):
@@ -160,9 +160,9 @@ def _next_batch(reading: Iterator, grader: Grader, store: Store, job: Job) -> Ba
             pending.append(item)
             batch.chats += 1
             if batch.chats >= job.batch_size:
-                batch.seconds["read"] += time.perf_counter() - clock
+                batch.seconds["read"] += time.thread_time() - clock
                 return _finish(batch, pending, grader, store, job)
-    batch.seconds["read"] += time.perf_counter() - clock
+    batch.seconds["read"] += time.thread_time() - clock
     if pending or batch.read:
         return _finish(batch, pending, grader, store, job)
     return None
@@ -175,16 +175,16 @@ def grade_part_list(part, job: Job) -> list[Batch]:
 
 def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job) -> Batch:
     """Grade what is new or changed in the batch; everything else keeps its place as is."""
-    start = time.perf_counter()
+    start = time.thread_time()
     chats = [t for t in pending if isinstance(t, Transcript)]
     ids = [t.id for t in chats]
     done = store.graded_keys(ids)
     scenarios = store.scenario_overrides(ids)
     hashes = {id(t): content_hash(t) for t in chats}
     stored_owner = _stored_owners(store, chats, hashes, done)
-    batch.seconds["read"] += time.perf_counter() - start  # lookups count as reading
+    batch.seconds["read"] += time.thread_time() - start  # lookups count as reading
     detect_before = grader.detect_seconds
-    start = time.perf_counter()
+    start = time.thread_time()
     graded = []
     for t in pending:
         if isinstance(t, SetAside):
@@ -198,8 +198,10 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
             batch.entries.append(entry)
             if not isinstance(entry, SetAside):
                 graded.append((len(batch.entries) - 1, t, entry))
+    indexing = search.spent()
     rows = chat_rows([(t, card) for _, t, card in graded], store.packer, grader.tz,
                      [hashes[id(t)] for _, t, _ in graded])
+    index = search.spent() - indexing
     for (pos, t, card), row in zip(graded, rows):
         batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],
                                     source_file=t.source_file, source_line=t.source_line, rows=row, json=row.view,
@@ -208,7 +210,8 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
                                     pii=_pii(job.masker, t))
     detect = grader.detect_seconds - detect_before
     batch.seconds["detect"] += detect
-    batch.seconds["score"] += time.perf_counter() - start - detect
+    batch.seconds["index"] += index
+    batch.seconds["score"] += time.thread_time() - start - detect - index
     return batch
 
 

@@ -71,7 +71,8 @@ def _kept(history: Path) -> dict[int, Path]:
 
 
 def adopt(candidate, lexicon_dir, by: str = "calibrate", today: date | None = None) -> Path:
-    """Make the candidate file the adopted model of `lexicon_dir` with the next version; returns its path."""
+    """Make the candidate file the adopted model of `lexicon_dir` with the next version; returns its path.
+    Raises ConfigError when the candidate is not a model file of this tool."""
     import joblib
 
     lexicon_dir = Path(lexicon_dir)

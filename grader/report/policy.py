@@ -182,7 +182,8 @@ def parse_policy(text: str, where: str = "<policy>") -> Policy:
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
-    """The policy in `path` (None: the bundled defaults, `grader/report/policy.toml`)."""
+    """The policy in `path` (None: the bundled defaults, `grader/report/policy.toml`).
+    Raises PolicyError (in Chinese) for an unreadable file, an unknown setting or a bad value."""
     path = Path(path) if path else DEFAULT_POLICY
     try:
         text = path.read_text(encoding="utf-8")

@@ -61,7 +61,8 @@ def add_user(store: Store, name: str, password: str, role: str, agent_account: s
     """Create an account (or, with replace=True, reset its password/role and end its sessions).
 
     Agents need agent_account; weak passwords are refused (check_password_strength); audited as
-    done by `by` (default: the account itself)."""
+    done by `by` (default: the account itself).
+    Raises AccountError for a taken name, a weak password or an unknown role."""
     name = (name or "").strip()
     if not name:
         raise AccountError("用户名不能为空")

@@ -172,7 +172,12 @@ def _cmd_retention(args) -> int:
 
 
 def cli_register(subparsers) -> None:
-    """Add `review`, `override` and `user` to grader's subparsers."""
+    """Add review, override, user, secret, audit, purge and retention to grader's subparsers."""
+    for add in (_add_review, _add_override, _add_user, _add_secret, _add_audit, _add_purge, _add_retention):
+        add(subparsers)
+
+
+def _add_review(subparsers) -> None:
     from grader.options import add_db_argument, add_grading_arguments, add_tz_argument, example
 
     r = subparsers.add_parser("review", help="在本机打开复核网页（中文界面）",
@@ -185,6 +190,10 @@ def cli_register(subparsers) -> None:
     add_tz_argument(r)
     r.add_argument("--policy", help="月度考核页面用的店铺考核方案 TOML（默认：自带的）")
     r.set_defaults(func=_cmd_review)
+
+
+def _add_override(subparsers) -> None:
+    from grader.options import add_db_argument, add_grading_arguments, add_tz_argument, example
 
     o = subparsers.add_parser("override", help="修改某个会话评分卡上的一项分数，需写原因（记入审计）",
                               epilog=example('grader override T123 presale.promotion 0 --reason "没有提到优惠" --by 张主管',
@@ -199,6 +208,10 @@ def cli_register(subparsers) -> None:
     add_grading_arguments(o, "改场景后重新评分（与每天的评分相同）")
     add_tz_argument(o)
     o.set_defaults(func=_cmd_override)
+
+
+def _add_user(subparsers) -> None:
+    from grader.options import add_db_argument, example
 
     u = subparsers.add_parser("user", help="复核网页的账号",
                               epilog=example("grader user add 张主管 --role supervisor", "grader user list"))
@@ -217,6 +230,10 @@ def cli_register(subparsers) -> None:
     add_db_argument(ul)
     ul.set_defaults(func=_cmd_user_list)
 
+
+def _add_secret(subparsers) -> None:
+    from grader.options import add_db_argument, example
+
     sec = subparsers.add_parser("secret", help="复核网页登录用的密钥（保存在数据库之外）",
                                 epilog=example("grader secret rotate --by 张主管"))
     ssub = sec.add_subparsers(dest="secret_command", required=True, title="子命令", metavar="子命令")
@@ -225,6 +242,10 @@ def cli_register(subparsers) -> None:
     sr.add_argument("--by", required=True, help=BY_HELP)
     add_db_argument(sr)
     sr.set_defaults(func=_cmd_secret_rotate)
+
+
+def _add_audit(subparsers) -> None:
+    from grader.options import add_db_argument, example
 
     a = subparsers.add_parser("audit", help="审计记录（只追加、哈希链防篡改）和查看记录",
                               epilog=example("grader audit verify", "grader audit log --transcript T123"))
@@ -247,6 +268,10 @@ def cli_register(subparsers) -> None:
     add_db_argument(ac)
     ac.set_defaults(func=_cmd_audit_access)
 
+
+def _add_purge(subparsers) -> None:
+    from grader.options import add_db_argument, add_tz_argument, example
+
     pg = subparsers.add_parser("purge", help="删除过期会话的聊天原文，保留评分（记入审计）",
                                epilog=example("grader purge --by 张主管 --dry-run", "grader purge --older-than 180 --by 张主管"))
     pg.add_argument("--older-than", type=int, metavar="天数",
@@ -256,6 +281,10 @@ def cli_register(subparsers) -> None:
     add_db_argument(pg)
     add_tz_argument(pg)
     pg.set_defaults(func=_cmd_purge)
+
+
+def _add_retention(subparsers) -> None:
+    from grader.options import add_db_argument, example
 
     rt = subparsers.add_parser("retention", help="聊天原文保留多少天（grader purge 按它删除）",
                                epilog=example("grader retention set 180 --by 张主管", "grader retention show"))

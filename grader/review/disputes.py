@@ -16,6 +16,7 @@ class DisputeError(ReviewError):
 
 def open_dispute(store: Store, transcript_id: str, item_id: str, by: str, comment: str,
                  requested: int | str | None = None) -> int:
+    """An agent disputes an item of his card (`requested`: the level asked for); returns the dispute id. Raises DisputeError (no comment, one open already), UnknownItem."""
     comment = (comment or "").strip()
     if not comment:
         raise DisputeError("申诉必须写明理由")
@@ -75,6 +76,7 @@ def accept_dispute(store: Store, dispute_id: int, by: str, level: int | str | No
 
 
 def reject_dispute(store: Store, dispute_id: int, by: str, reason: str) -> None:
+    """Raises DisputeError without a reason or for a dispute already resolved."""
     reason = (reason or "").strip()
     if not reason:
         raise DisputeError("驳回申诉必须填写原因")

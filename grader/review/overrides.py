@@ -197,7 +197,8 @@ def _record_final(unit: Unit, transcript_id: str, card: Scorecard, rubric=None) 
 def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str | None, by: str,
                 expected_revision: int | None, source: str, rubric=None) -> Change:
     """`apply_override`'s work inside the caller's unit (for actions that do more, e.g. disputes);
-    `rubric` the cards were graded with (None: the standard one) names the final band."""
+    `rubric` the cards were graded with (None: the standard one) names the final band.
+    Raises ReviewError without `by`, UnknownItem, LevelNotAllowed, ReasonRequired, StaleRevision."""
     if not by:
         raise ReviewError("必须说明是谁修改的（--by）")
     reason = (reason or "").strip()
@@ -243,6 +244,7 @@ def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str
     `grader` must be the process's grader (`GradeSettings.grader()`), so the re-graded card uses the
     run's rubric, lexicons and options. The audit record, the revision and the new scorecard are
     written in one transaction, after the re-grade (which touches no database).
+    Raises LevelNotAllowed, ReasonRequired, StaleRevision, ReviewError (no `by`, re-graded meanwhile).
     """
     if scenario not in SCENARIO_LABELS:
         raise LevelNotAllowed("scenario", scenario, list(SCENARIO_LABELS))

@@ -82,6 +82,7 @@ class Rubric(BaseModel):
         return [i for i in self.items if i.section in ("skill", "attitude", scenario)]
 
     def item(self, item_id: str) -> Item:
+        """Raises KeyError for an id the rubric does not have."""
         for i in self.items:
             if i.id == item_id:
                 return i
@@ -107,6 +108,7 @@ class Rubric(BaseModel):
 
 
 def load_rubric(path: str | Path | None = None) -> Rubric:
+    """Raises ConfigError for a file that is no valid rubric."""
     path = Path(path) if path else STANDARD
     raw = path.read_bytes()
     try:

@@ -44,6 +44,7 @@ class FinalCard:
         return {i.item.id: i.final for i in self.items}
 
     def item(self, item_id: str) -> FinalItem:
+        """Raises KeyError for an item not on the card."""
         for i in self.items:
             if i.item.id == item_id:
                 return i

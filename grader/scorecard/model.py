@@ -55,6 +55,7 @@ class Scorecard(BaseModel):
     learned: dict | None = None
 
     def item(self, item_id: str) -> ItemScore:
+        """Raises KeyError for an item not on the card."""
         for i in self.items:
             if i.id == item_id:
                 return i

@@ -173,6 +173,7 @@ def append_audit(conn: Connection, actor: str, action: str, transcript_id: str |
 
     Ids are 1, 2, 3 … with no gaps: the head row is updated first, so concurrent appenders (other
     processes, PostgreSQL sessions) wait for this transaction instead of forking the chain.
+    Raises ValueError for an action the log does not know.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")

@@ -23,9 +23,9 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (chat_terms, dictionaries, disputes, item_scores, meta, overrides, review_queue,
+from grader.store.tables import (dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
-from grader.store import queue
+from grader.store import queue, search
 from grader.store.audit import migrate_security
 from grader.store.security import SecurityStore
 from grader.store.unit import Unit
@@ -197,7 +197,7 @@ class Store(SecurityStore):
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
                 insert_missing(conn, versions, add)
         stamp = now_iso()
-        for group in _without_repeats([(r.transcript, r.card, r.items, r.queue) for r in rows]):
+        for group in _without_repeats([(r.transcript, r.card, r.items, r.queue, r.search) for r in rows]):
             _save_group(conn, group, stamp)
 
     def current_views(self, transcript_ids: list[str]) -> dict[str, str]:
@@ -502,6 +502,9 @@ _make_current = update(scorecards).where(scorecards.c.id == bindparam("sid")).va
 def _save_group(conn, group: list, stamp: str) -> None:
     ids = [t["id"] for t, *_ in group]
     known = {r[0] for r in conn.execute(select(transcripts.c.id).where(transcripts.c.id.in_(ids)))}
+    if known:  # out of the search index while the stored text is still the one it indexed
+        search.forget(conn, list(known), {t["id"]: (t["content_hash"], text) for t, *_, text in group
+                                          if t["id"] in known})
     if new := [t for t, *_ in group if t["id"] not in known]:
         conn.execute(transcripts.insert(), new)
     if old := [{**{k: v for k, v in t.items() if k != "id"}, "tid": t["id"]} for t, *_ in group if t["id"] in known]:
@@ -513,7 +516,6 @@ def _save_group(conn, group: list, stamp: str) -> None:
         earlier = {tuple(r[1:]): r[0] for r in conn.execute(q)}
         conn.execute(update(scorecards).where(c.transcript_id.in_(known)).values(current=False))
         conn.execute(delete(review_queue).where(review_queue.c.transcript_id.in_(known)))
-        conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_(known)))
     again, fresh = [], []
     for row in group:
         card = row[1]
@@ -521,21 +523,19 @@ def _save_group(conn, group: list, stamp: str) -> None:
         (again if sid is not None else fresh).append((sid, row) if sid is not None else row)
     if again:
         conn.execute(_make_current, [{"sid": sid} for sid, _ in again])
-    queued = [(sid, row[3]) for sid, row in again]
+    queued = [(sid, row[3], row[4]) for sid, row in again]
     if fresh:
         inserted = conn.execute(scorecards.insert().returning(scorecards.c.id, sort_by_parameter_order=True),
                                 [{**card, "graded_at": stamp} for _, card, *_ in fresh]).all()
-        items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows, _) in zip(inserted, fresh)
+        items = [{**item, "scorecard_id": sid} for (sid,), (_, _, item_rows, *_) in zip(inserted, fresh)
                  for item in item_rows]
         if items:
             conn.execute(item_scores.insert(), items)
-        queued += [(sid, row[3]) for (sid,), row in zip(inserted, fresh)]
-    queued = [(sid, values) for sid, values in queued if values]
+        queued += [(sid, row[3], row[4]) for (sid,), row in zip(inserted, fresh)]
+    queued = [(sid, values, text) for sid, values, text in queued if values]
     if queued:
-        conn.execute(review_queue.insert(), [{**{k: v for k, v in values.items() if k != "terms"}, "scorecard_id": sid}
-                                             for sid, values in queued])
-        conn.execute(chat_terms.insert(), [{"transcript_id": values["transcript_id"], "terms": values["terms"]}
-                                           for _, values in queued])
+        conn.execute(review_queue.insert(), [{**values, "scorecard_id": sid} for sid, values, _ in queued])
+        search.add(conn, [(values["transcript_id"], sid, text) for sid, values, text in queued])
 
 
 def _shift(day: str, days: int) -> str:

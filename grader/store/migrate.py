@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import Boolean, LargeBinary, String, delete, select, text, update
+from sqlalchemy import Boolean, LargeBinary, String, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from grader.scorecard.model import Scorecard
@@ -32,7 +32,8 @@ class SchemaTooNew(RuntimeError):
 
 
 def upgrade(store) -> None:
-    """Bring `store`'s database to SCHEMA_VERSION (creating it when empty)."""
+    """Bring `store`'s database to SCHEMA_VERSION (creating it when empty).
+    Raises SchemaTooNew for a database written by a newer grader."""
     engine = store.engine
     metadata.create_all(engine)
     with engine.begin() as conn:
@@ -40,6 +41,9 @@ def upgrade(store) -> None:
         version = int(row[0]) if row else None
         if version is None:
             conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            from grader.store import search
+            search.create(conn)
+            search.set_indexed_version(conn)  # an empty index is up to date
             return
         if version > SCHEMA_VERSION:
             raise SchemaTooNew(f"database schema {version} is newer than this grader ({SCHEMA_VERSION}); upgrade grader")
@@ -49,18 +53,37 @@ def upgrade(store) -> None:
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
     fill_queue(store)
+    index_for_search(store)
+
+
+def index_for_search(store) -> int:
+    """Create the review search's index (`grader.store.search`); a database indexed by another
+    version, or not at all (an older grader's `chat_terms`), is indexed afresh from its stored
+    transcripts. Returns how many chats were indexed afresh."""
+    from grader.store import search
+
+    with store.engine.begin() as conn:
+        search.create(conn)
+        if search.indexed_version(conn) == search.INDEX_VERSION:
+            return 0
+        done = search.reindex(conn)
+        search.drop_old(conn)
+        search.set_indexed_version(conn)
+    if done:
+        print(f"grader: 已为 {done} 个会话建立复核搜索索引", file=sys.stderr)
+    return done
 
 
 def fill_queue(store) -> int:
     """Write the `review_queue` row of every current scorecard that has none (a database written
     before the queue table), 500 chats per transaction; final totals are refreshed by the review app."""
     from grader.store.core import CARD_FIELDS
+    from grader.store import search
     from grader.store.queue import queue_row
-    from grader.store.search import chat_terms as terms_of
-    from grader.store.tables import chat_terms, review_queue
+    from grader.store.tables import review_queue
 
     done = 0
-    c, t = scorecards.c, transcripts.c
+    c = scorecards.c
     missing = (select(*CARD_FIELDS).select_from(scorecards.outerjoin(
         review_queue, review_queue.c.transcript_id == c.transcript_id)).where(
         c.current.is_(True), review_queue.c.transcript_id.is_(None)).order_by(c.id).limit(CHUNK))
@@ -69,17 +92,9 @@ def fill_queue(store) -> int:
             rows = conn.execute(missing).all()
             if not rows:
                 break
-            found = {r.id: r for r in conn.execute(select(t.id, t.content, t.body, t.dict_id).where(
-                t.id.in_([r.transcript_id for r in rows])))}
-            add = []
-            for r in rows:
-                transcript = store.transcript_of_row(found[r.transcript_id]) if r.transcript_id in found else None
-                terms = terms_of(transcript) if transcript is not None else ""
-                add.append({**queue_row(store.card_of_row(r), terms), "scorecard_id": r.id})
-            conn.execute(delete(chat_terms).where(chat_terms.c.transcript_id.in_([a["transcript_id"] for a in add])))
-            conn.execute(chat_terms.insert(), [{"transcript_id": a["transcript_id"], "terms": a.pop("terms")}
-                                               for a in add])
-            conn.execute(review_queue.insert(), add)
+            conn.execute(review_queue.insert(), [{**queue_row(store.card_of_row(r)), "scorecard_id": r.id}
+                                                 for r in rows])
+            search.set_stale(conn)  # the search index is rebuilt next (`index_for_search`)
             done += len(rows)
     if done:
         print(f"grader: 已为 {done} 张评分卡建立复核队列索引", file=sys.stderr)

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import exists, func, literal, or_, select, tuple_, update
 
-from grader.store.search import query_terms
-from grader.store.tables import chat_terms, disputes, overrides, review_queue, review_state
+from grader.store import search
+from grader.store.tables import disputes, overrides, review_queue, review_state
 from grader.scorecard.model import Scorecard
 
 q_ = review_queue.c
@@ -35,7 +35,7 @@ def certainty(card: Scorecard) -> float:
     return round(min(card.scenario_confidence, sum(i.confidence * i.max for i in card.items) / weights), 3)
 
 
-def queue_row(card: Scorecard, terms: str) -> dict:
+def queue_row(card: Scorecard) -> dict:
     """The `review_queue` values of a scorecard (scorecard_id is added when it is stored)."""
     flagged = [i.id for i in card.items if i.needs_review]
     return dict(transcript_id=card.transcript_id, started_utc=utc_text(card.started_at), platform=card.platform,
@@ -44,7 +44,7 @@ def queue_row(card: Scorecard, terms: str) -> dict:
                 final_total=card.total, final_band=card.band, needs_review=card.needs_review,
                 flagged_items=" " + " ".join(flagged) + " " if flagged else "",
                 rank_settled=0 if card.needs_review else 1, rank_flagged=-len(flagged), certainty=certainty(card),
-                **teaching(card), terms=terms)
+                **teaching(card))
 
 
 def teaching(card: Scorecard) -> dict:
@@ -66,7 +66,7 @@ class QueueQuery:
 
     `needs_review`, `reviewed`: None (any), True or False; `disputed`: only chats with an open dispute;
     `item`: chats whose item of that id needs review; `search`: transcript id, buyer account (prefix)
-    or words of the chat (all of them, see `grader.store.search`).
+    or pieces of the chats' text (all of them, see `grader.store.search`).
     """
 
     lo: datetime | None = None
@@ -92,8 +92,9 @@ _open = exists().where(disputes.c.transcript_id == q_.transcript_id, disputes.c.
 _reviewed = review_state.c.reviewed.is_(True)
 
 
-def where(query: QueueQuery) -> list:
-    """The SQL conditions of `query` (on review_queue outer-joined with review_state)."""
+def where(query: QueueQuery, conn) -> list:
+    """The SQL conditions of `query` (on review_queue outer-joined with review_state); `conn` is
+    asked which indexed trigrams a short search piece stands for."""
     cond = []
     if query.lo is not None:
         cond.append(q_.started_utc >= utc_text(query.lo))
@@ -115,11 +116,9 @@ def where(query: QueueQuery) -> list:
     text = query.search.strip()
     if text:
         found = [q_.transcript_id == text, q_.customer.like(_like(text) + "%", escape="\\")]
-        words = query_terms(text)
-        if words:
-            t = chat_terms.c
-            found.append(exists().where(t.transcript_id == q_.transcript_id,
-                                        *[t.terms.like(f"%{_like(w)}%", escape="\\") for w in words]))
+        in_text = search.condition(conn, search.query_words(text))
+        if in_text is not None:
+            found.append(in_text)
         cond.append(or_(*found))
     return cond
 
@@ -140,7 +139,7 @@ def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
     changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
     q = (select(*ROW_COLUMNS, review_state.c.reviewed, review_state.c.reviewed_by, n_open.label("open_disputes"),
                 changed.label("overridden"))
-         .select_from(_from()).where(*where(query)).order_by(*_order(query))
+         .select_from(_from()).where(*where(query, conn)).order_by(*_order(query))
          .offset(max(0, int(offset))).limit(max(1, min(int(limit), PAGE_MAX))))
     return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -152,7 +151,7 @@ def _order(query: QueueQuery) -> tuple:
 def count(conn, query: QueueQuery) -> tuple[int, int]:
     """(cards, of which reviewed) in the queue."""
     q = select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed)).select_from(
-        _from()).where(*where(query))
+        _from()).where(*where(query, conn))
     total, done = conn.execute(q).one()
     return int(total), int(done or 0)
 
@@ -169,7 +168,7 @@ def step(conn, query: QueueQuery, transcript_id: str, forward: bool = True, unre
     unreviewed ones and wrapping round; None if there is none."""
     by = _order(query)
     key = position(conn, transcript_id, by)
-    cond = where(query) + [q_.transcript_id != transcript_id]
+    cond = where(query, conn) + [q_.transcript_id != transcript_id]
     if unreviewed:
         cond.append(or_(review_state.c.reviewed.is_(None), review_state.c.reviewed.is_(False)))
     order = by if forward else tuple(c.desc() for c in by)
@@ -186,7 +185,7 @@ def step(conn, query: QueueQuery, transcript_id: str, forward: bool = True, unre
 def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
         unflagged: bool = False) -> list[str]:
     """Transcript ids of the queue in order (at most `limit`), e.g. for bulk acceptance."""
-    cond = where(query)
+    cond = where(query, conn)
     if min_certainty is not None:
         cond.append(q_.certainty >= min_certainty)
     if unflagged:

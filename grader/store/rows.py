@@ -15,7 +15,7 @@ from grader.scorecard.model import Scorecard, Versions, versions_key
 from grader.scorecard.view import card_from_view, card_view, decode_findings, encode_findings, view_json
 from grader.store.codec import Packer, dumps, encode_transcript, pack
 from grader.store.queue import queue_row
-from grader.store.search import chat_terms
+from grader.store.search import search_text
 from grader.transcript.model import SHANGHAI, Transcript
 
 # The scorecard fields kept in `scorecards` columns, not in its body.
@@ -33,6 +33,7 @@ class ChatRows:
     versions: tuple[str, str]  # (versions key, Versions JSON)
     dictionaries: dict = field(default_factory=dict)  # id -> (kind, vkey, bytes) trained for these rows
     queue: dict = field(default_factory=dict)  # its review_queue row (`grader.store.queue.queue_row`)
+    search: str = ""  # the text the review search looks in (`grader.store.search.search_text`)
 
     @property
     def transcript_id(self) -> str:
@@ -119,7 +120,7 @@ def chat_rows(pairs: list[tuple[Transcript, Scorecard]], packer: Packer, tz=SHAN
         if id(card.versions) not in dumped:
             dumped[id(card.versions)] = card.versions.model_dump_json()
         out.append(ChatRows(transcript_row, card_row, items, view, (vkey, dumped[id(card.versions)]),
-                            queue=queue_row(card, chat_terms(t))))
+                            queue=queue_row(card), search=search_text(t)))
     used = [r.card["dict_id"] for r in out] + [r.card["findings_dict_id"] for r in out] + [out[0].transcript["dict_id"]]
     out[0].dictionaries = packer.trained_for(used)
     return out

@@ -174,14 +174,19 @@ class SecurityStore:
     def purge_before(self, day: str, by: str, dry_run: bool = False) -> dict:
         """Remove the text of chats that began before `day` (ISO date, local), keeping their scores.
 
-        Per chat: the transcript's messages and customer name are dropped; every stored scorecard
-        (current and history) keeps its scores, items, metrics and evidence positions, but its
-        evidence quotes become "" and quoted text (“…”) in reasons becomes “（已删除）”. Set-aside
-        records of runs started before `day` are deleted. One transaction, audited. Returns counts.
+        Per chat: the transcript's messages and customer name are dropped and the chat leaves the
+        review search's index; every stored scorecard (current and history) keeps its scores, items,
+        metrics and evidence positions, but its evidence quotes become "" and quoted text (“…”) in
+        reasons becomes “（已删除）”. Set-aside records of runs started before `day` are deleted. One
+        transaction, audited; then the search index is rewritten without the purged chats
+        (`search.scrub`) and, on SQLite, the write-ahead log is checkpointed into the file. Freed
+        pages are zeroed (secure_delete) so the removed text leaves the file. Returns counts.
         """
+        from grader.store import search
         from grader.store.core import CARD_FIELDS  # core imports this module
 
         with self.engine.begin() as conn:
+            _secure_delete(conn, True)
             ids = [r[0] for r in conn.execute(select(transcripts.c.id).where(
                 transcripts.c.day < day, transcripts.c.id.not_in(select(purged.c.transcript_id))))]
             aside = conn.execute(select(func.count()).select_from(set_aside).where(
@@ -194,6 +199,7 @@ class SecurityStore:
                 return counts
             stamp = _iso(_now())
             for chunk in [ids[i:i + 500] for i in range(0, len(ids), 500)]:
+                search.forget(conn, chunk)  # needs the text it indexed: before the text goes
                 conn.execute(update(transcripts).where(transcripts.c.id.in_(chunk)).values(
                     content=None, body=None, dict_id=None, customer=None))
                 rows = conn.execute(select(*CARD_FIELDS).where(scorecards.c.transcript_id.in_(chunk))).all()
@@ -205,7 +211,22 @@ class SecurityStore:
             conn.execute(delete(sessions).where(sessions.c.expires_at < day))
             conn.execute(delete(login_failures).where(login_failures.c.at < day))
             append_audit(conn, by, "purge", None, counts)
+        if ids:
+            self._scrub()
         return counts
+
+    def _scrub(self) -> None:
+        """Rewrite the search index without forgotten chats and (SQLite) move the write-ahead log
+        into the file, with freed pages zeroed."""
+        from grader.store import search
+
+        with self.engine.begin() as conn:
+            _secure_delete(conn, True)
+            search.scrub(conn)
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                _secure_delete(conn, False)
 
     def _stripped(self, row) -> dict:
         """New stored columns of a `scorecards` row without chat text (see strip_text), packed with
@@ -230,6 +251,12 @@ class SecurityStore:
 
 
 RETENTION_KEY = "retention_days"
+
+
+def _secure_delete(conn, on: bool) -> None:
+    """SQLite: whether deleted content is overwritten with zeros on this connection."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA secure_delete={'ON' if on else 'OFF'}")
 _QUOTED = re.compile(r"“[^”]*”")
 
 

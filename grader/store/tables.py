@@ -89,14 +89,8 @@ review_queue = Table(
     sqlite_with_rowid=False,  # narrow rows clustered by chat: the indexes carry the transcript id
 )
 
-# the words of each chat for search, written with its queue row (`grader.store.search`); apart from
-# review_queue so that queue pages and counts never read them
-chat_terms = Table(
-    "chat_terms", metadata,
-    Column("transcript_id", String(200), ForeignKey("transcripts.id"), primary_key=True),
-    Column("terms", Text),  # " word word ": searched with LIKE, the chat's body stays packed
-    sqlite_with_rowid=False,
-)
+# the review search's index (`grader.store.search`) is made per database kind: an FTS5 table on
+# SQLite, a pg_trgm-indexed table on PostgreSQL
 
 # --- supervisor review (append-only audit; the final score of an item is its latest override) ---
 overrides = Table(

@@ -33,6 +33,7 @@ def parse_time(value: object) -> datetime:
     """A tz-aware datetime from what exports write: text, epoch seconds/ms, or datetime.
 
     Naive times are Beijing time (Asia/Shanghai).
+    Raises BadTime for a value that is no time.
     """
     if value is None or value == "":
         raise BadTime("没有时间 (no time)")
@@ -173,7 +174,8 @@ KINDS = ("transfer", "recall", "order", "notice", "warning", "closed")
 
 
 def load_notices(text: str, source: str = "qianniu_notices.txt") -> list[Notice]:
-    """Parse a notice-pattern file: `KIND REGEX` per line, # comments."""
+    """Parse a notice-pattern file: `KIND REGEX` per line, # comments.
+    Raises ConfigError for a line that is no valid regular expression."""
     notices = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()

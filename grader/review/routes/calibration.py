@@ -62,6 +62,7 @@ async def calibration_create(request: Request, posted: Posted = Depends(posted_f
 
 
 def session_or_404(request: Request, sid: int) -> dict:
+    """Raises Forbidden(404) for a session that does not exist."""
     try:
         return cs.get_session(context(request).store, sid)
     except cs.SessionError as exc:
@@ -90,6 +91,7 @@ async def calibration_session(request: Request, sid: int, user: dict = Depends(r
 
 @router.get("/calibration/sessions/{sid}/score", response_class=HTMLResponse)
 async def calibration_score_page(request: Request, sid: int, id: str, error: str = "", user: dict = Depends(rater)):
+    """Raises Forbidden(404) for a chat outside the session."""
     session = session_or_404(request, sid)
     if id not in session["transcript_ids"]:
         raise Forbidden(404, "这个会话不在这次校准练习里")
@@ -113,6 +115,7 @@ def blind_page(request: Request, user: dict, session: dict, tid: str, error: str
 
 @router.post("/calibration/sessions/{sid}/score")
 async def calibration_score(request: Request, sid: int, posted: Posted = Depends(posted_form())):
+    """Raises Forbidden(400) for a chat outside the session."""
     ctx, user, form = context(request), posted.user, posted.form
     session = session_or_404(request, sid)
     tid = form.get("transcript_id", "")

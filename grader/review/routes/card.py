@@ -65,6 +65,7 @@ def card_page(request: Request, user: dict, transcript_id: str, q: str = "", sta
 
 @router.get("/card", response_class=HTMLResponse)
 async def card(request: Request, id: str, q: str = "", user: dict = Depends(signed_in)):
+    """Raises Forbidden(403) when an agent asks for another agent's card."""
     ctx = context(request)
     if not may_read(ctx, user, id):
         raise Forbidden(403, "没有权限：客服只能查看自己的评分卡")
@@ -146,6 +147,7 @@ async def reviewed(request: Request, posted: Posted = Depends(posted_form())):
 
 @router.post("/dispute")
 async def dispute(request: Request, posted: Posted = Depends(posted_form(role="agent"))):
+    """Raises Forbidden(403) for a card that is not the agent's own."""
     ctx, form = context(request), posted.form
     tid = form.get("transcript_id", "")
     if not may_read(ctx, posted.user, tid):
@@ -160,6 +162,7 @@ async def dispute(request: Request, posted: Posted = Depends(posted_form(role="a
 
 @router.post("/dispute/resolve")
 async def resolve(request: Request, posted: Posted = Depends(posted_form())):
+    """Raises Forbidden(400) for a dispute number that is no number."""
     ctx, form = context(request), posted.form
     try:
         did = int(form.get("dispute_id", ""))

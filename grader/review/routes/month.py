@@ -142,6 +142,7 @@ def _self_total(form: dict, p) -> tuple[dict | None, float]:
 
 @router.post("/month/self")
 async def enter_self(request: Request, posted: Posted = Depends(posted_form(role="agent"))):
+    """Raises Forbidden(400) for a month that is not this month or the last."""
     ctx, user, form = context(request), posted.user, posted.form
     month = _month(form.get("month"), ctx.tz)
     if month not in open_months(ctx.tz):
