@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from grader.dates import month_range
+from grader.dates import month_range, utc_bounds
 from grader.errors import GraderError
 from grader.report.kpis import KPIS
 from grader.report.month import build_month, items_json, self_assessment_score, shift_month
@@ -116,6 +116,7 @@ async def month_page(request: Request, month: str = "", user: dict = Depends(sig
     p = policy(request)
     report = month_report(request, month, p)
     selfs = ctx.store.self_assessments([month])
+    review = ctx.store.review_figures(*utc_bounds(*month_range(month), ctx.tz))
     rows = []
     for a in sorted(report.agents.values(), key=lambda a: (a.rank or 10 ** 6, a.agent)):
         own = selfs.get((a.agent, month))
@@ -124,7 +125,8 @@ async def month_page(request: Request, month: str = "", user: dict = Depends(sig
         user=user, month=month, months=[shift_month(month, -n) for n in range(0, 6)], rows=rows,
         kpi_rows=kpi_rows(report), kpi_labels=[k.label for k in KPIS], policy=p,
         labels={i.id: i.label for i in p.self_assessment},
-        alerts=report.alerts(), card_link=lambda tid: "/card?" + urlencode({"id": tid})))
+        alerts=report.alerts(), card_link=lambda tid: "/card?" + urlencode({"id": tid}), review=review,
+        sample_rate=ctx.store.review_sample()[0]))
 
 
 def _self_total(form: dict, p) -> tuple[dict | None, float]:
