@@ -15,8 +15,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SET_ASIDE = 0, 1, 2, 3
 def _cmd_read(args) -> int:
     from datetime import timedelta
 
-    from grader.transcript.reader import read_paths
+    from grader.transcript.reader import check_paths, read_paths
 
+    check_paths(args.paths)
     result = read_paths(args.paths, timedelta(minutes=args.session_gap))
     print(result.summary())
     return EXIT_SET_ASIDE if result.set_aside else EXIT_OK
@@ -27,7 +28,9 @@ def _cmd_grade(args) -> int:
     from grader.options import period_of, settings_of
     from grader.privacy import masker_from_args
     from grader.store import Store
+    from grader.transcript.reader import check_paths
 
+    check_paths(args.paths)
     days, _ = period_of(args)
     settings = settings_of(args)
     if args.session_gap != DEFAULT_SESSION_GAP_MINUTES:  # a reading option; recorded in versions when set
@@ -232,11 +235,14 @@ def _session_gap_argument(parser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from grader.store.core import close_all
     try:
         return args.func(args)
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        close_all()  # a SQLite database file stands alone once a command is done (WAL folded in)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,11 @@ def markdown(results: dict[str, Result]) -> list[str]:
         "the **tuning half**; the **untouched half** was never read, only its figures printed. Its "
         "disagreements are listed below for the record: do not tune rules on them. People labelling these "
         "chats agree on product_expertise 25/30 and service_attitude 26/30 (LABELS.md), so levels carry real "
-        "doubt; the tool flags them rather than guess.", "",
+        "doubt; the tool flags them rather than guess. **Disclosure (issue 23, level items):** the rules were "
+        "designed on the tuning half, but while trying them the untouched half's figures were printed on each "
+        "run, and two candidate expertise cues (a bare 因为, and 这边看到… status reports) were dropped after "
+        "those figures fell; the untouched figures below are therefore slightly flattering, not a clean "
+        "hold-out.", "",
         "*Items exact* grades each chat with its labelled scenario; *card* grades with the detected scenario, "
         "as a supervisor sees the card (an item of the wrong scenario's section counts as a miss).", "",
         "*Totals ±5*: the card's total (detected scenario) within 5 points of the label's: the labelled "

@@ -72,3 +72,16 @@ def test_a_second_grade_on_a_busy_database_refuses_with_a_message(tmp_path, caps
     with RunLock(store):
         code = main(["grade", str(src), "--db", str(tmp_path / "g.db"), "--workers", "1", "--quiet"])
     assert code == EXIT_ERROR and "另一个评分任务正在使用这个数据库" in capsys.readouterr().err
+
+
+import pytest as _pytest
+
+
+@_pytest.mark.parametrize("command", ["grade", "read"])
+def test_a_mistyped_input_path_is_an_error_in_chinese(tmp_path, capsys, command):
+    """Exit 1 with a Chinese message naming the path, not a set-aside chat."""
+    from grader.cli import main as cli_main
+    args = [command, str(tmp_path / "exprots")] + (["--db", str(tmp_path / "g.db")] if command == "grade" else [])
+    assert cli_main(args) == 1
+    err = capsys.readouterr().err
+    assert "输入路径不存在" in err and "exprots" in err

@@ -193,3 +193,22 @@ def test_purge_on_both_databases(db):
     assert all(e.quote == "" for c in after.values() for i in c.items for e in i.evidence)
     assert store.count(overrides) == before[0] and store.verify_audit() == []
     assert store.purged_at("t1")["by"] == "主管甲"
+
+
+def test_a_deleted_head_row_is_reported_and_the_store_keeps_working(db, capsys):
+    """Once every later command crashed with a traceback, `grader audit verify` included."""
+    from grader.store.audit import audit_head
+    store = Store(db)
+    some_changes(store)
+    drop_triggers(store)
+    with store.engine.begin() as conn:
+        conn.execute(delete(audit_head))
+    again = Store(db)  # opening rebuilds the head from the last entry, and remembers it was gone
+    problems = again.verify_audit()
+    assert any("audit_head" in p and "#5" in p for p in problems), problems
+    card = again.current_scorecards(["t2"])["t2"]
+    apply_override(again, "t2", "presale.promotion", card.item("presale.promotion").max, "再次复核", "主管甲")
+    assert [e["id"] for e in again.audit_entries(limit=1)] == [6]  # the chain goes on from #5
+    assert len(again.verify_audit()) == 1
+    assert main(["audit", "verify", "--db", db]) == 1
+    assert "audit_head" in capsys.readouterr().out

@@ -110,11 +110,20 @@ class Turn:
         self.seconds: float | None = None
 
 
-def customer_turns(messages: list[Message]) -> list[Turn]:
-    """Customer turns in order: first unanswered customer message -> next human agent message."""
+def customer_turns(messages: list[Message], served_from: int | None = None,
+                   handed_over_at: int | None = None) -> list[Turn]:
+    """Customer turns in order: first unanswered customer message -> next human agent message.
+
+    One agent's part of a handed-over chat (transcript/transfers.py): from `served_from` (the
+    transfer notice's index) on, the clock of a customer already there starting at the notice;
+    a question still open at `handed_over_at` is the next agent's, not an unanswered turn."""
     turns: list[Turn] = []
     pending: Message | None = None
     auto_first: Message | None = None
+    if served_from is not None and served_from < len(messages):
+        if any(m.role == "customer" for m in messages[:served_from]):
+            pending = messages[served_from]
+        messages = messages[served_from + 1:]
     for m in messages:
         if m.role == "customer":
             if pending is None:
@@ -125,7 +134,7 @@ def customer_turns(messages: list[Message]) -> list[Turn]:
                 pending = None
         elif m.role == "agent" and pending is not None and auto_first is None:
             auto_first = m  # an auto-reply: noted, never an answer
-    if pending is not None:
+    if pending is not None and (handed_over_at is None or pending.index > handed_over_at):
         turns.append(Turn(pending, None, auto_first))
     return turns
 
@@ -133,7 +142,7 @@ def customer_turns(messages: list[Message]) -> list[Turn]:
 @register
 class FirstResponseDetector(Detector):
     name = "first_response"
-    version = "2"  # 2: minute-precise times give a range and flag an undecided score
+    version = "2"  # 2: minute-precise times give a range and flag an undecided score; a part's clock from its transfer
     items = (ITEM,)
 
     def __init__(self, lexicons, options=None):
@@ -144,7 +153,8 @@ class FirstResponseDetector(Detector):
 
     def detect(self, chat: Chat) -> list[Measurement]:
         msgs = chat.messages
-        turns = customer_turns(msgs)
+        part = chat.transcript
+        turns = customer_turns(msgs, part.served_from, part.handed_over_at)
         metrics: dict[str, float | int | None] = {
             "first_response_seconds": None, "avg_response_seconds": None, "max_wait_seconds": None,
             "replied_within_30s_share": None, "unanswered_turns": sum(1 for t in turns if t.answer is None),
@@ -212,7 +222,8 @@ class FirstResponseDetector(Detector):
         seconds = first.seconds
         metrics["first_response_seconds"] = round(seconds, 1)
         real = (first.answer.time - first.asked.time).total_seconds()
-        reason = f"顾客第一条消息后 {_fmt(seconds)} 得到首次人工回复"
+        reason = (f"转接给本客服后 {_fmt(seconds)} 作出首次回复" if chat.transcript.served_from is not None
+                  else f"顾客第一条消息后 {_fmt(seconds)} 得到首次人工回复")
         if abs(real - seconds) >= 1:
             reason += f"（按营业时间 {self.hours.spec} 计，实际相隔 {_fmt(real)}）"
         kind = "slow_first_response" if seconds > self.slow_after else "first_response"

@@ -1,12 +1,13 @@
 """product_expertise: how well the agent knows the product (or the after-sale process).
 
 Cues are data (``lexicons/expertise.txt``): tag=fact (numbers with units, materials, specs),
-tag=process (refund route, working days, 运费险, 上门取件, what the system shows, rules of the
-process: 是从…开始算的, 分自营和三方), tag=limit (a bare limit: 只能重新下单, 无法驳回), tag=advice
-(a size/choice tied to numbers), tag=tailor (advice conditioned on the customer's case: 若是都已经购买的话，
-建议…; 那您拿…最合适), tag=evasive (不太清楚, 不知道, 应该是吧, 具体看详情页, 你自己看); a deflection
-(`_cues.deflections`: 不归我们管, 你自己找快递; an explanation is none) counts as evasion too. Only
-human agent messages count. The level index (the rubric maps 3/2/1/0 to 20/12/6/0):
+tag=process (refund route, working days, 运费险, 上门取件, rules of the process: 是从…开始算的,
+分自营和三方; a bare status such as 物流显示… is none), tag=limit (a bare limit: 只能重新下单,
+无法驳回), tag=advice (a size/choice tied to numbers), tag=tailor (advice conditioned on the
+customer's case: 若是都已经购买的话，建议…; 那您拿…最合适), tag=evasive (不太清楚, 不知道, 应该是吧,
+具体看详情页, 你自己看); a deflection (`_cues.deflections`: 不归我们管, 你自己找快递; an explanation
+is none) counts as evasion too. Only human agent messages count. The level index (the rubric maps
+3/2/1/0 to 20/12/6/0):
 
 * 3 熟悉并能分析 – the customer stated their own situation and a later agent message gives advice
   tied to it. Their situation: ``customer_data.txt`` words (身高/体重/脚长, numbers with cm/斤/kg,
@@ -42,7 +43,7 @@ SITUATION_ASKS = ("presale.ask_needs", "aftersale.clarify_issue")
 @register
 class ProductExpertiseDetector(Detector):
     name = "product_expertise"
-    version = "5"
+    version = "6"
     items = (ITEM,)
     lexicons = ("expertise", "customer_data", "deflection", "attitude_context")
     consumes = ("presale.ask_needs", "aftersale.clarify_issue", "presale.recommend")

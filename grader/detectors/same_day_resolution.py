@@ -54,113 +54,119 @@ class SameDayResolutionDetector(Detector):
         self.tz = ZoneInfo(self.options["tz"])  # the run's --tz: "the day" is its day
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        res, cust, prom, ask, defl = (self.lex[n] for n in (
-            "resolution", "resolution_customer", "promise", "clarify", "deflection"))
         customers, humans = chat.customer, chat.human_agent
         if not customers:
             return [self._m(None, 0.0, "会话中没有顾客消息，无法判断问题是否解决", [])]
         if not humans:
             return [self._m(0, 0.7, "顾客的问题一直没有人工处理", [
                 self.finding(ITEM, "unanswered", "顾客的问题没有人工回复", customers[-1], positive=False)])]
+        r = _Reading(self, chat)
+        for rule in (self._unanswered, self._still_protesting, self._left_open, self._resolved, self._agreed,
+                     self._customer_solved, self._vague, self._waiting):
+            found = rule(r)
+            if found is not None:
+                return [found]
+        return [self._answered(r)]
 
-        # Deflections as `_cues.deflections` reads them: an explanation ("是正常的霜，不影响饮用") is no denial.
-        agent_hits = chat.find(res) + [(m, x) for m, x, _ in deflections(chat, defl, self.lex["attitude_context"])]
-        promise_hits = chat.find(prom)
-        cust_hits = chat.find(cust)
-        by_tag: dict[str, list] = {}
-        for msg, match in agent_hits + promise_hits + cust_hits:
-            tag = match.term.tag or ""
-            if match.term in defl.terms:
-                tag = "deflect"  # refusals and dismissals (不是质量问题) alike leave the problem open
-            elif match.term in prom.terms:
-                tag = "concrete" if tag in CONCRETE else "vague"
-            by_tag.setdefault(tag, []).append((msg, match))
-        cust_tags: dict[int, set[str]] = {}
-        for msg, match in cust_hits:
-            cust_tags.setdefault(msg.index, set()).add(match.term.tag or "")
+    def _unanswered(self, r: "_Reading") -> Measurement | None:
+        """0: the customer's last message got no human reply (a closing 好的谢谢 or 嗯 needs none)."""
+        if r.last_cust.index > r.last_human.index and not r.closing:
+            return self._m(0, 0.75, "顾客最后的消息没有得到人工回复，问题没有解决", [
+                self.finding(ITEM, "unanswered", "顾客最后的消息没有人工回复", r.last_cust, positive=False)])
+        return None
 
-        def lexfor(tag):
-            return {"done": res, "not_done": res, "pending": res, "deflect": defl, "concrete": prom, "vague": prom}.get(tag, cust)
+    def _still_protesting(self, r: "_Reading") -> Measurement | None:
+        """0: the customer still protests after the agent's last fix, and nothing settled it since."""
+        by_tag = r.by_tag
+        protests = [(m, x) for m, x in by_tag.get("protest", []) + by_tag.get("self", []) if m.index > r.last_fix]
+        if not protests:
+            return None
+        p_msg, p_match = protests[-1]
+        # A later 好的谢谢 settles a protest; only 解决了 settles "I'll see to it myself".
+        settling = {"solved"} if by_tag.get("self") and protests[-1] in by_tag["self"] else {"solved", "confirm"}
+        settled_after = any(i > p_msg.index and (settling & t) and not ({"protest", "self"} & t)
+                            for i, t in r.cust_tags.items())
+        if settled_after:
+            return None
+        return self._m(0, 0.7, f"顾客到最后仍不满意：“{p_match.text}”", [self.finding(
+            ITEM, "protest", "顾客在客服最后一次处理之后仍在抱怨：“{}”".format(p_match.text),
+            p_msg, p_match, r.cust, positive=False)])
 
-        def hit_finding(tag, kind, reason, positive, which=-1):
-            msg, match = by_tag[tag][which]
-            return self.finding(ITEM, kind, reason.format(term=match.text), msg, match, lexfor(tag), positive=positive)
-
-        last_cust, last_human = customers[-1], humans[-1]
-        last_tags = cust_tags.get(last_cust.index, set())
-        # A closing 好的谢谢 or a bare 嗯/哦 needs no reply; only the first kind accepts the outcome.
-        closing = bool(last_tags & {"solved", "confirm", "ack"}) and "protest" not in last_tags
-        accepts = bool(last_tags & {"solved", "confirm"}) and "protest" not in last_tags
-
-        # 0: the customer's last message got no human reply (a closing 好的谢谢 or 嗯 needs none).
-        if last_cust.index > last_human.index and not closing:
-            return [self._m(0, 0.75, "顾客最后的消息没有得到人工回复，问题没有解决", [
-                self.finding(ITEM, "unanswered", "顾客最后的消息没有人工回复", last_cust, positive=False)])]
-
-        fixes = by_tag.get("done", []) + by_tag.get("concrete", [])
-        last_fix = max((m.index for m, _ in fixes), default=-1)
-        protests = [(m, x) for m, x in by_tag.get("protest", []) + by_tag.get("self", []) if m.index > last_fix]
-        if protests:
-            p_msg, p_match = protests[-1]
-            # A later 好的谢谢 settles a protest; only 解决了 settles "I'll see to it myself".
-            settling = {"solved"} if by_tag.get("self") and protests[-1] in by_tag["self"] else {"solved", "confirm"}
-            settled_after = any(i > p_msg.index and (settling & t) and not ({"protest", "self"} & t)
-                                for i, t in cust_tags.items())
-            if not settled_after:
-                return [self._m(0, 0.7, f"顾客到最后仍不满意：“{p_match.text}”", [self.finding(
-                    ITEM, "protest", "顾客在客服最后一次处理之后仍在抱怨：“{}”".format(p_match.text),
-                    p_msg, p_match, cust, positive=False)])]
-
-        deflected = [(m, x) for m, x in by_tag.get("deflect", []) if m.index > last_fix]
+    def _left_open(self, r: "_Reading") -> Measurement | None:
+        """0: after the last fix the agent deflected, or said it is not done yet."""
+        deflected = [(m, x) for m, x in r.by_tag.get("deflect", []) if m.index > r.last_fix]
         if deflected:
-            f = hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
-            return [self._m(0, 0.6, f"客服推脱，问题没有解决：“{deflected[-1][1].text}”", [f])]
-        not_yet = [(m, x) for m, x in by_tag.get("not_done", []) if m.index > last_fix]
+            f = r.hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
+            return self._m(0, 0.6, f"客服推脱，问题没有解决：“{deflected[-1][1].text}”", [f])
+        not_yet = [(m, x) for m, x in r.by_tag.get("not_done", []) if m.index > r.last_fix]
         if not_yet:
             msg, match = not_yet[-1]
             text = clause_text(msg.text, match.start, match.end)
-            f = self.finding(ITEM, "not_done", f"客服说明还没有办好：“{text}”", msg, match, res, positive=False)
-            return [self._m(0, 0.6, f"客服说明还没有办好：“{text}”，问题没有当场解决", [f])]
-        first_day = _date(customers[0], self.tz)
-        if "done" in by_tag:
-            msg, match = by_tag["done"][-1]
-            f = hit_finding("done", "resolved", "客服说明问题已解决：“{term}”", True)
-            if first_day is None or _date(msg, self.tz) is None:
-                return [self._m(2, 0.6, f"客服说明问题已解决：“{match.text}”（没有时间戳，无法核对是否当天）", [f])]
-            if _date(msg, self.tz) == first_day:
-                return [self._m(2, 0.75, f"当天解决：客服说明“{match.text}”，顾客没有再抱怨", [f])]
-            agreed = [m for m, _ in by_tag.get("concrete", []) if _date(m, self.tz) == first_day]
-            if agreed:
-                return [self._m(2, 0.7, f"第一天约定了下次联系时间，之后客服说明“{match.text}”", [f])]
-            return [self._m(0, 0.55, f"问题在 {_date(msg, self.tz)} 才解决，第一天没有约定下次沟通时间", [f], review=True)]
-        if "concrete" in by_tag:
-            f = hit_finding("concrete", "next_contact", "客服约定了下次联系时间：“{term}”", True)
-            return [self._m(2, 0.65, f.reason, [f])]
-        # The customer's 解决了/收到了 counts once the agent has acted, not as the opening of a
-        # complaint ("收到了，但是水箱裂了"), and not in a message that still protests.
-        first_reply = humans[0].index
-        solved = [(m, x) for m, x in by_tag.get("solved", [])
-                  if m.index > max(last_fix, first_reply) and "protest" not in cust_tags[m.index]]
-        if solved:
-            msg, match = solved[-1]
-            f = self.finding(ITEM, "customer_solved", f"顾客确认问题已解决：“{match.text}”", msg, match, cust)
-            return [self._m(2, 0.7, f.reason, [f])]
-        if "vague" in by_tag or "pending" in by_tag:
-            tag = "vague" if "vague" in by_tag else "pending"
-            f = hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间，问题没有当场解决", False)
-            return [self._m(0, 0.55, f.reason, [f], review=True)]
-        waiting = self._waiting_on_customer(chat, last_cust)
-        if waiting is not None:
-            msg, match = waiting
-            f = self.finding(ITEM, "waiting", f"客服最后在等顾客提供信息：“{match.text}”，问题没有当场解决",
-                             msg, match, ask, positive=False)
-            return [self._m(0, 0.55, f.reason, [f], review=True)]
-        if accepts:
-            msg = last_cust
+            f = self.finding(ITEM, "not_done", f"客服说明还没有办好：“{text}”", msg, match, r.res, positive=False)
+            return self._m(0, 0.6, f"客服说明还没有办好：“{text}”，问题没有当场解决", [f])
+        return None
+
+    def _resolved(self, r: "_Reading") -> Measurement | None:
+        """The agent says it is done: 2 that day (or after a next contact agreed on the first day)."""
+        if "done" not in r.by_tag:
+            return None
+        first_day = _date(r.chat.customer[0], self.tz)
+        msg, match = r.by_tag["done"][-1]
+        f = r.hit_finding("done", "resolved", "客服说明问题已解决：“{term}”", True)
+        if first_day is None or _date(msg, self.tz) is None:
+            return self._m(2, 0.6, f"客服说明问题已解决：“{match.text}”（没有时间戳，无法核对是否当天）", [f])
+        if _date(msg, self.tz) == first_day:
+            return self._m(2, 0.75, f"当天解决：客服说明“{match.text}”，顾客没有再抱怨", [f])
+        agreed = [m for m, _ in r.by_tag.get("concrete", []) if _date(m, self.tz) == first_day]
+        if agreed:
+            return self._m(2, 0.7, f"第一天约定了下次联系时间，之后客服说明“{match.text}”", [f])
+        return self._m(0, 0.55, f"问题在 {_date(msg, self.tz)} 才解决，第一天没有约定下次沟通时间", [f], review=True)
+
+    def _agreed(self, r: "_Reading") -> Measurement | None:
+        """2: a next contact at a stated time was agreed."""
+        if "concrete" not in r.by_tag:
+            return None
+        f = r.hit_finding("concrete", "next_contact", "客服约定了下次联系时间：“{term}”", True)
+        return self._m(2, 0.65, f.reason, [f])
+
+    def _customer_solved(self, r: "_Reading") -> Measurement | None:
+        """2: the customer's 解决了/收到了 once the agent has acted, not as the opening of a complaint
+        ("收到了，但是水箱裂了"), and not in a message that still protests."""
+        first_reply = r.chat.human_agent[0].index
+        solved = [(m, x) for m, x in r.by_tag.get("solved", [])
+                  if m.index > max(r.last_fix, first_reply) and "protest" not in r.cust_tags[m.index]]
+        if not solved:
+            return None
+        msg, match = solved[-1]
+        f = self.finding(ITEM, "customer_solved", f"顾客确认问题已解决：“{match.text}”", msg, match, r.cust)
+        return self._m(2, 0.7, f.reason, [f])
+
+    def _vague(self, r: "_Reading") -> Measurement | None:
+        """0 (flagged): only a vague promise or a hand-over, no time agreed."""
+        if "vague" not in r.by_tag and "pending" not in r.by_tag:
+            return None
+        tag = "vague" if "vague" in r.by_tag else "pending"
+        f = r.hit_finding(tag, tag, "客服只作了模糊承诺或转交处理：“{term}”，没有约定具体时间，问题没有当场解决", False)
+        return self._m(0, 0.55, f.reason, [f], review=True)
+
+    def _waiting(self, r: "_Reading") -> Measurement | None:
+        """0 (flagged): the agent ends waiting for the customer's information."""
+        waiting = self._waiting_on_customer(r.chat, r.last_cust)
+        if waiting is None:
+            return None
+        msg, match = waiting
+        f = self.finding(ITEM, "waiting", f"客服最后在等顾客提供信息：“{match.text}”，问题没有当场解决",
+                         msg, match, self.lex["clarify"], positive=False)
+        return self._m(0, 0.55, f.reason, [f], review=True)
+
+    def _answered(self, r: "_Reading") -> Measurement:
+        """2: answered, and the customer accepts (or, flagged, raises nothing more)."""
+        if r.accepts:
+            msg = r.last_cust
             f = self.finding(ITEM, "customer_accepts", "顾客最后表示接受：“{}”".format(msg.text[:20]), msg)
-            return [self._m(2, 0.6, f"客服作了答复，顾客最后表示接受（“{msg.text[:20]}”），没有再提问题", [f])]
-        f = self.finding(ITEM, "answered", "客服回复了顾客最后的问题", last_human)
-        return [self._m(2, 0.5, "客服回复了顾客的问题，顾客没有再提出异议；是否真正解决需人工确认", [f], review=True)]
+            return self._m(2, 0.6, f"客服作了答复，顾客最后表示接受（“{msg.text[:20]}”），没有再提问题", [f])
+        f = self.finding(ITEM, "answered", "客服回复了顾客最后的问题", r.last_human)
+        return self._m(2, 0.5, "客服回复了顾客的问题，顾客没有再提出异议；是否真正解决需人工确认", [f], review=True)
 
     def _waiting_on_customer(self, chat: Chat, last_cust: Message):
         """The agent's last worded human message that is not only a sign-off (``sign_off.txt``), when
@@ -179,3 +185,42 @@ class SameDayResolutionDetector(Detector):
     def _m(self, value, confidence, reason, findings, review=False) -> Measurement:
         return Measurement(item=ITEM, value=value, confidence=confidence, reason=reason, findings=findings,
                            needs_review=review or value is None)
+
+
+class _Reading:
+    """One chat as same_day_resolution reads it: the agents' and the customer's words by tag, the
+    customer's tags by message, the last fix, and how the customer's last message closes."""
+
+    def __init__(self, detector: SameDayResolutionDetector, chat: Chat):
+        lex = detector.lex
+        self.detector, self.chat = detector, chat
+        self.res, self.cust, self.prom, defl = lex["resolution"], lex["resolution_customer"], lex["promise"], lex["deflection"]
+        # Deflections as `_cues.deflections` reads them: an explanation ("是正常的霜，不影响饮用") is no denial.
+        agent_hits = chat.find(self.res) + [(m, x) for m, x, _ in deflections(chat, defl, lex["attitude_context"])]
+        cust_hits = chat.find(self.cust)
+        self.by_tag: dict[str, list] = {}
+        for msg, match in agent_hits + chat.find(self.prom) + cust_hits:
+            tag = match.term.tag or ""
+            if match.term in defl.terms:
+                tag = "deflect"  # refusals and dismissals (不是质量问题) alike leave the problem open
+            elif match.term in self.prom.terms:
+                tag = "concrete" if tag in CONCRETE else "vague"
+            self.by_tag.setdefault(tag, []).append((msg, match))
+        self.lex_of = {"done": self.res, "not_done": self.res, "pending": self.res, "deflect": defl,
+                       "concrete": self.prom, "vague": self.prom}
+        self.cust_tags: dict[int, set[str]] = {}
+        for msg, match in cust_hits:
+            self.cust_tags.setdefault(msg.index, set()).add(match.term.tag or "")
+        self.last_cust, self.last_human = chat.customer[-1], chat.human_agent[-1]
+        last_tags = self.cust_tags.get(self.last_cust.index, set())
+        # A closing 好的谢谢 or a bare 嗯/哦 needs no reply; only the first kind accepts the outcome.
+        self.closing = bool(last_tags & {"solved", "confirm", "ack"}) and "protest" not in last_tags
+        self.accepts = bool(last_tags & {"solved", "confirm"}) and "protest" not in last_tags
+        fixes = self.by_tag.get("done", []) + self.by_tag.get("concrete", [])
+        self.last_fix = max((m.index for m, _ in fixes), default=-1)
+
+    def hit_finding(self, tag: str, kind: str, reason: str, positive: bool, which: int = -1):
+        """A finding on the `which`th hit of `tag`, its reason formatted with the matched words."""
+        msg, match = self.by_tag[tag][which]
+        return self.detector.finding(ITEM, kind, reason.format(term=match.text), msg, match,
+                                     self.lex_of.get(tag, self.cust), positive=positive)

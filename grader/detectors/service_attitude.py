@@ -43,15 +43,12 @@ No human agent message with words → value None (rubric fallback, review).
 """
 from __future__ import annotations
 
-import re
-
 from grader.detectors._cues import deflections
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Evidence, Measurement, new_finding
 
 ITEM = "service_attitude"
-QUESTION_END = re.compile(r"(?:[?？]|[吗么嘛呢])\s*$")
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
 STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐"}
 SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
@@ -132,7 +129,9 @@ class ServiceAttitudeDetector(Detector):
             taken: dict[str, int] = {}
             for f in m.findings if m is not None else ():
                 kind = kinds.get(f.kind)
-                if kind is None or not (f.positive or f.kind in STILL_INITIATIVE) or not f.evidence or taken.get(kind, 0) >= LIMIT.get(kind, 1):
+                if kind is None or not (f.positive or f.kind in STILL_INITIATIVE) or not f.evidence:
+                    continue
+                if taken.get(kind, 0) >= LIMIT.get(kind, 1):
                     continue
                 ev = f.evidence[-1]  # the agent's words (a re-engagement lists its trigger first)
                 if kind == "ask_case" and self._presale(chat):
@@ -224,7 +223,7 @@ class _Cues:
         self.detector, self.chat = detector, chat
         self.strong: list[str] = []
         self.support: list[str] = []
-        self.cooperate = self.deflections = self.dismissals = self.asks = 0
+        self.cooperate = self.deflections = self.dismissals = 0
         self.findings: list = []
         self._spans: set[tuple[int, int]] = set()  # (message, char) already counted
 
@@ -240,7 +239,6 @@ class _Cues:
         data = {"from_item": source} if source else {}
         if kind in ("cooperate", "ask_case"):
             self.cooperate += 1
-            self.asks += kind == "ask_case"
             finding_kind = "cooperate"
         else:
             (self.strong if kind in STRONG else self.support).append(kind)

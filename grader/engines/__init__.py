@@ -60,7 +60,7 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
         yield str(file)
         return
     sniffed = sniff(file)
-    if sniffed.format != "jsonl" or sniffed.encoding not in _SPLITTABLE:
+    if sniffed.format != "jsonl" or sniffed.encoding not in _SPLITTABLE or _per_message(file, sniffed.encoding):
         yield str(file)
         return
     with open(file, "rb") as f:
@@ -77,6 +77,21 @@ def _split(file: Path, split_bytes: int) -> Iterator[Part]:
             start = stop
 
 
+def _per_message(file: Path, encoding: str) -> bool:
+    """Whether a JSONL file holds per-message records (one chat's records may be anywhere in the
+    file, so it is read whole)."""
+    import json
+
+    from grader.transcript.encoding import read_head
+    from grader.transcript.permessage import envelope_records, record_layout
+    first = next((line for line in read_head(file).decode(encoding, "replace").splitlines() if line.strip()), "")
+    try:
+        data = json.loads(first)
+    except ValueError:
+        return False
+    return record_layout(data) is not None or envelope_records(data) is not None
+
+
 def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
     """Transcripts and set-asides of a part, as `iter_read` gives them for the whole file."""
     if isinstance(part, str):
@@ -91,3 +106,6 @@ def read_part(part: Part, session_gap: timedelta | None = None) -> Iterator:
         yield from screened(parse_jsonl(lines, display_name(part.file), session_gap))
     except OSError as exc:
         yield SetAside(file=display_name(part.file), line=None, reason=f"文件打不开：{exc.strerror or exc} (cannot open file)")
+    except Exception as exc:  # noqa: BLE001 — a worker never dies on one slice
+        yield SetAside(file=display_name(part.file), line=part.first_line,
+                       reason=f"读取中途出错，这一段其余部分未读：{type(exc).__name__}: {exc} (reader error)")

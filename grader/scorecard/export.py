@@ -104,7 +104,8 @@ class ScorecardFiles:
 
     def write_set_aside(self, items: list) -> None:
         for s in items:
-            self._aside.write(json.dumps(self.masker.mask_value(s.model_dump()), ensure_ascii=False) + "\n")
+            doc = s.model_dump(exclude={"span"} if s.span is None else None)
+            self._aside.write(json.dumps(self.masker.mask_value(doc), ensure_ascii=False) + "\n")
 
     def close(self, commit: bool = True) -> None:
         """Finish the files: put them in place (`commit`), or drop them and keep the old ones."""

@@ -142,11 +142,20 @@ def migrate_security(engine: Engine, legacy_secret_key: str = "review_session_se
             for statement in trigger_ddl(engine.dialect.name):
                 conn.execute(text(statement))
         if conn.execute(select(audit_head.c.id)).first() is None:
-            conn.execute(insert(audit_head).values(id=1, last_id=0, hash=GENESIS))
-            for row in conn.execute(select(overrides).order_by(overrides.c.id)).all():
-                append_audit(conn, row.by, "override", row.transcript_id, override_detail(row._mapping),
-                             at=row.at)
+            last = conn.execute(select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).first()
+            if last is not None:  # the head row was deleted: rebuilt from the last entry, and remembered
+                conn.execute(insert(audit_head).values(id=1, last_id=last.id, hash=last.hash))
+                conn.execute(delete(meta).where(meta.c.key == HEAD_REBUILT))
+                conn.execute(insert(meta).values(key=HEAD_REBUILT, value=f"{_iso(_now())} #{last.id}"))
+            else:
+                conn.execute(insert(audit_head).values(id=1, last_id=0, hash=GENESIS))
+                for row in conn.execute(select(overrides).order_by(overrides.c.id)).all():
+                    append_audit(conn, row.by, "override", row.transcript_id, override_detail(row._mapping),
+                                 at=row.at)
         conn.execute(delete(meta).where(meta.c.key == legacy_secret_key))
+
+
+HEAD_REBUILT = "audit_head_rebuilt"  # meta key: when the deleted head row was rebuilt, from which entry
 
 
 # --- the audit log ----------------------------------------------------------------------------------
@@ -208,6 +217,11 @@ def verify_audit(conn: Connection) -> list[str]:
             except (ValueError, KeyError, TypeError):
                 problems.append(f"审计记录 #{row.id} 的改分内容无法读取")
         prev, expected_id = row.hash, row.id + 1
+    rebuilt = conn.execute(select(meta.c.value).where(meta.c.key == HEAD_REBUILT)).scalar()
+    if rebuilt:
+        when, _, last = rebuilt.partition(" ")
+        problems.append(f"审计链的末尾记录（audit_head 表）被删除过，{when} 按当时最后一条审计记录 {last} 重建："
+                        "删除之前的末尾记录无法再核对")
     head = conn.execute(select(audit_head.c.last_id, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     if head is None or head.last_id != expected_id - 1 or head.hash != prev:
         problems.append(f"审计链的末尾与记录的末尾不符（应为 #{head.last_id if head else '?'}，"

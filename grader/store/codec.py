@@ -76,6 +76,8 @@ def encode_transcript(t: Transcript) -> dict:
         doc["tr"] = t.time_resolution
     if t.next_chat_at is not None:
         doc["nx"] = t.next_chat_at.isoformat()
+    if t.part_of is not None:  # one agent's part of a handed-over chat
+        doc["po"], doc["sf"], doc["ho"] = t.part_of, t.served_from, t.handed_over_at
     return doc
 
 
@@ -98,7 +100,9 @@ def decode_transcript(transcript_id: str, doc: dict) -> Transcript:
     return Transcript.model_validate({"id": transcript_id, "platform": doc["p"], "shop": doc["sh"], "agent": doc["ag"],
                                       "agents": doc["as"], "customer": doc["cu"], "messages": messages,
                                       "source_file": doc["f"], "source_line": doc["l"], "notes": doc["n"],
-                                      "time_resolution": doc.get("tr", 1), "next_chat_at": doc.get("nx")})
+                                      "time_resolution": doc.get("tr", 1), "next_chat_at": doc.get("nx"),
+                                      "part_of": doc.get("po"), "served_from": doc.get("sf"),
+                                      "handed_over_at": doc.get("ho")})
 
 
 # --- packing ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ The schema is created and upgraded by `grader.store.migrate`; rows are made by `
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import weakref
@@ -56,6 +57,29 @@ def dispose_all() -> None:
         engine.dispose()
 
 
+def checkpoint(engine: Engine) -> None:
+    """Fold a SQLite database's write-ahead log into the database file and empty it, so the
+    .db file stands alone (a user who copies grader.db gets the day's work). A reader still
+    holding the log (the review app) only delays it: the next close folds the rest."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception:  # noqa: BLE001 — a database already gone or locked keeps its log for next time
+        pass
+
+
+def close_all() -> None:
+    """Checkpoint and close every store of this process (at exit, and after each command)."""
+    for engine in list(_engines):
+        checkpoint(engine)
+        engine.dispose()
+
+
+atexit.register(close_all)
+
+
 class Store(SecurityStore):
     """A small facade over the database; every write method is one transaction."""
 
@@ -70,6 +94,11 @@ class Store(SecurityStore):
         self._versions: dict[str, Versions] = {}
         self._sample: tuple[float, str] | None = None
         self.migrate()
+
+    def close(self) -> None:
+        """Checkpoint (SQLite: the .db file then holds everything) and close the connections."""
+        checkpoint(self.engine)
+        self.engine.dispose()
 
     def migrate(self) -> None:
         """Create the schema, or upgrade an older one (`grader.store.migrate`)."""

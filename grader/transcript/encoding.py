@@ -79,9 +79,31 @@ def detect_encoding(head: bytes) -> str | None:
     return None
 
 
+_BLANK = b" \t\r\n\x00\x0b\x0c"
+MAX_BLANK_BYTES = 1 << 30  # blank bytes looked through before a file counts as empty
+
+
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The file's first `size` bytes of content: leading blank lines (64 KB of them, say) are
+    looked past, so the head shows what the file holds; a byte-order mark stays in front."""
     with open(path, "rb") as f:
-        return f.read(size)
+        head = f.read(size)
+        bom = next((b for b, _ in _BOMS if head.startswith(b)), b"")
+        if head[len(bom):].strip(_BLANK) or len(head) < size:
+            return head
+        offset = len(head)
+        while offset < MAX_BLANK_BYTES:
+            chunk = f.read(size)
+            if not chunk:
+                return head  # blank to the end: empty
+            found = len(chunk) - len(chunk.lstrip(_BLANK))
+            if found < len(chunk):
+                start = offset + found
+                start -= (start - len(bom)) % 2  # a UTF-16 character starts at an even distance
+                f.seek(start)
+                return bom + f.read(size)
+            offset += len(chunk)
+        return head
 
 
 def open_text(path: Path, encoding: str) -> TextIO:

@@ -20,6 +20,7 @@ from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.jsonl import _Bad, transcript_from_dict
 from grader.transcript.model import Transcript
 from grader.transcript.parsing import BadTime, join_date_time, parse_time, time_resolution
+from grader.transcript.permessage import envelope_records, group_records
 from grader.transcript.qianniu import chats_from_records
 from grader.transcript.reader_types import SetAside
 
@@ -42,19 +43,45 @@ def parse_json_document(path: Path, file: str, encoding: str, session_gap: timed
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield SetAside(file=file, line=exc.lineno,
+        yield SetAside(file=file, line=exc.lineno, span=(1, text.count("\n") + 1),
                        reason=f"JSON 文档格式错误，第 {exc.lineno} 行第 {exc.colno} 个字符附近：{exc.msg} (broken JSON)")
         return
     except RecursionError:
         yield SetAside(file=file, line=None, reason="JSON 嵌套层数太深，不是聊天记录 (JSON nested too deep)")
         return
+    envelope = envelope_records(doc)
+    if envelope is not None:  # a per-message export: records grouped into chats
+        yield from group_records(envelope[0], ((None, r) for r in envelope[1]), file, session_gap)
+        return
+    if isinstance(doc, list) and doc and not any(_chat_like(x) for x in doc):
+        yield SetAside(file=file, line=None, reason=_not_understood(doc))
+        return
     chats = doc if isinstance(doc, list) else [doc]
     for position, chat in enumerate(chats, 1):
         where = f"第 {position} 个会话：" if isinstance(doc, list) else ""
         try:
-            yield from _chat(chat, file, session_gap)
+            items = list(_chat(chat, file, session_gap))
         except _Bad as bad:
-            yield SetAside(file=file, line=None, reason=where + bad.reason, transcript_id=bad.transcript_id)
+            items = [SetAside(file=file, line=None, reason=where + bad.reason, transcript_id=bad.transcript_id)]
+        except Exception as exc:  # noqa: BLE001 — one odd chat never stops the document
+            items = [SetAside(file=file, line=None,
+                              reason=f"{where}读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")]
+        yield from items
+
+
+def _chat_like(item: object) -> bool:
+    """Whether an array element can be a chat: a canonical one or an exporter's per-buyer document."""
+    return isinstance(item, dict) and (isinstance(item.get("messages"), list) or isinstance(item.get("turns"), list)
+                                       or any(isinstance(item.get(k), list) for k in _RECORD_LISTS))
+
+
+def _not_understood(doc: list) -> str:
+    """The reason an array of objects that are neither chats nor known records is set aside once."""
+    first = next((x for x in doc if isinstance(x, dict)), None)
+    what = (f"字段：{'、'.join(sorted(map(str, first))[:8])}" if first is not None
+            else f"元素是 {type(doc[0]).__name__}")
+    return (f"JSON 数组里的 {len(doc)} 个元素不是会话，也不是认得的逐条消息（{what}；认得：企业微信会话存档、"
+            "微信客服 sync_msg、抖店飞鸽、拼多多 chat/list、京麦 queryChatLog），整个文件搁置 (unknown JSON layout)")
 
 
 def document_chats(doc: dict, file: str, line: int | None = None, session_gap: timedelta | None = None

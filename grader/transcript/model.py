@@ -33,8 +33,8 @@ class Message(BaseModel):
     # alone, "assist" in assist mode (辅助模式). Robot messages are auto-replies (`auto_reply` set)
     # for the rubric; the platforms' KPIs count assist-mode ones.
     robot: str | None = None
-    # A message of another agent of the chat than the one this part judges (a chat handed over
-    # between agents is judged per agent: `Transcript.part_of`); shown, never this agent's.
+    # A message outside the part of the chat this card judges (a chat handed over between agents
+    # is judged per agent: `Transcript.part_of`): an earlier agent's, shown, never this agent's.
     colleague: bool = False
     source_file: str | None = None
     source_line: int | None = None
@@ -76,6 +76,12 @@ class Transcript(BaseModel):
     # When the same buyer's next chat with the shop began, if the reader split it off this one
     # (exports without chat ids): the shop's contacts before then are all in this chat.
     next_chat_at: datetime | None = None
+    # A chat handed over between agents is judged per agent (transcript/transfers.py): each part
+    # names the whole chat (`part_of`), where this agent took over (`served_from`: the index of the
+    # transfer notice) and where he handed over (`handed_over_at`); None for a chat one person served.
+    part_of: str | None = None
+    served_from: int | None = None
+    handed_over_at: int | None = None
 
     @property
     def started_at(self) -> datetime | None:

@@ -5,6 +5,7 @@ Parsers check their input themselves and build messages with `Message.model_cons
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date as ddate, datetime, time as dtime, timedelta, timezone
@@ -42,12 +43,7 @@ def parse_time(value: object) -> datetime:
     if isinstance(value, bool):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            moment = datetime.fromtimestamp(seconds, SHANGHAI)
-        except (OverflowError, OSError, ValueError):
-            raise BadTime(f"时间无法解析：{value!r} (unparseable time)") from None
-        return check_time(moment, value)
+        return _epoch(value)
     if not isinstance(value, str):
         raise BadTime(f"时间无法解析：{value!r} (unparseable time)")
     try:
@@ -55,6 +51,24 @@ def parse_time(value: object) -> datetime:
     except ValueError:
         parsed = _parse_loose(value)
     return check_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI), value)
+
+
+# Epoch values beyond these are not 2000–2099 in seconds or milliseconds: refused before any
+# arithmetic, so a 400-digit integer or 1e300 never overflows a float or a datetime.
+_EPOCH_MS_LIMIT = 10 ** 14
+
+
+def _epoch(value: int | float) -> datetime:
+    """Epoch seconds, or milliseconds when above 1e11, as a time in 2000–2099; BadTime otherwise."""
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+    if isinstance(value, float) and not math.isfinite(value) or not -_EPOCH_MS_LIMIT < value < _EPOCH_MS_LIMIT:
+        raise BadTime(f"时间超出合理范围（应在 2000–2099 年之间）：{shown} (time out of range)")
+    seconds = value / 1000 if value > 1e11 else value
+    try:
+        moment = datetime.fromtimestamp(seconds, SHANGHAI)
+    except (OverflowError, OSError, ValueError):
+        raise BadTime(f"时间无法解析：{shown} (unparseable time)") from None
+    return check_time(moment, value)
 
 
 _CLOCK_WITHOUT_SECONDS = re.compile(r"(?:^|[\sT])\d{1,2}:\d{2}(?![:\d])")

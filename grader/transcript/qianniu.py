@@ -49,7 +49,7 @@ from typing import Iterable, Iterator
 
 from grader.transcript.encoding import UNDECODABLE
 from grader.transcript.model import SHANGHAI, Message, Transcript
-from grader.transcript.parsing import AUTO_PREFIX, match_notice, message
+from grader.transcript.parsing import AUTO_PREFIX, BadTime, check_time, match_notice, message
 from grader.transcript.reader_types import SetAside
 from grader.transcript.robots import robot_marker, robot_sender
 
@@ -59,6 +59,15 @@ HEADER = re.compile(rf"^(?P<nick>\S.*?)\s*{_STAMP}\s*$")
 HEADER_BRACKETED = re.compile(rf"^(?P<nick>\S.*?)\s*[(（]\s*{_STAMP}\s*[)）]\s*[:：]?\s*$")
 BARE_TIME = re.compile(rf"^\s*{_STAMP}\s*$")
 TIME_FIRST = re.compile(rf"^\s*{_STAMP}\s+(?P<nick>\S.*?)\s*$")  # QQ-style copies: time, then nickname
+# Not our headers, but shaped like them: a date in another order or another century (see _doubtful_header).
+DOUBTFUL_HEADER = re.compile(r"^(?P<nick>\S.*?)?\s*[(（]?\s*(?P<date>\d{1,4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,4}日?)"
+                             r"\s+\d{1,2}:\d{2}(?::\d{2})?\s*[)）]?\s*[:：]?\s*$")
+# A date on its own line (a copy out of the chat window puts one above each day's messages).
+DATE_LINE = re.compile(r"^\s*[-—=\s]*(?P<y>\d{4})\s*[-/.年]\s*(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+                       r"(?:\s*(?:星期|周)[一二三四五六日天])?[-—=\s]*$")
+CLOCK_ONLY = re.compile(r"^(?P<nick>\S.*?)\s*[(（]?\s*(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})\s*[)）]?\s*[:：]?\s*$")
+# "发送人 --> 接收人" in a header: the sender speaks (店:阿静 --> tb123 is 店:阿静's message).
+_ARROW = re.compile(r"\s*(?:-->|->|→|=>|——>)\s*")
 SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,}|—{3,}).*$")
 STATUS = re.compile(r"^\s*[\[【(（]?(?:已读|未读|发送中|发送失败|对方已读)[\]】)）]?\s*$")
 SYSTEM_NICKS = {"系统消息", "系统", "system", "系统通知"}
@@ -68,6 +77,12 @@ MAX_GAP = timedelta(hours=24)  # longer than this always ends a chat, answered o
 _NICK = re.compile(r"^\S(?:.{0,38}\S)?$")
 _NAME_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z]")  # digits alone are an order number, not a name
 _SENTENCE_END = re.compile(r"[。！？!?，,；;~～…]$|https?://")
+
+
+def sender_of(nick: str) -> str:
+    """The sender of a header's nickname: "店:阿静 --> tb123" → "店:阿静"."""
+    head = _ARROW.split(nick, 1)[0].strip() if (">" in nick or "→" in nick) else nick
+    return head or nick
 
 
 def _header(line: str) -> re.Match | None:
@@ -99,6 +114,8 @@ def looks_like_qianniu(nonblank: list[str]) -> bool:
     for i, line in enumerate(nonblank):
         if is_header(line) or (i and BARE_TIME.match(line) and could_be_nick(nonblank[i - 1])):
             return True
+        if i and DATE_LINE.match(nonblank[i - 1]) and (m := CLOCK_ONLY.match(line)) and could_be_nick(m["nick"]):
+            return True  # a date line, then a time-only header
         time_first += _time_first(line) is not None
         if time_first >= 2:
             return True
@@ -131,6 +148,7 @@ class _Item:
 class _Chat:
     def __init__(self, line: int | None, buyer: str | None = None):
         self.line = line
+        self.last = line  # the last line read into this chat (a set-aside spans line..last)
         self.buyer = buyer  # when the export names the buyer (exporter JSON), roles follow from it
         self.items: list[_Item] = []
         self.error: tuple[int, str] | None = None
@@ -152,37 +170,24 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
     gap = session_gap or SESSION_GAP
     chat: _Chat | None = None
     shops: list[str] = []  # the shop seen so far in this file, for chats where only the buyer speaks
-    time_first: bool | None = None  # the file's header order, set by its first header
+    order = _Order()
     for number, line in lines:
         if chat is None:
             chat = _Chat(number)
+        chat.last = number
         if UNDECODABLE in line:
             chat.fail(number, "这一行有无法解码的字节（文件编码不一致？）(undecodable bytes)")
             continue
-        m = _header(line) if time_first is not True else None
-        if m is not None:
-            time_first = False
-        elif time_first is not False and (m := _time_first(line)) is not None:
-            time_first = True
-        nick = m["nick"].strip() if m else None
-        if m is None:
-            m = BARE_TIME.match(line)
-            nick = _take_nick(chat, number) if m else None
-            if nick is None:
-                m = None
-        if m:
-            try:
-                time, resolution = _time(m)
-            except ValueError:
-                chat.fail(number, f"时间无法解析：{line.strip()!r} (unparseable time)")
-                time, resolution = None, 1
-            item = _Item(nick, time, number, [], resolution=resolution)
+        item = _header_item(chat, order, line, number)
+        if item is not None:
             chat.items.append(item)
             chat.current = item
             continue
         if SEPARATOR.match(line):
             yield from _finish(chat, file, shops, gap)
             chat = None
+            day = DATE_LINE.match(line)  # "---- 2026-11-22 ----": a day's separator with its date
+            order.day = (day, [line], 0) if day else order.day
             continue
         if STATUS.match(line):
             continue
@@ -201,8 +206,93 @@ def parse_qianniu(lines: Iterable[tuple[int, str]], file: str, session_gap: time
         elif line.strip():
             chat.preamble.append((number, line))
             chat.last_content = (number, chat.preamble)
+        else:
+            continue
+        day = DATE_LINE.match(line)
+        if day:  # "2026-11-22" on its own: the date of the time-only headers after it
+            order.day = (day, chat.last_content[1], len(chat.last_content[1]) - 1)
     if chat is not None:
         yield from _finish(chat, file, shops, gap)
+
+
+class _Order:
+    """What a file's headers have shown so far: their order (time first, as QQ-style copies
+    write, or nickname first) and the date line before time-only headers (a copy out of the chat
+    window: `2026-11-22`, then `tb123 10:00:01`), with the content list it was read into."""
+
+    __slots__ = ("time_first", "day")
+
+    def __init__(self):
+        self.time_first: bool | None = None
+        self.day: tuple[re.Match, list, int] | None = None
+
+
+def _header_item(chat: _Chat, order: _Order, line: str, number: int) -> _Item | None:
+    """The message `line` opens as a header of any form (one line, two lines, time first, time
+    only under a date line), or None. A header-like line with an impossible or implausible date
+    (1999, 31/12/2026) fails the chat with the reason instead of being read as text."""
+    m = _header(line) if order.time_first is not True else None
+    if m is not None:
+        order.time_first = False
+    elif order.time_first is not False and (m := _time_first(line)) is not None:
+        order.time_first = True
+    nick = m["nick"].strip() if m else None
+    if m is None and (m := BARE_TIME.match(line)) is not None:
+        nick = _take_nick(chat, number)
+        m = m if nick is not None else None
+    if m is None:
+        return _clock_only_item(chat, order, line, number) or _doubtful_header(chat, line, number)
+    try:
+        time, resolution = _time(m)
+    except ValueError:
+        chat.fail(number, f"时间无法解析：{line.strip()!r} (unparseable time)")
+        time, resolution = None, 1
+    return _Item(sender_of(nick), time, number, [], resolution=resolution)
+
+
+def _clock_only_item(chat: _Chat, order: _Order, line: str, number: int) -> _Item | None:
+    """A time-only header `昵称 10:00:01` under a date line seen before it; the date line is taken
+    back from the content it was read into when only blank lines follow it there."""
+    if order.day is None:
+        return None
+    m = CLOCK_ONLY.match(line)
+    if m is None or not could_be_nick(m["nick"]):
+        return None
+    day, into, at = order.day
+    if at < len(into) and not any(_text(x).strip() for x in into[at + 1:]) and DATE_LINE.match(_text(into[at])):
+        del into[at:]
+        chat.last_content = None
+    try:
+        time = datetime(int(day["y"]), int(day["mo"]), int(day["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
+                        tzinfo=SHANGHAI)
+        check_time(time)
+    except (ValueError, BadTime):
+        chat.fail(number, f"日期行的日期不合理：{day.group(0).strip()!r} (unparseable time)")
+        time = None
+    return _Item(sender_of(m["nick"].strip()), time, number, [])
+
+
+def _text(entry) -> str:
+    return entry[1] if isinstance(entry, tuple) else entry
+
+
+def _doubtful_header(chat: _Chat, line: str, number: int) -> _Item | None:
+    """A line shaped like a header whose date is not one we read (year 1999, day first as in
+    31/12/2026): the chat is set aside naming it, never folded into the message before it."""
+    m = DOUBTFUL_HEADER.match(line)
+    if m is None or (m["nick"] and not could_be_nick(m["nick"])) or (not m["nick"] and chat.last_content is None):
+        return None
+    parts = [int(x) for x in re.split(r"\D+", m["date"]) if x]
+    if len(parts) != 3 or 2000 <= parts[0] <= 2099:
+        return None  # a date we read (a bare time with no nickname before it is text) or not a date
+    if parts[0] >= 1000:
+        reason = f"消息头的年份不合理（应在 2000–2099 年之间）：{line.strip()!r} (time out of range)"
+    elif parts[2] >= 1000:
+        reason = f"消息头的日期不是 年-月-日 顺序（日/月/年？），无法确定日期：{line.strip()!r} (unparseable time)"
+    else:
+        return None
+    chat.fail(number, reason)
+    return _Item(sender_of(m["nick"].strip()) if m["nick"] else "?", None, number, [])
 
 
 def chats_from_records(records: Iterable[tuple[str, datetime, int, str]], file: str, buyer: str | None = None,
@@ -241,27 +331,36 @@ def _finish(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterato
     try:
         yield from _build(chat, file, shops, gap)
     except Exception as exc:  # noqa: BLE001 — one odd chat never stops the file
-        yield SetAside(file=file, line=chat.line,
+        yield SetAside(file=file, line=chat.line, span=_span(chat),
                        reason=f"这段会话读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")
+
+
+def _span(chat: _Chat) -> tuple[int, int] | None:
+    return (chat.line, chat.last) if chat.line is not None and chat.last is not None else None
 
 
 def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator[Transcript | SetAside]:
     items = _notices_under_headers(chat.items)
     if not items and chat.error is None:
-        return  # blank space or a title between separators
+        if chat.preamble:  # words between separators with no header: whose, and when, is unknown
+            first = chat.preamble[0][0]
+            yield SetAside(file=file, line=first, span=(first, chat.preamble[-1][0]),
+                           reason=f"{len(chat.preamble)} 行文字前面没有消息头（昵称和时间），不知道是谁什么时候说的 "
+                                  "(text without a header)")
+        return  # blank space between separators
     if chat.error is not None:
         line, reason = chat.error
-        yield SetAside(file=file, line=line, reason=reason)
+        yield SetAside(file=file, line=line, reason=reason, span=_span(chat))
         return
     said = [it for it in items if it.notice_kind is None]
     if not said:
-        yield SetAside(file=file, line=items[0].line,
+        yield SetAside(file=file, line=items[0].line, span=_span(chat),
                        reason="这段会话没有任何带时间的消息，只有系统提示 (no messages)")
         return
 
     roles = _roles(items, shops, chat.buyer)
     if isinstance(roles, str):
-        yield SetAside(file=file, line=items[0].line, reason=roles)
+        yield SetAside(file=file, line=items[0].line, reason=roles, span=_span(chat))
         return
     shop, agents = roles
     if shop:
@@ -282,6 +381,7 @@ def _build(chat: _Chat, file: str, shops: list[str], gap: timedelta) -> Iterator
     chats = [_transcript(session, shop, agents, file) for session in _sessions(items, agents, gap)]
     for number, transcript in enumerate(chats):
         if chat.preamble and number == 0:
+            transcript.source_line = min(transcript.source_line or chat.preamble[0][0], chat.preamble[0][0])
             transcript.notes.append(
                 f"会话开头有 {len(chat.preamble)} 行不属于任何消息的文字（第 {chat.preamble[0][0]} 行起），未计入")
         transcript.normalize()

@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from grader.errors import ReadError
 from grader.transcript.encoding import numbered_lines, open_text
 from grader.transcript.jsondoc import parse_json_document
 from grader.transcript.jsonl import parse_jsonl
@@ -32,8 +33,9 @@ from grader.transcript.reader_types import SetAside
 from grader.transcript.screen import screen
 from grader.transcript.sniff import sniff
 from grader.transcript.table import parse_csv, parse_xlsx
+from grader.transcript.transfers import served_parts
 
-__all__ = ["ReadResult", "SetAside", "iter_read", "read_file", "read_paths"]
+__all__ = ["ReadResult", "SetAside", "check_paths", "iter_read", "read_file", "read_paths"]
 
 IGNORE_FILE = ".graderignore"
 
@@ -123,6 +125,15 @@ def iter_read(paths: Iterable[str | Path] | str | Path, session_gap: timedelta |
             yield SetAside(file=display_name(path), line=None, reason="文件或文件夹不存在 (no such file)")
 
 
+def check_paths(paths: Iterable[str | Path]) -> None:
+    """Raise ReadError (a Chinese message naming them) when an input path does not exist: a
+    mistyped path is the user's error to fix, not a chat to set aside."""
+    missing = [str(p) for p in paths if not Path(p).exists() and not Path(p).is_symlink()]
+    if missing:
+        shown = "、".join(display_name(p) for p in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise ReadError(f"输入路径不存在：{shown}（请检查路径拼写；文件夹请写到文件夹本身）")
+
+
 def walk(folder: Path) -> Iterator[Path]:
     """Files under `folder`, recursively, in sorted order; hidden and .graderignore'd ones skipped.
 
@@ -188,9 +199,14 @@ def display_name(path: str | Path) -> str:
 
 
 def screened(items: Iterable[Transcript | SetAside]) -> Iterator[Transcript | SetAside]:
-    """Each transcript checked by `screen` (set aside if it fails), set-asides as they are."""
+    """Each transcript checked by `screen` (set aside if it fails) and, when agents handed it over,
+    one part per agent (`transfers.served_parts`); set-asides as they are."""
     for item in items:
-        yield screen(item) if isinstance(item, Transcript) else item
+        if isinstance(item, SetAside):
+            yield item
+            continue
+        checked = screen(item)
+        yield from served_parts(checked) if isinstance(checked, Transcript) else [checked]
 
 
 def _read_one(path: Path, session_gap: timedelta | None = None, shown: str | None = None

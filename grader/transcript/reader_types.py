@@ -14,6 +14,9 @@ class SetAside(BaseModel):
     line: int | None
     reason: str
     transcript_id: str | None = None
+    # The first and last line of what was set aside, when it spans lines (a chat of a per-message
+    # export, a batch of records of one layout not understood); `line` is where the trouble is.
+    span: tuple[int, int] | None = None
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

@@ -34,7 +34,10 @@ def fit_to_grade(transcript: Transcript) -> Transcript | SetAside:
 def _verdict(t: Transcript, reason: str | None, line: int | None) -> Transcript | SetAside:
     if reason is None:
         return t
-    return SetAside(file=t.source_file or "", line=line or t.source_line, reason=reason, transcript_id=t.id)
+    lines = [m.source_line for m in t.messages if m.source_line is not None] + (
+        [t.source_line] if t.source_line is not None else [])
+    return SetAside(file=t.source_file or "", line=line or t.source_line, reason=reason, transcript_id=t.id,
+                    span=(min(lines), max(lines)) if lines else None)
 
 
 def _unreadable(t: Transcript) -> tuple[str | None, int | None]:

@@ -157,7 +157,10 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
         names = "、".join(f"{f}（{LABELS[f]}）" for f in missing)
-        yield SetAside(file=where, line=header_line,
+        last = header_line
+        for last, _ in rows:  # the rows under a header that cannot be read are set aside with it
+            pass
+        yield SetAside(file=where, line=header_line, span=(header_line, last),
                        reason=f"表头缺少必需的列：{names} (missing required column)")
         return
 
@@ -186,10 +189,16 @@ def parse_rows(rows: Iterable[tuple[int, list]], file: str, sheet: str | None = 
         try:
             yield _build(tid, chat, where)
         except _Bad as bad:
-            yield SetAside(file=where, line=bad.line, reason=bad.reason, transcript_id=tid)
+            yield SetAside(file=where, line=bad.line, reason=bad.reason, transcript_id=tid, span=_rows_span(chat))
         except Exception as exc:  # noqa: BLE001 — one odd chat never stops the file
-            yield SetAside(file=where, line=chat["line"], transcript_id=tid,
+            yield SetAside(file=where, line=chat["line"], transcript_id=tid, span=_rows_span(chat),
                            reason=f"这段会话读不懂：{type(exc).__name__}: {str(exc)[:200]} (unreadable chat)")
+
+
+def _rows_span(chat: dict) -> tuple[int, int] | None:
+    """The first and last row of a chat (its rows need not be adjacent)."""
+    lines = [number for number, _ in chat["rows"]]
+    return (min(lines), max(lines)) if lines else None
 
 
 class _Bad(Exception):
