@@ -98,8 +98,16 @@ def _cmd_month(args) -> int:
     month = args.month or datetime.now(settings.tz).strftime("%Y-%m")
     month_range(month)  # refuses a malformed month
     policy = load_policy(args.policy)
+    orders = None
+    if args.orders:
+        from grader.report.orders import read_orders
+        orders = read_orders(args.orders)
+        for bad in orders.set_aside:
+            print(f"grader: 订单行已跳过 {bad}", file=sys.stderr)
+        print(f"订单导出：{orders.rows} 行，读入 {len(orders.orders)} 个订单，跳过 {len(orders.set_aside)} 行",
+              file=sys.stderr)
     report = build_month(Store(args.db), month, policy, load_rubric(args.rubric), LexiconSet.load(args.lexicons),
-                         settings.tz)
+                         settings.tz, orders)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from grader.privacy import masker_from_args
@@ -203,6 +211,8 @@ def _add_month(sub) -> None:
                         epilog=example("grader month --month 2026-11 --out 报告/"))
     mo.add_argument("--month", help="月份 YYYY-MM（默认：本月）")
     mo.add_argument("--policy", help="店铺的考核方案 TOML（默认：自带的 policy.toml）")
+    mo.add_argument("--orders", nargs="+", metavar="文件",
+                    help="店铺的订单导出（CSV 或 XLSX，可多个）：按买家账号和时间与聊天对上，算询单转化、客单价等")
     add_db_argument(mo)
     add_tz_argument(mo)
     mo.add_argument("--rubric", help="评分时用的评分表 TOML（默认：标准评分表）")

@@ -9,10 +9,11 @@ from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.detectors.base import in_order, measure
 from grader.detectors.options import detector_options, versioned_options
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
+from grader.errors import ConfigError
 from grader.rubric.confidence import ConfidenceModel
 from grader.rubric.confidence import load as load_confidence
 from grader.rubric.scoring import REVIEW_BELOW, collect_metrics, score_items
-from grader.scorecard.model import Scorecard, Versions, new_scorecard
+from grader.scorecard.model import RedLineHit, Scorecard, Versions, new_scorecard
 from grader.transcript.model import Transcript
 
 
@@ -33,6 +34,9 @@ class Grader:
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = detector_options(options)  # every option declared and validated (ConfigError)
         self.tz = ZoneInfo(self.options["tz"])
+        missing = [r.lexicon for r in self.rubric.red_lines if r.lexicon not in self.lexicons]
+        if missing:
+            raise ConfigError(f"rubric red lines need lexicons {', '.join(missing)}; not found in the lexicon folder")
         self.detectors = in_order([cls(self.lexicons, self.options) for cls in REGISTRY.values()])
         self.versions = Versions(
             rubric=self.rubric.version_tag,
@@ -80,7 +84,8 @@ class Grader:
                 calibrated = self.confidence.scenario(detected, transcript)
                 if calibrated is not None:
                     confidence, scenario_flag = calibrated
-        total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items])
+        red_lines = self.red_line_hits(measured)
+        total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items], [r.id for r in red_lines])
         notes = list(transcript.notes)
         if detected and scenario == found:
             notes.append(f"场景判断：{detected.reason}")
@@ -89,10 +94,22 @@ class Grader:
             "agent": transcript.agent, "customer": transcript.customer, "started_at": transcript.started_at,
             "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
             "scenario_confidence": round(confidence, 2), "total": total, "band": self.rubric.band(total),
-            "needs_review": any(i.needs_review for i in items) or scenario_flag,
+            "needs_review": any(i.needs_review for i in items) or scenario_flag or bool(red_lines),
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
-            "notes": notes, "source_file": transcript.source_file, "learned": learned,
+            "notes": notes, "source_file": transcript.source_file, "learned": learned, "red_lines": red_lines,
         })
+
+    def red_line_hits(self, measured: dict[str, Measurement]) -> list[RedLineHit]:
+        """The rubric's red lines whose lexicon hit (`grader.detectors.red_line`), with the hits' evidence."""
+        out = []
+        for r in self.rubric.red_lines:
+            m = measured.get(r.lexicon)
+            hits = [f for f in m.findings if f.kind == "hit"] if m else []
+            if hits:
+                out.append(RedLineHit(
+                    id=r.id, label=r.label, effect=r.effect, cap=r.cap, evidence=[e for f in hits for e in f.evidence],
+                    reason="；".join(dict.fromkeys(f.reason for f in hits)), confidence=m.confidence, term=hits[0].term))
+        return out
 
     def _apply_learned(self, transcript, scenario, confidence, items, measured, forced):
         """The shop's adopted models over the rule scores: scenario (unless given) then items."""

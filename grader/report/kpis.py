@@ -17,6 +17,8 @@ Definitions (docs/month.md states them for supervisors):
   (`aftersale.promised_contact` full), or where a later chat of the same buyer with the same shop,
   begun within `resolve_within_hours` of this one, is solved or was opened by the agent (the
   contact kept) ÷ after-sale chats.
+- 红线次数: the red-line (一票否决) hits of the agent's chats that a supervisor did not dismiss
+  (`FinalCard.red_lines_standing`), one per red line and chat; the drill-down lists the chats.
 - 投诉比重 / 退款比重: chats where the buyer threatens or makes a complaint (``complaint.txt``:
   投诉, 差评, 12315, 举报 …) / asks for a refund, return or exchange (``refund_request.txt``) ÷ all chats.
 """
@@ -65,6 +67,8 @@ class ChatKpi:
     within_30s: float | None = None
     answered_turns: int = 0
     unanswered_turns: int = 0
+    red_lines: int = 0  # red lines hit and not dismissed
+    red_lines_why: str = ""
 
     @property
     def presale(self) -> bool:
@@ -97,6 +101,7 @@ KPIS = [
     Kpi("resolved_24h", "24小时解决率", "rate", "aftersale", "resolved_24h"),
     Kpi("complaint", "投诉比重", "rate", "all", "complaint"),
     Kpi("refund", "退款比重", "rate", "all", "refund"),
+    Kpi("red_lines", "红线次数", "count", "all", "red_lines"),
 ]
 KPI_BY_ID = {k.id: k for k in KPIS}
 
@@ -119,6 +124,8 @@ def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_s
         within_30s=m.get("replied_within_30s_share"), answered_turns=max(answered, 0),
         unanswered_turns=int(m.get("unanswered_turns") or 0),
         opened_by_agent=bool(msgs) and msgs[0].is_human_agent,
+        red_lines=len(fc.red_lines_standing),
+        red_lines_why="；".join(f"{r.label}：{r.reason}" for r in fc.red_lines_standing)[:120],
     )
     customers = [x for x in msgs if x.role == "customer"]
     for name, flag in (("complaint", "complaint"), ("refund_request", "refund")):
@@ -285,6 +292,7 @@ def drill_frame(kpis: list[ChatKpi]) -> pd.DataFrame:
             "会话中解决": k.solved if k.aftersale else None, "解决依据": k.solved_why,
             "24小时内解决": k.resolved_24h if k.aftersale else None, "24小时依据": k.resolved_24h_why,
             "投诉": k.complaint, "投诉原话": k.complaint_why, "退款": k.refund, "退款原话": k.refund_why,
+            "红线次数": k.red_lines, "红线依据": k.red_lines_why,
             "平均响应(秒)": k.avg_response, "最长等待(秒)": k.max_wait, "未回复轮次": k.unanswered_turns,
         })
     return pd.DataFrame(rows)

@@ -17,12 +17,16 @@ from grader.dates import month_range
 from grader.detectors.lexicon import LexiconSet
 from grader.report.kpis import (SAME_DAY, AgentKpis, ChatKpi, agent_kpis, chat_kpi, drill_frame, kpi_frame,
                                 link_buyers)
+from grader.report.orders import OrderFile, Sales, sales
+from grader.report.platform_kpis import Unit, agent_figures, figures_frame, month_units, units_frame
 from grader.report.policy import Policy
 from grader.rubric import Rubric
 from grader.scorecard.final import FinalCard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
 
+NO_ORDERS = ("没有提供订单导出：咨询转化率按聊天里的订单通知和下单说法估计（见“月度指标”）；"
+             "用 grader month --orders 订单文件 提供店铺的订单导出，可算询单人数、询单→当日/次日/最终付款转化率、客单价、客件数、答问比和静默下单。")
 SLOW_REPLY_SECONDS = 30.0  # a reply slower than this lists its chat behind the response-time KPIs (the 30 s standard)
 
 
@@ -111,6 +115,8 @@ class MonthReport:
     chats: list[ChatKpi]
     kpis: dict[str, AgentKpis]
     without_text: list[str] = field(default_factory=list)  # chats of the month left out of the KPIs (no text)
+    platform: list[tuple[str, Unit]] = field(default_factory=list)  # (mode, unit): the platforms' own KPIs
+    sales: Sales | None = None  # from the shop's order export, when one was given
 
     def grades_frame(self) -> pd.DataFrame:
         rows = []
@@ -126,6 +132,22 @@ class MonthReport:
 
     def drill_frame(self) -> pd.DataFrame:
         return drill_frame(self.chats)
+
+    def platform_frame(self) -> pd.DataFrame:
+        """Per agent, the platform's own KPIs (平台口径) of the shops' modes."""
+        return figures_frame(agent_figures(self.platform))
+
+    def platform_drill_frame(self) -> pd.DataFrame:
+        return units_frame(self.platform)
+
+    def sales_frame(self) -> pd.DataFrame:
+        """Per agent, the sales of the order export; without one, a line saying what the month uses instead."""
+        if self.sales is None:
+            return pd.DataFrame({"说明": [NO_ORDERS]})
+        return self.sales.frame()
+
+    def sales_drill_frame(self) -> pd.DataFrame:
+        return self.sales.drill_frame() if self.sales is not None else pd.DataFrame()
 
     def trend(self) -> dict[str, list[tuple[str, float | None]]]:
         """agent -> [(month, final grade or None)], oldest first, over the policy's trend months."""
@@ -150,16 +172,27 @@ class MonthReport:
 
 
 def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI) -> MonthReport:
-    """The month's report data: grades, ranking, pay, alerts, trends, and the KPIs of every chat."""
+                tz=SHANGHAI, orders: OrderFile | None = None) -> MonthReport:
+    """The month's report data: grades, ranking, pay, alerts, trends, the KPIs of every chat, the
+    platforms' own KPIs, and the sales of the shop's order export (`orders`, when given)."""
     finals, later = month_cards(store, month, policy, rubric, tz)
     agents = month_grades(store, month, policy, rubric, tz, finals)
     back = max(policy.report.trend_months, policy.alerts.last_place_months, policy.alerts.fail_months) - 1
     history = {shift_month(month, -n): month_grades(store, shift_month(month, -n), policy, rubric, tz)
                for n in range(1, back + 1)}
     _alerts(month, agents, history, policy)
-    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz, (finals, later))
-    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text)
+    texts = store.transcripts([f.card.transcript_id for f in finals + later])
+    chats, without_text = month_chats(store, month, policy, rubric, lexicons, tz, (finals, later), texts)
+    agent_of = {f.card.transcript_id: f.card.agent or "（未知）" for f in finals}
+    platform = month_units([(texts[tid], agent) for tid, agent in agent_of.items() if tid in texts],
+                           lambda t: policy.platform_kpi.mode_of(t.shop, t.platform), tz)
+    sold = None
+    if orders is not None:
+        scenario = {f.card.transcript_id: f.card.scenario for f in finals}
+        sold = sales([(texts[tid], agent, scenario[tid]) for tid, agent in agent_of.items() if tid in texts], orders,
+                     policy.sales.final_days, month_range(month), tz)
+    return MonthReport(month, policy, agents, history, chats, agent_kpis(chats, SLOW_REPLY_SECONDS), without_text,
+                       platform, sold)
 
 
 def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
@@ -177,15 +210,15 @@ def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
 
 
 def month_chats(store: Store, month: str, policy: Policy, rubric: Rubric, lexicons: LexiconSet,
-                tz=SHANGHAI, cards: tuple[list[FinalCard], list[FinalCard]] | None = None
-                ) -> tuple[list[ChatKpi], list[str]]:
+                tz=SHANGHAI, cards: tuple[list[FinalCard], list[FinalCard]] | None = None,
+                texts: dict | None = None) -> tuple[list[ChatKpi], list[str]]:
     """The KPI facts of every chat of `month`, the 24-hour resolution looked up in the same buyer's
     chats up to `resolve_within_hours` after the month; and the ids of the month's chats whose text
     is no longer stored (they keep their scores but cannot be measured: left out of the KPIs, named).
-    `cards`: `month_cards`' answer when the caller has it already."""
+    `cards`: `month_cards`' answer, `texts`: their transcripts by id, when the caller has them already."""
     inside, later = cards or month_cards(store, month, policy, rubric, tz)
     finals = inside + later
-    texts = store.transcripts([f.card.transcript_id for f in finals])
+    texts = texts if texts is not None else store.transcripts([f.card.transcript_id for f in finals])
     kinds = _same_day_kinds(store, finals)
     every = [chat_kpi(texts[fc.card.transcript_id], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds,
                       kinds.get(fc.card.transcript_id))

@@ -15,11 +15,13 @@ from openpyxl.utils import get_column_letter
 from grader.display import environment, yes_no
 from grader.report.kpis import KPIS
 from grader.report.month import MonthReport
+from grader.report.platform_kpis import MODES
 from grader.privacy import Masker, load_masker
 from grader.report.svg import line_chart
 from grader.spreadsheet import xlsx_safe_sheet
 
-SHEETS = ("月度成绩", "月度指标", "指标明细", "成绩走势", "提醒", "考核方案")
+SHEETS = ("月度成绩", "月度指标", "指标明细", "平台口径指标", "平台口径明细", "销售（订单）", "销售明细", "成绩走势", "提醒",
+          "考核方案")
 
 
 def policy_frame(report: MonthReport) -> pd.DataFrame:
@@ -32,13 +34,22 @@ def policy_frame(report: MonthReport) -> pd.DataFrame:
     rows += [("排名奖惩", f"第一名 {p.ranking.first_reward:+g} 元，最后一名 {p.ranking.last_reward:+g} 元"),
              ("提醒", f"排名倒数 {p.alerts.improvement_plan_bottom} 名提交改进计划；连续 {p.alerts.last_place_months} "
                      f"个月最后一名考虑调岗；连续 {p.alerts.fail_months} 个月{p.bands[-1].name}"),
+             ("平台口径", _platform_text(p)),
              ("考核方案版本", p.version)]
     return pd.DataFrame(rows, columns=["项目", "规则"])
+
+
+def _platform_text(p) -> str:
+    names = {"platform": "按会话所在平台", "off": "不计算", **MODES}
+    shops = "；".join(f"{shop}：{names[m]}" for shop, m in p.platform_kpi.by_shop.items())
+    return names[p.platform_kpi.mode] + (f"（单独设置 {shops}）" if shops else "")
 
 
 def _frames(report: MonthReport, masker: Masker) -> dict[str, pd.DataFrame]:
     alerts = pd.DataFrame(report.alerts(), columns=["客服", "提醒"])
     frames = {"月度成绩": report.grades_frame(), "月度指标": report.kpi_frame(), "指标明细": report.drill_frame(),
+              "平台口径指标": report.platform_frame(), "平台口径明细": report.platform_drill_frame(),
+              "销售（订单）": report.sales_frame(), "销售明细": report.sales_drill_frame(),
               "成绩走势": report.trend_frame(), "提醒": alerts, "考核方案": policy_frame(report)}
     return {title: frame.map(lambda v: _cell(v, masker)) for title, frame in frames.items()}
 
@@ -95,7 +106,8 @@ def write_month_html(report: MonthReport, path: str | Path, masker: Masker | Non
     html = environment().get_template("report/month.html").render(
         month=report.month, agents=len(report.agents), chats=len(report.chats), chart=chart,
         alerts=report.alerts(), drills=drill_downs(report),
-        tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细") and not f.empty],
+        tables=[(t, _table(f)) for t, f in frames.items() if t not in ("提醒", "指标明细", "平台口径明细", "销售明细")
+                and not f.empty],
         detail=_table(frames["指标明细"]) if not frames["指标明细"].empty else None)
     path.write_text(masker.mask(html), encoding="utf-8")  # the drill-downs quote the buyer's words
     return path

@@ -71,6 +71,30 @@ class Kpi(_Strict):
     resolve_within_hours: float = Field(24, gt=0)
 
 
+PlatformMode = Literal["off", "taobao", "jd", "pdd", "douyin"]
+
+
+class PlatformKpi(_Strict):
+    """Which platform's own KPI definitions (平台口径, `grader.report.platform_kpis`) a shop's month shows."""
+
+    mode: Literal["platform", "off", "taobao", "jd", "pdd", "douyin"] = "platform"
+    by_shop: dict[str, PlatformMode] = Field(default_factory=dict)
+
+    def mode_of(self, shop: str | None, platform: str) -> str | None:
+        """The mode of a chat: the shop's own setting, else `mode` ("platform": the chat's platform,
+        when it is one of the four); None when off."""
+        mode = self.by_shop.get(shop or "", self.mode)
+        if mode == "platform":
+            mode = platform if platform in ("taobao", "jd", "pdd", "douyin") else "off"
+        return None if mode == "off" else mode
+
+
+class SalesOptions(_Strict):
+    """The order join (`grader.report.orders`): an order placed up to `final_days` after a chat began is its sale."""
+
+    final_days: int = Field(3, ge=1, le=31)
+
+
 class ReportOptions(_Strict):
     trend_months: int = Field(6, ge=1, le=36)
 
@@ -95,6 +119,8 @@ class Policy(_Strict):
     ranking: Ranking = Ranking()
     alerts: Alerts = Alerts()
     kpi: Kpi = Kpi()
+    platform_kpi: PlatformKpi = PlatformKpi()
+    sales: SalesOptions = SalesOptions()
     report: ReportOptions = ReportOptions()
     self_assessment: list[SelfItem] = Field(default_factory=list)
 

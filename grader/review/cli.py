@@ -211,7 +211,8 @@ def _add_override(subparsers) -> None:
                               epilog=example('grader override T123 presale.promotion 0 --reason "没有提到优惠" --by 张主管',
                                              'grader override T123 scenario aftersale --reason "是售后咨询" --by 张主管'))
     o.add_argument("transcript", metavar="会话ID", help="会话ID")
-    o.add_argument("item", metavar="项目", help='评分项目的 id（如 presale.promotion），或 "scenario"（场景）')
+    o.add_argument("item", metavar="项目", help='评分项目的 id（如 presale.promotion）；红线 id（如 redline.abuse，'
+                                              '分数 0 = 排除这条命中，1 = 确认）；或 "scenario"（场景）')
     o.add_argument("score", metavar="分数", help="该项目允许的分数之一（场景：presale 售前或 aftersale 售后）")
     o.add_argument("--reason", help="修改原因（分数有变化时必填）")
     o.add_argument("--by", required=True, help="做修改的主管账号（必须已存在；记入审计）")

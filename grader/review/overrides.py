@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from grader.errors import GraderError
 from grader.rubric import SCENARIO_LABELS, load_rubric
-from grader.scorecard.final import final_card
+from grader.scorecard.final import RED_LINE_LEVELS, final_card
 from grader.scorecard.model import Scorecard
 from grader.store import RevisionConflict, Store, Unit, now_iso
 from grader.transcript.model import Transcript
@@ -154,6 +154,15 @@ def final_items(store: Store, transcript_id: str, rubric=None) -> list[dict]:
                  evidence=[e.model_dump() for e in f.item.evidence]) for f in final.items]
 
 
+def final_red_lines(store: Store, transcript_id: str, rubric=None) -> list[dict]:
+    """The card's red-line hits: label, effect, evidence, and whether each still stands (not dismissed)."""
+    final = _final(store, transcript_id, rubric)
+    return [dict(id=r.hit.id, label=r.hit.label, reason=r.hit.reason, confidence=r.hit.confidence,
+                 effect="本会话总分记 0 分" if r.hit.effect == "zero" else f"本会话总分最多 {r.hit.cap} 分",
+                 standing=r.standing, override=r.override,
+                 evidence=[e.model_dump() for e in r.hit.evidence]) for r in final.red_lines]
+
+
 def final_total(store: Store, transcript_id: str, rubric=None) -> int:
     """The final card's total (overrides applied, the rubric's N/A policy)."""
     return _final(store, transcript_id, rubric).total
@@ -188,6 +197,14 @@ def _parse_level(item_id: str, score, levels: list[int]) -> int:
     return value
 
 
+def _levels(card: Scorecard, item_id: str, score, final) -> tuple[int, int]:
+    """(the level asked for, the current final level) of an item, or of a red-line hit (1 standing, 0 dismissed)."""
+    if item_id in card.red_line_ids:
+        standing = next(r.standing for r in final.red_lines if r.hit.id == item_id)
+        return _parse_level(item_id, score, RED_LINE_LEVELS), int(standing)
+    return _parse_level(item_id, score, card.item(item_id).levels), final.item(item_id).final
+
+
 def _record_final(unit: Unit, transcript_id: str, card: Scorecard, rubric=None) -> None:
     """Keep the queue's final total and band (what its band filter reads) in step with the overrides."""
     final = final_card(card, unit.latest_overrides(transcript_id), rubric or _standard_rubric())
@@ -203,12 +220,11 @@ def override_in(unit: Unit, transcript_id: str, item_id: str, score, reason: str
         raise ReviewError("必须说明是谁修改的（--by）")
     reason = (reason or "").strip()
     card_id, card = card_of(unit, transcript_id)
-    ids = [i.id for i in card.items]
+    ids = [i.id for i in card.items] + card.red_line_ids
     if item_id not in ids:
         raise UnknownItem(item_id, ids)
-    item = card.item(item_id)
-    value = _parse_level(item_id, score, item.levels)
-    current = final_card(card, unit.latest_overrides(transcript_id), rubric or _standard_rubric()).item(item_id).final
+    value, current = _levels(card, item_id, score, final_card(card, unit.latest_overrides(transcript_id),
+                                                              rubric or _standard_rubric()))
     revision = _check_revision(unit, transcript_id, expected_revision)
     if value == current:
         return Change(transcript_id, item_id, str(current), str(value), None, revision)

@@ -156,7 +156,7 @@ def queue_page(store: Store, rubric, filters: QueueFilters, page: int = 1, size:
     total, reviewed = store.queue_count(query)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
-    labels = {i.id: i.label for i in rubric.items}
+    labels = {i.id: i.label for i in rubric.items} | {r.id: f"红线·{r.label}" for r in rubric.red_lines}
     rows = []
     for r in store.queue_page(query, (page - 1) * size, size):
         flagged = [labels.get(i, i) for i in (r["flagged_items"] or "").split()]

@@ -62,7 +62,7 @@ class ReviewContext:
         return self._rubric
 
     def item_labels(self) -> dict[str, str]:
-        return {i.id: i.label for i in self.rubric().items}
+        return {i.id: i.label for i in [*self.rubric().items, *self.rubric().red_lines]}
 
     def filters(self, q: str) -> QueueFilters:
         return QueueFilters.from_query(q, self.tz)

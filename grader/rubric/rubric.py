@@ -49,6 +49,28 @@ class Item(BaseModel):
         return self.otherwise
 
 
+class RedLine(BaseModel):
+    """A red-line (一票否决) item: its lexicon finds hits; a standing hit zeroes or caps the total."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str
+    lexicon: str
+    effect: Literal["zero", "cap"] = "zero"
+    cap: int | None = None  # the highest total a card with a hit keeps (effect "cap")
+
+    @model_validator(mode="after")
+    def _cap_given(self) -> "RedLine":
+        if (self.effect == "cap") != (self.cap is not None) or (self.cap is not None and not 0 <= self.cap <= 100):
+            raise ValueError(f"red line {self.id}: effect 'cap' needs a cap 0..100, effect 'zero' none")
+        return self
+
+    def limit(self) -> int:
+        """The highest total a card with this red line standing keeps."""
+        return 0 if self.effect == "zero" else int(self.cap)
+
+
 class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,6 +78,7 @@ class Rubric(BaseModel):
     version: str
     bands: list[tuple[int, str]]
     items: list[Item]
+    red_lines: list[RedLine] = []
     # 不适用 items (the occasion never arose): "zero" scores them 0 (the convention), "full" gives
     # the item's maximum, "rescale" leaves them out and scales the total to 100.
     not_applicable: Literal["zero", "full", "rescale"] = "zero"
@@ -65,7 +88,7 @@ class Rubric(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "Rubric":
-        ids = [i.id for i in self.items]
+        ids = [i.id for i in self.items] + [r.id for r in self.red_lines]
         if len(ids) != len(set(ids)):
             raise ValueError("item ids must be unique")
         for scenario in ("presale", "aftersale"):
@@ -88,17 +111,22 @@ class Rubric(BaseModel):
                 return i
         raise KeyError(item_id)
 
-    def total(self, scores: list[tuple[int, int, bool]]) -> int:
-        """The card's total from its items' (score, max, not_applicable), by the N/A policy.
+    def total(self, scores: list[tuple[int, int, bool]], red_lines: list[str] = ()) -> int:
+        """The card's total from its items' (score, max, not_applicable), by the N/A policy, then
+        limited by the standing red-line hits (ids of `red_lines`: zero, or at most their cap).
 
         "zero" and "full" add the scores up (N/A items already scored 0 or full); "rescale" adds
-        the applicable items and scales them to 100, rounded to a whole point.
+        the applicable items and scales them to 100, rounded to a whole point. A red-line id this
+        rubric does not know limits nothing.
         """
         if self.not_applicable != "rescale":
-            return sum(score for score, _, _ in scores)
-        applicable = [(score, top) for score, top, na in scores if not na]
-        top = sum(t for _, t in applicable)
-        return round(100 * sum(s for s, _ in applicable) / top) if top else 0
+            total = sum(score for score, _, _ in scores)
+        else:
+            applicable = [(score, top) for score, top, na in scores if not na]
+            top = sum(t for _, t in applicable)
+            total = round(100 * sum(s for s, _ in applicable) / top) if top else 0
+        limits = [r.limit() for r in self.red_lines if r.id in red_lines]
+        return min([total, *limits])
 
     def band(self, total: float) -> str:
         for minimum, name in self.bands:

@@ -28,7 +28,7 @@ METRIC_LABELS = {
     "polite_coverage": "礼貌用语覆盖率",
 }
 HEAD_LABELS = ["会话ID", "平台", "店铺", "客服", "顾客", "开始时间", "场景", "总分", "等级", "需复核", "需复核项目",
-               "不适用项目"]
+               "不适用项目", "红线（一票否决）"]
 
 
 def csv_header(rubric: Rubric) -> list[str]:
@@ -49,7 +49,7 @@ def csv_row(card: Scorecard, rubric: Rubric, tz: ZoneInfo) -> list:
     row = [card.transcript_id, platform_label(card.platform), card.shop or "", card.agent or "",
            card.customer or "", local_start(card, tz), card.scenario_label, card.total,
            card.band, yes_no(card.needs_review), flagged,
-           "、".join(i.label for i in card.items if i.not_applicable)]
+           "、".join(i.label for i in card.items if i.not_applicable), "、".join(r.label for r in card.red_lines)]
     row += [scores.get(i.id, "") for i in rubric.items]  # the other scenario's items stay empty
     row += ["" if card.metrics.get(k) is None else card.metrics[k] for k in METRIC_LABELS]
     return row

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.scorecard.model import ItemScore, Scorecard
+from grader.scorecard.model import ItemScore, RedLineHit, Scorecard
+
+# A red line's override: 0 dismisses the hit (the supervisor found it wrong), 1 confirms it.
+RED_LINE_LEVELS = [0, 1]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,12 @@ class FinalCard:
     band: str
     scenario_override: dict | None = None
     ignored: list[dict] = field(default_factory=list)  # overrides not applied (level no longer allowed)
+    red_lines: list["FinalRedLine"] = field(default_factory=list)
+
+    @property
+    def red_lines_standing(self) -> list[RedLineHit]:
+        """The red-line hits not dismissed by a supervisor: they limit the total."""
+        return [r.hit for r in self.red_lines if r.standing]
 
     @property
     def overridden(self) -> bool:
@@ -51,6 +60,18 @@ class FinalCard:
         raise KeyError(item_id)
 
 
+@dataclass(frozen=True)
+class FinalRedLine:
+    """A red-line hit and the supervisor's word on it: standing unless overridden to 0 (dismissed)."""
+
+    hit: RedLineHit
+    override: dict | None = None
+
+    @property
+    def standing(self) -> bool:
+        return self.override is None or str(self.override.get("to_value", "")).strip() != "0"
+
+
 def override_level(item: ItemScore, record: dict | None) -> int | None:
     """The level an override record sets on `item`, or None when it is not one of the item's levels
     (an override of a level the current rubric no longer has is not applied)."""
@@ -66,7 +87,8 @@ def override_level(item: ItemScore, record: dict | None) -> int | None:
 def final_card(card: Scorecard, latest: dict[str, dict], rubric) -> FinalCard:
     """Apply `latest` (item id -> latest override record, "scenario" included) to `card`.
 
-    `rubric` is a `grader.rubric.Rubric`: its N/A policy makes the total and its bands name it. Records for items not on
+    `rubric` is a `grader.rubric.Rubric`: its N/A policy and the red-line hits not dismissed (a record
+    for the red line's id with value 0) make the total, and its bands name it. Records for items not on
     the card are ignored (an earlier scenario's section); so are values that are not allowed levels.
     """
     items, ignored = [], []
@@ -76,5 +98,7 @@ def final_card(card: Scorecard, latest: dict[str, dict], rubric) -> FinalCard:
         if record is not None and level is None:
             ignored.append(record)
         items.append(FinalItem(item, item.score if level is None else level, record if level is not None else None))
-    total = rubric.total([(i.final, i.item.max, i.item.not_applicable) for i in items])  # the N/A policy
-    return FinalCard(card, items, total, rubric.band(total), latest.get("scenario"), ignored)
+    red_lines = [FinalRedLine(hit, latest.get(hit.id)) for hit in card.red_lines]
+    standing = [r.hit.id for r in red_lines if r.standing]
+    total = rubric.total([(i.final, i.item.max, i.item.not_applicable) for i in items], standing)  # N/A, red lines
+    return FinalCard(card, items, total, rubric.band(total), latest.get("scenario"), ignored, red_lines)

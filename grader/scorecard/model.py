@@ -7,7 +7,24 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from grader.construct import constructor
+from grader.detectors.findings import Evidence
 from grader.rubric.scores import ItemScore, new_item_score  # noqa: F401  (part of the card's model)
+
+
+class RedLineHit(BaseModel):
+    """A red-line (一票否决) item the chat hit: what was said, where, and what it does to the total.
+
+    `effect` "zero" makes the total 0, "cap" at most `cap` (the rubric's setting); the card always
+    needs review. A supervisor dismisses a wrong hit by overriding its `id` to 0."""
+
+    id: str
+    label: str
+    effect: str
+    cap: int | None = None
+    evidence: list[Evidence]
+    reason: str
+    confidence: float
+    term: str | None = None
 
 
 class Versions(BaseModel):
@@ -53,6 +70,14 @@ class Scorecard(BaseModel):
     # The adopted learned model's part, when one is adopted: {"version": "v2", "scenario": {...},
     # "items": {item: {rule_score, score, probability, features: [[name, contribution], ...]}}}
     learned: dict | None = None
+    # 一票否决: the red lines the chat hit, with evidence (empty for most chats); the total already
+    # carries their effect. The queue flags each id like an item that needs review.
+    red_lines: list[RedLineHit] = Field(default_factory=list)
+
+    @property
+    def red_line_ids(self) -> list[str]:
+        """The ids of the red lines hit, in rubric order (e.g. ["redline.abuse"])."""
+        return [r.id for r in self.red_lines]
 
     def item(self, item_id: str) -> ItemScore:
         """Raises KeyError for an item not on the card."""
@@ -67,4 +92,4 @@ new_scorecard = constructor(Scorecard, {
     "transcript_id": "t", "platform": "other", "shop": None, "agent": None, "customer": None, "started_at": None,
     "scenario": "presale", "scenario_label": "售前", "scenario_confidence": 1.0, "total": 0, "band": "b",
     "needs_review": False, "items": [], "metrics": {}, "versions": Versions(rubric="r", detectors={}, lexicons={}),
-    "notes": [], "source_file": None, "learned": None})
+    "notes": [], "source_file": None, "learned": None, "red_lines": []})

@@ -16,7 +16,7 @@ import json
 from grader.scorecard.model import Scorecard, Versions
 
 ITEM_DEFAULTS = {"value": None, "not_applicable": False}
-CARD_DEFAULTS = {"notes": [], "source_file": None, "learned": None}
+CARD_DEFAULTS = {"notes": [], "source_file": None, "learned": None, "red_lines": []}
 
 
 def card_view(card: Scorecard, vkey: str) -> dict:
@@ -42,6 +42,10 @@ def card_view(card: Scorecard, vkey: str) -> dict:
         view["source_file"] = card.source_file
     if card.learned is not None:
         view["learned"] = card.learned
+    if card.red_lines:
+        view["red_lines"] = [{**r.model_dump(exclude={"evidence"}),
+                              "evidence": [[e.message_index, e.start, e.end, e.quote] for e in r.evidence]}
+                             for r in card.red_lines]
     view["versions_key"] = vkey
     return view
 
@@ -60,6 +64,8 @@ def card_from_view(view: dict, versions: Versions | dict, findings: list[list] |
                       "findings": findings[n] if findings else []})
     data = {**CARD_DEFAULTS, **{k: v for k, v in view.items() if k != "versions_key"}, "items": items,
             "versions": versions}
+    data["red_lines"] = [{**r, "evidence": [{"message_index": e[0], "start": e[1], "end": e[2], "quote": e[3]}
+                                            for e in r["evidence"]]} for r in data["red_lines"]]
     return Scorecard.model_validate(data)
 
 

@@ -81,7 +81,7 @@ def mark_sample(row: dict, rate: float, seed: str) -> dict:
 
 def queue_row(card: Scorecard) -> dict:
     """The `review_queue` values of a scorecard (scorecard_id is added when it is stored)."""
-    flagged = [i.id for i in card.items if i.needs_review]
+    flagged = [i.id for i in card.items if i.needs_review] + card.red_line_ids  # red lines: always reviewed
     return dict(transcript_id=card.transcript_id, started_utc=utc_text(card.started_at), platform=card.platform,
                 shop=card.shop, agent=card.agent, customer=card.customer, scenario=card.scenario,
                 scenario_confidence=round(card.scenario_confidence, 3), suggested=card.total,

@@ -140,7 +140,7 @@ def view_from_parts(columns: dict, body: bytes) -> str:
 
 _ORDER = ("transcript_id", "platform", "shop", "agent", "customer", "started_at", "scenario", "scenario_label",
           "scenario_confidence", "total", "band", "needs_review", "items", "metrics", "notes", "source_file",
-          "learned", "versions_key")
+          "learned", "red_lines", "versions_key")
 
 
 def _ordered(view: dict) -> dict:

@@ -251,6 +251,25 @@ def test_calibration_view_shows_agreement_for_supervisors_only(app, store):
     assert client(app, "xiaomei").get("/calibration").status_code == 403
 
 
+def test_a_red_line_shows_first_on_the_card_and_is_dismissed_on_the_page(app, store, grader):
+    from tests.builders import transcript
+
+    t = transcript("c 14:00:00 能便宜点吗", "a 14:00:05 您好，加我微信私下转账给您便宜", id="t9")
+    store.save([(t, grader.grade(t))])
+    c = client(app, "主管甲")
+    page = c.get("/card", params={"id": "t9"}).text
+    assert page.index('data-red-line="redline.offline_trade"') < page.index('class="item')
+    assert "红线（一票否决）：引导线下交易/私下交易" in page and "本会话总分记 0 分" in page
+    assert 'id="final-total">0<' in page
+    r = c.post("/override", data=dict(card_form(c, "t9"), item_id="redline.offline_trade", score="0",
+                                      reason="是官方渠道"))
+    assert r.status_code == 303
+    page = c.get(r.headers["location"]).text
+    assert "已排除" in page and "排除（不是违规），是官方渠道" in page
+    assert final_total(store, "t9") == grader.rubric.total(
+        [(i.score, i.max, i.not_applicable) for i in grader.grade(t).items]) > 0
+
+
 def test_an_override_on_the_page_names_the_band_by_the_apps_rubric(db_url, tmp_path):
     """Tricky: the app graded with a shop rubric, yet the override wrote the standard rubric's band."""
     from grader.pipeline import Grader

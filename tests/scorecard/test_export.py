@@ -21,7 +21,19 @@ def test_csv_has_chinese_headers_and_leaves_the_other_scenario_empty(tmp_path):
     assert cells["安抚客户情绪(5)"] == str(card.item("aftersale.soothe").score)
     assert cells["首次响应(秒)"] == "5.0"
     assert cells["不适用项目"] == "在承诺时间内主动联系客户解决问题"  # no timed promise was made
+    assert cells["红线（一票否决）"] == ""
     assert cells["在承诺时间内主动联系客户解决问题(5)"] == "不适用"  # marked, so a column average leaves it out
+
+
+def test_csv_names_the_red_lines_hit(tmp_path):
+    grader = Grader()
+    card = grader.grade(transcript("c 10:00:00 能便宜吗", "a 10:00:05 加我微信，私下转账便宜点"), "presale")
+    with ScorecardFiles(tmp_path, grader.rubric, grader.tz) as files:
+        files.write([card])
+    with open(tmp_path / "scorecards.csv", encoding="utf-8-sig", newline="") as f:
+        header, row = list(csv.reader(f))
+    cells = dict(zip(header, row))
+    assert cells["红线（一票否决）"] == "引导线下交易/私下交易" and cells["总分"] == "0"
 
 
 @pytest.mark.parametrize("platform, tz, shown, start", [

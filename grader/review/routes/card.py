@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.review import disputes as dsp
 from grader.review.overrides import (PurgedTranscript, ReviewError, StaleRevision, apply_override, audit, card_of,
-                                     change_scenario, final_items, final_total, load_card, mark_reviewed,
+                                     change_scenario, final_items, final_red_lines, final_total, load_card,
+                                     mark_reviewed,
                                      review_info)
 from grader.review.views import chat_view, neighbours, next_in_queue
 from grader.review.web import (Forbidden, Posted, ReviewContext, address_of, card_url, context, plain_message,
@@ -49,10 +50,12 @@ def card_page(request: Request, user: dict, transcript_id: str, q: str = "", sta
     by_item: dict[str, list[dict]] = {}
     for d in disputes:
         by_item.setdefault(d["item_id"], []).append(d)
-    labels = {i["id"]: i["label"] for i in items}
+    red_lines = final_red_lines(store, transcript_id, rubric)
+    labels = {i["id"]: i["label"] for i in items + red_lines}
     labels["scenario"] = "场景"
     return render(request, "scorecard.html", dict(
-        user=user, card=card, items=items, messages=chat_view(transcript, items, tz) if transcript else [],
+        user=user, card=card, items=items, red_lines=red_lines,
+        messages=chat_view(transcript, items + red_lines, tz) if transcript else [],
         purged=purged, q=q,
         queue_url="/?" + q if q else "/", state=review_info(store, transcript_id),
         suggested_total=card.total, final_total=total, final_band=rubric.band(total),
