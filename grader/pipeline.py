@@ -9,8 +9,10 @@ from grader.detectors import REGISTRY, Chat, LexiconSet, Measurement
 from grader.detectors.base import in_order, measure
 from grader.detectors.options import detector_options, versioned_options
 from grader.rubric import SCENARIO_LABELS, Rubric, load_rubric
-from grader.rubric.scoring import collect_metrics, score_items
 from grader.errors import ConfigError
+from grader.rubric.confidence import ConfidenceModel
+from grader.rubric.confidence import load as load_confidence
+from grader.rubric.scoring import REVIEW_BELOW, collect_metrics, score_items
 from grader.scorecard.model import RedLineHit, Scorecard, Versions, new_scorecard
 from grader.transcript.model import Transcript
 
@@ -23,9 +25,11 @@ class Grader:
     """
 
     def __init__(self, rubric: Rubric | str | Path | None = None, lexicons: LexiconSet | str | Path | None = None,
-                 options: dict | None = None, learned=None):
+                 options: dict | None = None, learned=None, confidence=None):
         """`learned`: the adopted model (a `grader.learned.model.Bundle`), False for rules only;
-        by default the model file adopted in the lexicon folder, if there is one."""
+        by default the model file adopted in the lexicon folder, if there is one. `confidence`: the
+        calibrated-confidence model (`grader.rubric.confidence`; a ConfidenceModel or a path), False
+        for the detectors' own confidence and flags; by default the bundled model."""
         self.rubric = rubric if isinstance(rubric, Rubric) else load_rubric(rubric)
         self.lexicons = (lexicons if isinstance(lexicons, LexiconSet) else LexiconSet.load(lexicons)).share_index()
         self.options = detector_options(options)  # every option declared and validated (ConfigError)
@@ -40,6 +44,12 @@ class Grader:
             lexicons=self.lexicons.versions(),
             settings=versioned_options(options),
         )
+        if confidence is False:
+            self.confidence = None
+        else:
+            self.confidence = confidence if isinstance(confidence, ConfidenceModel) else load_confidence(confidence)
+        if self.confidence is not None:
+            self.versions.confidence = self.confidence.tag
         self.learned = _adopted_model(self.lexicons) if learned is None else (learned or None)
         if self.learned is not None:  # its version is part of every card's versions: adopting re-grades
             self.versions.settings["learned_model"] = self.learned.tag
@@ -67,6 +77,13 @@ class Grader:
         if self.learned is not None:  # optional, after rule scoring: off unless a model file is adopted
             scenario, confidence, items, learned = self._apply_learned(transcript, scenario, confidence, items,
                                                                       measured, forced)
+        scenario_flag = confidence < REVIEW_BELOW
+        if self.confidence is not None:
+            items = self.confidence.calibrate(items, transcript, confidence)
+            if not forced and scenario == found and detected is not None:
+                calibrated = self.confidence.scenario(detected, transcript)
+                if calibrated is not None:
+                    confidence, scenario_flag = calibrated
         red_lines = self.red_line_hits(measured)
         total = self.rubric.total([(i.score, i.max, i.not_applicable) for i in items], [r.id for r in red_lines])
         notes = list(transcript.notes)
@@ -77,7 +94,7 @@ class Grader:
             "agent": transcript.agent, "customer": transcript.customer, "started_at": transcript.started_at,
             "scenario": scenario, "scenario_label": SCENARIO_LABELS[scenario],
             "scenario_confidence": round(confidence, 2), "total": total, "band": self.rubric.band(total),
-            "needs_review": any(i.needs_review for i in items) or confidence < 0.6 or bool(red_lines),
+            "needs_review": any(i.needs_review for i in items) or scenario_flag or bool(red_lines),
             "items": items, "metrics": collect_metrics(measured), "versions": self.versions,
             "notes": notes, "source_file": transcript.source_file, "learned": learned, "red_lines": red_lines,
         })

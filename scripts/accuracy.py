@@ -18,6 +18,7 @@ from grader.pipeline import Grader
 from grader.transcript import read_paths
 
 import accuracy_jddc
+import confidence_jddc
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [
@@ -116,6 +117,7 @@ def main() -> int:
     data = accuracy_jddc.load()
     if data is not None:
         lines += accuracy_jddc.markdown({w: accuracy_jddc.evaluate(grader, *data, w) for w in ("tuning", "untouched")})
+        lines += confidence_jddc.section()
     else:
         lines += [f"(The real JD chats were not found at {accuracy_jddc.CORPUS}; their section is left out.)", ""]
     for title, source, r in results:

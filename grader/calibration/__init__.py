@@ -5,6 +5,8 @@
 * `propose(store, since, until, lexicon_dir)` — lexicon changes (add / remove / exclude terms).
 * `evaluate(store, since, until, lexicon_dir)` — the held-out (k-fold) agreement with the changes.
 * `apply(proposals, lexicon_dir, accepted_ids)` — new lexicon versions for accepted proposals.
+* `trust.from_store(store, labeled, rubric)` — trust gates: per item the tool's agreement (kappa, 95 %
+  intervals) beside supervisors' agreement with each other; trusted items may be bulk-accepted.
 * `calibrate(...)` — all of the above in one `CalibrationReport`; `render_calibration_html(report)`
   gives the HTML body fragment for the review app, `write_outputs` the HTML page and JSON.
 * `cli_register(subparsers)` — adds `grader calibrate`.
@@ -30,6 +32,7 @@ class CalibrationReport:
     lexicon_versions: dict[str, str] = field(default_factory=dict)
     background_chats: int = 0     # unlabelled graded chats of the period the proposals were contrasted with
     learning: dict | None = None  # the learned layer's evaluation (`learned.Bundle.summary`), when asked for
+    trust: list = field(default_factory=list)  # trust gates per item (`trust.TrustRow`): tool beside supervisors
     names: dict[str, str] = field(default_factory=dict)  # item, lexicon and detector ids -> Chinese names
     candidate: object = field(default=None, repr=False, compare=False)  # the candidate Bundle (not serialized)
 
@@ -92,6 +95,8 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
                                lexicon_versions=lexicons.versions())
     report.names = _names(rubric, lexicons)
     report.background_chats = len(background)
+    from grader.calibration.trust import from_store
+    report.trust = from_store(store, labeled, rubric, seed)
     report.proposals = propose_on(labeled, baseline, lexicons, rubric, options, background)
     report.evaluation = evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline, background)
     for p in report.proposals:

@@ -19,10 +19,25 @@ PROPOSAL_KINDS = {"add": "新增词", "remove": "删除词", "exclude": "加排�
 def render_fragment(report) -> str:
     """The page's body: agreement, disagreements, proposals, evaluation, learned models; items,
     lexicons and detectors by their Chinese names (`report.names`)."""
+    from grader.calibration.trust import MIN_LABELS, SOURCE_LABELS, interval_text
+
     names = {**_scenario_names(), **getattr(report, "names", {})}
     return environment().get_template("calibration/calibration_fragment.html").render(
         r=report, a=report.agreement, e=report.evaluation, pct=pct, num=num,
-        kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS, name=lambda key: names.get(key, key))
+        kinds=TERM_KINDS, proposal_kinds=PROPOSAL_KINDS, name=lambda key: names.get(key, key),
+        trust_sources=SOURCE_LABELS, ci=interval_text, min_labels=MIN_LABELS)
+
+
+def trust_lines(rows) -> list[str]:
+    """The trust-gate table as text lines (Chinese), for the CLI summary."""
+    from grader.calibration.trust import SOURCE_LABELS, interval_text
+
+    lines = ["  可信度门槛（工具与主管一致 vs 主管之间一致）："]
+    for t in rows:
+        lines.append(f"    {t.label}（{t.item}）：工具 {t.tool_n} 个标签，一致率 {interval_text(t.tool_agreement)}，Kappa "
+                     f"{interval_text(t.tool_kappa, share=False)}；主管之间 {interval_text(t.human_agreement)}"
+                     f"（{SOURCE_LABELS[t.human_source]}）→ {'可信' if t.trusted else '不可信'}：{t.reason}")
+    return lines
 
 
 def write_page(report, out_dir, masker=None) -> tuple[Path, Path]:
@@ -59,6 +74,7 @@ def summary_text(report) -> str:
             for t in i.terms[:5]:
                 lines.append(f"    {TERM_KINDS[t.kind]}：{t.lexicon or t.detector}/{t.term} × {t.chats}"
                              + (f"，例：{t.examples[0].text}" if t.examples else ""))
+    lines += trust_lines(getattr(report, "trust", []))
     if report.proposals:
         lines.append("  建议：")
         for p in report.proposals:

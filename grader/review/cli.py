@@ -30,6 +30,15 @@ def _cmd_review(args) -> int:
 
     # Scenario changes re-grade with the same settings (rubric, lexicons, options) the daily run uses.
     app = create_app(args.db, settings=settings_of(args))
+    if args.sample_rate is not None or args.sample_seed is not None:
+        store = app.state.store
+        rate = store.review_sample()[0] if args.sample_rate is None else args.sample_rate
+        try:
+            n = store.set_review_sample(rate, args.sample_seed)
+        except ValueError as exc:
+            print(f"grader: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"复核抽样：{rate:.0%}（种子 {store.review_sample()[1]}），已为 {n} 张评分卡重新抽样", file=sys.stderr)
     if args.policy:  # the month page's policy; refused now, not on the first visit, when it is not valid
         from grader.report.policy import load_policy
         load_policy(args.policy)
@@ -186,6 +195,9 @@ def _add_review(subparsers) -> None:
     r.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1：只有本机能访问）")
     r.add_argument("--port", type=int, default=8765, help="端口（默认 8765）")
     r.add_argument("--log-level", default="warning", help="网页服务的日志级别（默认 warning）")
+    r.add_argument("--sample-rate", type=float, help="复核预算：除必查的评分卡外随机抽查的比例（默认 0.1 即 10%%），"
+                                                     "用来无偏地测量一致率；保存在数据库里，改动后重新抽样")
+    r.add_argument("--sample-seed", help="随机抽样的种子（默认 grader；同一种子抽到同样的会话）")
     add_grading_arguments(r, "改场景后重新评分（与每天的评分相同）")
     add_tz_argument(r)
     r.add_argument("--policy", help="月度考核页面用的店铺考核方案 TOML（默认：自带的）")

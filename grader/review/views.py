@@ -114,15 +114,25 @@ class QueuePage:
     size: int
 
 
-def why_review(flagged_labels: list[str], needs_review: bool, scenario_confidence: float | None) -> str:
-    """Why the card is in the queue for review: the items the tool is unsure of, or the scenario."""
-    parts = []
+BUDGET_LABELS = {"red_line": "触犯红线", "complaint": "顾客投诉", "refund": "顾客要退款/退货"}
+
+
+def why_review(flagged_labels: list[str], needs_review: bool, scenario_confidence: float | None,
+               budget: str = "", sampled: bool = False) -> str:
+    """Why the card is in the queue for review: a red line, complaint or refund (must read), the items
+    the tool is unsure of, or the scenario; else that it is in the random sample measuring agreement."""
+    must = [BUDGET_LABELS[r] for r in budget.split() if r in BUDGET_LABELS]
+    parts = ["必查：" + "、".join(must)] if must else []
+    unsure = []
     if flagged_labels:
-        parts.append("不确定的项目：" + "、".join(flagged_labels))
+        unsure.append("不确定的项目：" + "、".join(flagged_labels))
     if scenario_confidence is not None and scenario_confidence < UNSURE_SCENARIO:
-        parts.append(f"场景判断不确定（把握 {scenario_confidence * 100:.0f}%）")
-    if needs_review and not parts:
-        parts.append("场景判断不确定")
+        unsure.append(f"场景判断不确定（把握 {scenario_confidence * 100:.0f}%）")
+    if needs_review and not unsure:
+        unsure.append("场景判断不确定")
+    parts += unsure
+    if sampled and not parts:
+        parts.append("随机抽样（用来无偏地测量工具与主管的一致率）")
     return "；".join(parts)
 
 
@@ -157,7 +167,8 @@ def queue_page(store: Store, rubric, filters: QueueFilters, page: int = 1, size:
             final=r["final_total"], band=r["final_band"] or "", needs_review=bool(r["needs_review"]),
             flagged=len(flagged), certainty=float(r["certainty"] or 0), reviewed=bool(r["reviewed"]),
             overridden=bool(r["overridden"]), disputes=int(r["open_disputes"] or 0), flagged_labels=flagged,
-            why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"]),
+            why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"], r.get("budget") or "",
+                           bool(r.get("sampled"))),
             disagreements=-int(r["rank_moved"] or 0), model_certainty=float(
                 r["model_certainty"] if r["model_certainty"] is not None else 1.0)))
     return QueuePage(rows, total, reviewed, page, pages, size)

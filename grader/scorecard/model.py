@@ -32,12 +32,15 @@ class Versions(BaseModel):
     detectors: dict[str, str]
     lexicons: dict[str, str]
     settings: dict[str, str] = Field(default_factory=dict)  # grading options that differ from the defaults
+    confidence: str = ""  # the calibrated-confidence model's version (grader.rubric.confidence); "" none
 
     def key(self) -> str:
         """One string that changes whenever anything that shapes a score changes."""
         parts = [self.rubric] + [f"{k}={v}" for k, v in sorted(self.detectors.items())]
         parts += [f"{k}={v}" for k, v in sorted(self.lexicons.items())]
         parts += [f"option:{k}={v}" for k, v in sorted(self.settings.items())]  # none by default: old keys hold
+        if self.confidence:
+            parts.append(f"confidence={self.confidence}")
         return ";".join(parts)
 
 

@@ -97,6 +97,7 @@ class Store(SecurityStore, AggregateStore):
         self.packer = Packer(self._known_dictionary)
         self._zdicts: dict[str, bytes] = {}
         self._versions: dict[str, Versions] = {}
+        self._sample: tuple[float, str] | None = None
         self.migrate()
 
     def close(self) -> None:
@@ -255,6 +256,9 @@ class Store(SecurityStore, AggregateStore):
             if add := [dict(key=k, json=v) for k, v in keys.items() if k not in have]:
                 insert_missing(conn, versions, add)
         stamp = now_iso()
+        rate, seed = self.review_sample()
+        for r in rows:
+            queue.mark_sample(r.queue, rate, seed)
         for group in _without_repeats([(r.transcript, r.card, r.items, r.queue, r.search) for r in rows]):
             _save_group(conn, group, stamp)
 
@@ -332,6 +336,37 @@ class Store(SecurityStore, AggregateStore):
         if last is None:
             return None
         return day_of(datetime.fromisoformat(last).replace(tzinfo=timezone.utc), tz).isoformat()
+
+    # --- the review budget's random sample: a setting of the database (meta), one owner -------------
+    SAMPLE_KEYS = ("review_sample_rate", "review_sample_seed")
+
+    def review_sample(self) -> tuple[float, str]:
+        """(share of cards in the random sample, its seed): meta keys, default (0.10, "grader")."""
+        if self._sample is None:
+            with self.engine.connect() as conn:
+                found = dict(conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(self.SAMPLE_KEYS))).all())
+            self._sample = (float(found.get("review_sample_rate", queue.DEFAULT_SAMPLE_RATE)),
+                            found.get("review_sample_seed", queue.DEFAULT_SAMPLE_SEED))
+        return self._sample
+
+    def set_review_sample(self, rate: float, seed: str | None = None) -> int:
+        """Set the sample (0 ≤ rate ≤ 1; seed kept when None) and draw it again for every queue row;
+        returns the rows re-marked. ValueError for a rate outside 0..1."""
+        if not 0.0 <= float(rate) <= 1.0:
+            raise ValueError(f"抽样比例应在 0 到 1 之间，不能是 {rate}")
+        seed = self.review_sample()[1] if seed is None else str(seed)
+        with self.engine.begin() as conn:
+            conn.execute(meta.delete().where(meta.c.key.in_(self.SAMPLE_KEYS)))
+            conn.execute(meta.insert(), [{"key": "review_sample_rate", "value": repr(float(rate))},
+                                         {"key": "review_sample_seed", "value": seed}])
+            done = queue.resample(conn, float(rate), seed)
+        self._sample = (float(rate), seed)
+        return done
+
+    def review_figures(self, lo: datetime | None, hi: datetime | None) -> dict:
+        """How many cards of [lo, hi) were reviewed and the sample's measured agreement (`queue.review_figures`)."""
+        with self.engine.connect() as conn:
+            return queue.review_figures(conn, lo, hi)
 
     # --- the review queue (indexed: `grader.store.queue`) ---------------------------------------------
     def queue_page(self, query: "queue.QueueQuery", offset: int = 0, limit: int = 50) -> list[dict]:

@@ -52,8 +52,25 @@ def upgrade(store) -> None:
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
+    rebuild_stale_queue(engine)
     fill_queue(store)
     index_for_search(store)
+
+
+def rebuild_stale_queue(engine) -> bool:
+    """Drop a `review_queue` written before columns it has now (the review budget): it is derived from the
+    current scorecards, and `fill_queue` writes it again."""
+    from sqlalchemy import inspect
+
+    from grader.store.tables import review_queue
+
+    have = {c["name"] for c in inspect(engine).get_columns("review_queue")}
+    if not {c.name for c in review_queue.columns} - have:
+        return False
+    with engine.begin() as conn:
+        review_queue.drop(conn)
+        review_queue.create(conn)
+    return True
 
 
 def index_for_search(store) -> int:

@@ -6,17 +6,19 @@ band follow the supervisor's overrides (`Unit.set_final`, computed by `grader.sc
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, tuple_, update
 
 from grader.store import search
-from grader.store.tables import disputes, overrides, review_queue, review_state
+from grader.store.tables import disputes, item_scores, overrides, review_queue, review_state
 from grader.scorecard.model import Scorecard
 
 q_ = review_queue.c
-ORDER = (q_.rank_settled, q_.rank_flagged, q_.certainty, q_.started_utc, q_.transcript_id)
+# The review budget first: red lines, complaints, refunds, flagged cards, then the random sample, then the rest.
+ORDER = (q_.rank_budget, q_.rank_settled, q_.rank_flagged, q_.certainty, q_.started_utc, q_.transcript_id)
 TEACH = (q_.rank_moved, q_.model_certainty) + ORDER  # active review: what would teach the learned model most first
 PAGE_MAX = 200
 
@@ -35,6 +37,48 @@ def certainty(card: Scorecard) -> float:
     return round(min(card.scenario_confidence, sum(i.confidence * i.max for i in card.items) / weights), 3)
 
 
+# The review budget (issue 23): the reasons a card must be read, most urgent first, each its rank;
+# then cards of the random sample (SAMPLED), then the rest (REST), safe to accept unread.
+MUST_READ = ("red_line", "complaint", "refund", "flagged")
+SAMPLED, REST = len(MUST_READ), len(MUST_READ) + 1
+DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SEED = 0.10, "grader"
+
+
+def budget_reasons(card: Scorecard) -> list[str]:
+    """Why the card must be read, in `MUST_READ` order: a red line hit (issue 26's `Scorecard.red_line_ids`,
+    when the card has them), the buyer's complaint or refund request (the `review_signals` detector's
+    metrics `complaint_at` / `refund_at`), or an item or scenario flagged for review."""
+    reasons = []
+    if getattr(card, "red_line_ids", None):
+        reasons.append("red_line")
+    if card.metrics.get("complaint_at") is not None:
+        reasons.append("complaint")
+    if card.metrics.get("refund_at") is not None:
+        reasons.append("refund")
+    if card.needs_review:
+        reasons.append("flagged")
+    return reasons
+
+
+def in_sample(transcript_id: str, rate: float, seed: str) -> bool:
+    """Whether a chat is in the random sample: its SHA-256 with the seed, below `rate` of the range
+    (the same chats for the same seed; a larger rate keeps the smaller one's chats)."""
+    h = int(hashlib.sha256(f"{seed}:{transcript_id}".encode("utf-8")).hexdigest()[:12], 16)
+    return h < rate * 16 ** 12
+
+
+def budget_rank(budget: str, sampled: bool) -> int:
+    reasons = budget.split()
+    return min((MUST_READ.index(r) for r in reasons if r in MUST_READ), default=SAMPLED if sampled else REST)
+
+
+def mark_sample(row: dict, rate: float, seed: str) -> dict:
+    """Set a queue row's `sampled` and `rank_budget` for the store's sample setting."""
+    row["sampled"] = in_sample(row["transcript_id"], rate, seed)
+    row["rank_budget"] = budget_rank(row.get("budget") or "", row["sampled"])
+    return row
+
+
 def queue_row(card: Scorecard) -> dict:
     """The `review_queue` values of a scorecard (scorecard_id is added when it is stored)."""
     flagged = [i.id for i in card.items if i.needs_review] + card.red_line_ids  # red lines: always reviewed
@@ -44,7 +88,14 @@ def queue_row(card: Scorecard) -> dict:
                 final_total=card.total, final_band=card.band, needs_review=card.needs_review,
                 flagged_items=" " + " ".join(flagged) + " " if flagged else "",
                 rank_settled=0 if card.needs_review else 1, rank_flagged=-len(flagged), certainty=certainty(card),
-                **teaching(card))
+                **teaching(card), **budget_of(card))
+
+
+def budget_of(card: Scorecard) -> dict:
+    """The budget columns before the sample is drawn (the store draws it: `mark_sample`)."""
+    reasons = budget_reasons(card)
+    return {"budget": " " + " ".join(reasons) + " " if reasons else "", "sampled": False,
+            "rank_budget": budget_rank(" ".join(reasons), False)}
 
 
 def teaching(card: Scorecard) -> dict:
@@ -129,7 +180,7 @@ def _from():
 
 ROW_COLUMNS = (q_.transcript_id, q_.scorecard_id, q_.started_utc, q_.platform, q_.shop, q_.agent, q_.customer,
                q_.scenario, q_.scenario_confidence, q_.suggested, q_.final_total, q_.final_band, q_.needs_review,
-               q_.flagged_items, q_.certainty, q_.rank_moved, q_.model_certainty)
+               q_.flagged_items, q_.certainty, q_.rank_moved, q_.model_certainty, q_.budget, q_.sampled)
 
 
 def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
@@ -199,6 +250,84 @@ def distinct(conn, column: str, limit: int = 500) -> list[str]:
     col = q_[column]
     q = select(col).where(col.is_not(None), col != "").group_by(col).order_by(col).limit(limit)
     return [r[0] for r in conn.execute(q)]
+
+
+def resample(conn, rate: float, seed: str, chunk: int = 2000) -> int:
+    """Draw the sample again for every queue row (after the setting changed); returns rows re-marked."""
+    done, last = 0, ""
+    change = update(review_queue).where(q_.transcript_id == bindparam("tid")).values(
+        sampled=bindparam("s"), rank_budget=bindparam("r"))
+    while True:
+        rows = conn.execute(select(q_.transcript_id, q_.budget).where(q_.transcript_id > last)
+                            .order_by(q_.transcript_id).limit(chunk)).all()
+        if not rows:
+            return done
+        marked = [mark_sample({"transcript_id": t, "budget": b}, rate, seed) for t, b in rows]
+        conn.execute(change, [{"tid": m["transcript_id"], "s": m["sampled"], "r": m["rank_budget"]} for m in marked])
+        done += len(rows)
+        last = rows[-1][0]
+
+
+def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
+    """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
+    labels / labels_agree count the items of reviewed cards of the random sample and those whose final
+    score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
+    Stored columns only (queue, review state, item scores, overrides)."""
+    cond = where(QueueQuery(lo=lo, hi=hi), conn)
+    sampled = q_.sampled.is_(True)
+    cards, reviewed, n_sampled, n_sampled_reviewed = conn.execute(
+        select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed),
+               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(_reviewed, sampled))
+        .select_from(_from()).where(*cond)).one()
+    base = _from().join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
+    items = conn.execute(select(func.count()).select_from(base).where(*cond, _reviewed, sampled)).scalar()
+    o = overrides.c
+    latest = select(func.max(o.id)).where(o.item_id != "scenario").group_by(o.transcript_id, o.item_id)
+    changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
+        o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
+        *cond, _reviewed, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
+    return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
+            "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
+            "labels_agree": int((items or 0) - (changed or 0))}
+
+
+def resample(conn, rate: float, seed: str, chunk: int = 2000) -> int:
+    """Draw the sample again for every queue row (after the setting changed); returns rows re-marked."""
+    done, last = 0, ""
+    change = update(review_queue).where(q_.transcript_id == bindparam("tid")).values(
+        sampled=bindparam("s"), rank_budget=bindparam("r"))
+    while True:
+        rows = conn.execute(select(q_.transcript_id, q_.budget).where(q_.transcript_id > last)
+                            .order_by(q_.transcript_id).limit(chunk)).all()
+        if not rows:
+            return done
+        marked = [mark_sample({"transcript_id": t, "budget": b}, rate, seed) for t, b in rows]
+        conn.execute(change, [{"tid": m["transcript_id"], "s": m["sampled"], "r": m["rank_budget"]} for m in marked])
+        done += len(rows)
+        last = rows[-1][0]
+
+
+def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
+    """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
+    labels / labels_agree count the items of reviewed cards of the random sample and those whose final
+    score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
+    Stored columns only (queue, review state, item scores, overrides)."""
+    cond = where(QueueQuery(lo=lo, hi=hi), conn)
+    sampled = q_.sampled.is_(True)
+    cards, reviewed, n_sampled, n_sampled_reviewed = conn.execute(
+        select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed),
+               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(_reviewed, sampled))
+        .select_from(_from()).where(*cond)).one()
+    base = _from().join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
+    items = conn.execute(select(func.count()).select_from(base).where(*cond, _reviewed, sampled)).scalar()
+    o = overrides.c
+    latest = select(func.max(o.id)).where(o.item_id != "scenario").group_by(o.transcript_id, o.item_id)
+    changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
+        o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
+        *cond, _reviewed, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
+    return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
+            "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
+            "labels_agree": int((items or 0) - (changed or 0))}
 
 
 def latest_started(conn) -> str | None:

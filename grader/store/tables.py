@@ -83,8 +83,12 @@ review_queue = Table(
     Column("rank_settled", Integer), Column("rank_flagged", Integer), Column("certainty", Float),
     # the "teach the model" order: items (and scenario) the adopted learned model moved, negated; its least probability
     Column("rank_moved", Integer, default=0), Column("model_certainty", Float, default=1.0),
+    # the review budget (grader.store.queue.budget_rank): must-read reasons " red_line complaint refund flagged ",
+    # whether the chat is in the seeded random sample, and the rank they give (0 red line … 4 sample, 5 the rest)
+    Column("budget", Text, default=""), Column("sampled", Boolean, default=False),
+    Column("rank_budget", Integer, default=5),
     Index("ix_queue_started", "started_utc"),
-    Index("ix_queue_order", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
+    Index("ix_queue_order", "rank_budget", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
     Index("ix_queue_agent", "agent", "started_utc"),
     sqlite_with_rowid=False,  # narrow rows clustered by chat: the indexes carry the transcript id
 )

@@ -254,6 +254,17 @@ def test_calibration_files_mask_personal_information(world, tmp_path, masked):
     json.loads(js.read_text(encoding="utf-8"))
 
 
+def test_the_report_carries_the_trust_gates_in_chinese(world):
+    report = world["report"]
+    promotion = next(t for t in report.trust if t.item == "presale.promotion")
+    assert promotion.tool_n > 0 and promotion.human_source == "reference"
+    html = render_calibration_html(report)
+    assert 'id="trust-gates"' in html and "可信度门槛" in html and 'data-item="presale.promotion"' in html
+    assert "可信度门槛" in summary_text(report) and "告诉客户店铺活动（presale.promotion）" in summary_text(report)
+    assert not promotion.trusted and "不足 20 对" in promotion.reason  # the reference has ~4 pre-sale pairs
+    assert report.to_dict()["trust"][0]["tool_agreement"].keys() == {"value", "low", "high"}
+
+
 @pytest.mark.parametrize("policy", ["zero", "full", "rescale"])
 def test_an_unchanged_reviewed_card_agrees_on_its_total_under_every_na_policy(tmp_path, policy):
     """Tricky: under "rescale" the items do not add up to the total; agreement summed them and showed

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from grader.dates import utc_bounds
 from grader.pipeline import Grader
 from grader.store import Store
-from grader.store.queue import QueueQuery
+from grader.store.queue import QueueQuery, budget_rank
 from grader.store.tables import review_queue
 from grader.transcript.model import SHANGHAI, Message, Transcript
 
@@ -85,8 +85,8 @@ def test_pages_count_and_order_agree(store):
     whole = [r["transcript_id"] for r in store.queue_page(q, 0, 50)]
     paged = [r["transcript_id"] for n in range(3) for r in store.queue_page(q, n * 2, 2)]
     assert paged == whole and len(set(whole)) == 5
-    keys = [(0 if r["needs_review"] else 1, -len(r["flagged_items"].split()), r["certainty"])
-            for r in store.queue_page(q, 0, 50)]
+    keys = [(budget_rank(r["budget"] or "", r["sampled"]), 0 if r["needs_review"] else 1,
+             -len(r["flagged_items"].split()), r["certainty"]) for r in store.queue_page(q, 0, 50)]
     assert keys == sorted(keys)
 
 

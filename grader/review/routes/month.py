@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from grader.dates import month_range
+from grader.dates import month_range, utc_bounds
 from grader.errors import GraderError
 from grader.report.kpis import KPIS
 from grader.report.month import _alerts, items_json, month_grades, month_history, self_assessment_score, shift_month
@@ -118,7 +118,9 @@ def supervisor_view(request: Request, month: str, p) -> dict:
         alerts.append(("（全体）", f"{len(without)} 个会话的聊天记录已不在数据库中，成绩照常计入，但不计入指标："
                                  + "、".join(without[:20]) + ("…" if len(without) > 20 else "")))
     return dict(rows=rows, kpi_rows=kpi_rows(month, body), alerts=alerts, stored=stored, fresh=fresh,
-                computing=refresher.busy(key), failure=refresher.failure(key))
+                computing=refresher.busy(key), failure=refresher.failure(key),
+                review=ctx.store.review_figures(*utc_bounds(*month_range(month), ctx.tz)),
+                sample_rate=ctx.store.review_sample()[0])
 
 
 @router.get("/month", response_class=HTMLResponse)
