@@ -168,6 +168,8 @@ class ConfidenceModel:
 
 
 def from_dict(data: dict, source: str = "") -> ConfidenceModel:
+    """The model a `to_dict` mapping describes; `source` names it in errors.
+    Raises ConfigError when the format is not this module's or an item's fields do not fit."""
     if data.get("format") != FORMAT:
         raise ConfigError(f"置信度模型 {source} 格式不对（应为 {FORMAT}）")
     try:
@@ -179,7 +181,8 @@ def from_dict(data: dict, source: str = "") -> ConfidenceModel:
 
 def load(path: str | Path | None = None) -> ConfidenceModel | None:
     """The model in `path` (default: the bundled file); None when the bundled file is absent.
-    Its version is the file's `version` and the first 8 hex digits of its SHA-256."""
+    Its version is the file's `version` and the first 8 hex digits of its SHA-256.
+    Raises ConfigError when a named file is missing or not a model of this format."""
     target = Path(path) if path else BUNDLED
     if not target.exists():
         if path:
