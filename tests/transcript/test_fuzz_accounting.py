@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from grader.transcript import SetAside, Transcript, read_file
+from grader.transcript.model import CONTROL_CHARS
 from grader.transcript.encoding import detect_encoding, numbered_lines, open_text, read_head
 from grader.transcript.qianniu import (BARE_TIME, DATE_LINE, DOUBTFUL_HEADER, SEPARATOR, STATUS, could_be_nick,
                                        is_header)
@@ -192,11 +193,13 @@ def header_shaped(text: str) -> bool:
 
 
 def file_lines(path: Path) -> list[tuple[int, str]] | None:
+    """The file's numbered lines as the reader keeps them: control characters are dropped (issue 28),
+    so a line of NULs alone is blank and a line's words are matched without them."""
     encoding = detect_encoding(read_head(path))
     if encoding is None:
         return None
     with open_text(path, encoding) as stream:
-        return list(numbered_lines(stream))
+        return [(n, CONTROL_CHARS.sub("", text)) for n, text in numbered_lines(stream)]
 
 
 def unaccounted(path: Path, items: list) -> list[tuple[int, str]]:
