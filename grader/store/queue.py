@@ -291,45 +291,6 @@ def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
             "labels_agree": int((items or 0) - (changed or 0))}
 
 
-def resample(conn, rate: float, seed: str, chunk: int = 2000) -> int:
-    """Draw the sample again for every queue row (after the setting changed); returns rows re-marked."""
-    done, last = 0, ""
-    change = update(review_queue).where(q_.transcript_id == bindparam("tid")).values(
-        sampled=bindparam("s"), rank_budget=bindparam("r"))
-    while True:
-        rows = conn.execute(select(q_.transcript_id, q_.budget).where(q_.transcript_id > last)
-                            .order_by(q_.transcript_id).limit(chunk)).all()
-        if not rows:
-            return done
-        marked = [mark_sample({"transcript_id": t, "budget": b}, rate, seed) for t, b in rows]
-        conn.execute(change, [{"tid": m["transcript_id"], "s": m["sampled"], "r": m["rank_budget"]} for m in marked])
-        done += len(rows)
-        last = rows[-1][0]
-
-
-def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
-    """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
-    labels / labels_agree count the items of reviewed cards of the random sample and those whose final
-    score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
-    Stored columns only (queue, review state, item scores, overrides)."""
-    cond = where(QueueQuery(lo=lo, hi=hi), conn)
-    sampled = q_.sampled.is_(True)
-    cards, reviewed, n_sampled, n_sampled_reviewed = conn.execute(
-        select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed),
-               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(_reviewed, sampled))
-        .select_from(_from()).where(*cond)).one()
-    base = _from().join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
-    items = conn.execute(select(func.count()).select_from(base).where(*cond, _reviewed, sampled)).scalar()
-    o = overrides.c
-    latest = select(func.max(o.id)).where(o.item_id != "scenario").group_by(o.transcript_id, o.item_id)
-    changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
-        o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
-        *cond, _reviewed, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
-    return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
-            "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
-            "labels_agree": int((items or 0) - (changed or 0))}
-
-
 def latest_started(conn) -> str | None:
     return conn.execute(select(func.max(q_.started_utc))).scalar()
 
