@@ -67,6 +67,15 @@ class ServiceHours:
             return self.open <= s < self.close
         return s >= self.open or s < self.close
 
+    def opening(self, moment: datetime) -> datetime:
+        """`moment` when the shop is open then, else the next opening time after it (local, in `tz`):
+        a message sent at 23:40 with hours 08:00-23:00 is served from 08:00 the next day."""
+        if self.always or self.is_open(moment):
+            return moment
+        local = moment.astimezone(self.tz)
+        today = datetime.combine(local.date(), time(0), tzinfo=self.tz) + timedelta(seconds=self.open)
+        return today if today > local else today + timedelta(days=1)
+
     def seconds_between(self, start: datetime, end: datetime) -> float:
         """Service-hour seconds in [start, end]."""
         if end <= start:

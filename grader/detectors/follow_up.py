@@ -11,7 +11,12 @@ Two kinds, each human agent message counted at most once:
   customer up again after that silence is following up. A presence check (亲还在吗/还在考虑吗, follow_up tag=presence) also counts
   when the agent spoke last and the customer has been silent that long. Auto-replies never count.
 * wording ("nudge"): a human agent message holding a nudge toward ordering (喜欢可以先拍下,
-  今天下单今天发, 库存不多, 活动快结束了 …, follow_up tag=nudge), whatever the timing.
+  今天下单今天发, 库存不多, 活动快结束了 …, follow_up tag=nudge) when something before it called for
+  a follow-up: the customer hesitated (since the last order sign), signed off without ordering
+  (好的谢谢 → 看中的话可以尽早下单哦; follow_up_cues tag=leaving), left an order unpaid, or went
+  silent after the agent spoke. A nudge inside the pitch ("现在下单还送" to a buyer who asked a
+  question) is a promotion, not a follow-up: shown as "in_pitch", not counted. Without timestamps
+  such a nudge is counted but flagged (silence cannot be told).
 
 Not applicable (不适用) when nothing called for a follow-up: the customer ordered (order_signals) with
 no hesitation and no unpaid order left, and the agent did not follow up.
@@ -28,6 +33,7 @@ from grader.detectors.findings import Measurement
 from grader.transcript.content import has_words
 
 ITEM = "presale.follow_up"
+CUSTOMER_ONLY = ("hesitation", "leaving", "unpaid_words")  # follow_up_cues tags read in customer messages only
 
 
 def _mins(seconds: float) -> str:
@@ -38,7 +44,7 @@ def _mins(seconds: float) -> str:
 @register
 class FollowUpDetector(Detector):
     name = "follow_up"
-    version = "3"
+    version = "4"
     items = (ITEM,)
     lexicons = ("follow_up", "follow_up_cues", "order_signals")
 
@@ -47,7 +53,7 @@ class FollowUpDetector(Detector):
         self.silence = self.options["follow_up_silence_seconds"]
 
     def detect(self, chat: Chat) -> list[Measurement]:
-        r = _Reading(chat, self.lex["follow_up"], self.lex["follow_up_cues"])
+        r = _Reading(chat, self.lex["follow_up"], self.lex["follow_up_cues"], self.lex["order_signals"])
         triggers = self._triggers(r)
         self._re_engagements(r, triggers)
         self._presence_checks(r)
@@ -122,17 +128,48 @@ class FollowUpDetector(Detector):
                     positive=False))
 
     def _nudges(self, r: "_Reading") -> None:
-        """Wording: nudges toward ordering (an excluded one is shown, not counted)."""
+        """Wording: nudges toward ordering, when something called for a follow-up before them
+        (`_called_for`); a nudge inside the pitch is a promotion, shown but not counted, as is an
+        excluded one."""
         words = r.words
         for msg, match in r.chat.find(words, include_excluded=True):
-            if match.term.tag not in (None, "nudge"):
+            if match.term.tag not in (None, "nudge") or msg.index in r.counted:
                 continue
             if match.excluded_by:
                 r.findings.append(self.finding(
                     ITEM, "excluded", f"“{match.text}”后面是“{match.excluded_by}”，不是催单", msg, match, words,
                     positive=False))
-            elif msg.index not in r.counted:
-                r.counted[msg.index] = self.finding(ITEM, "nudge", f"客服催单：“{match.text}”", msg, match, words)
+                continue
+            cause = self._called_for(r, msg)
+            if cause is None:
+                r.findings.append(self.finding(
+                    ITEM, "in_pitch", f"“{match.text}”是介绍里顺带的促销话术，顾客之前没有犹豫、沉默或道别，不算跟进",
+                    msg, match, words, positive=False))
+            else:
+                r.counted[msg.index] = self.finding(ITEM, "nudge", f"{cause}客服催单：“{match.text}”", msg, match,
+                                                    words, unverified=cause == "")
+
+    def _called_for(self, r: "_Reading", msg) -> str | None:
+        """Why a nudge in `msg` follows up ("顾客犹豫后" …), "" when the chat has no times to tell,
+        or None when nothing before it called for one: the buyer's hesitation since the last order
+        sign, the buyer's last words a sign-off without an order (tag=leaving), an unpaid order
+        notice or the buyer's 还没付, or the buyer silent for ``follow_up_silence_seconds`` after the agent spoke."""
+        last_order = max((i for i in r.order_signs if i < msg.index), default=-1)
+        if any(last_order < i < msg.index for i in r.hesitations):
+            return "顾客犹豫后"
+        last_customer = next((m for m in reversed(r.chat.messages[:msg.index]) if m.role == "customer"), None)
+        if last_customer is not None and last_customer.index in r.leaving:
+            return "顾客没下单就道别后"
+        tags = [r.cue_tags.get(m.index, {}) for m in r.orders if m.index < msg.index]
+        if any("unpaid" in t and "paid" not in t for t in tags) or (
+                any(i < msg.index for i in r.unpaid_words) and not any("paid" in t for t in tags)):
+            return "顾客下单未付款后"
+        prev = next((m for m in reversed(r.chat.messages[:msg.index]) if m.role != "system"), None)
+        if prev is None or prev.time is None or msg.time is None:
+            return None if r.timed else ""
+        if prev.role == "agent" and (msg.time - prev.time).total_seconds() >= self.silence:
+            return f"顾客沉默 {_mins((msg.time - prev.time).total_seconds())} 后"
+        return None
 
     def _measurement(self, r: "_Reading", triggers: list[tuple]) -> Measurement:
         """The count of follow-ups; 不适用 when the customer ordered without hesitating."""
@@ -147,8 +184,9 @@ class FollowUpDetector(Detector):
             confidence = 0.6 if unverified else 0.8
         elif not r.hesitations and not any(why == "unpaid" for _, why in triggers) and \
                 order_index(r.chat, self.lex["order_signals"])[0] is not None:
+            pitch = "（介绍里的促销话术算告知活动，不算跟进）" if any(f.kind == "in_pitch" for f in findings) else ""
             return Measurement(item=ITEM, value=0, confidence=0.75, not_applicable=True, findings=findings,
-                               reason="顾客没有犹豫，自己下了单，不需要跟进催单")
+                               reason=f"顾客没有犹豫，自己下了单，不需要跟进催单{pitch}")
         else:
             reason = "客服没有跟进沉默或未付款的顾客，也没有催单话术"
             confidence = 0.7 if r.timed else 0.5
@@ -158,9 +196,10 @@ class FollowUpDetector(Detector):
 
 class _Reading:
     """One chat as follow_up reads it: the agents' follow-up words and the cues by message, the
-    customer's hesitations, and the follow-ups counted so far (message index -> finding)."""
+    customer's hesitations, sign-offs without an order and "not paid yet" words, where orders were placed,
+    and the follow-ups counted so far (message index -> finding)."""
 
-    def __init__(self, chat: Chat, words, cues):
+    def __init__(self, chat: Chat, words, cues, orders):
         self.chat, self.words = chat, words
         self.orders = [m for m in chat.messages if m.role == "system" and m.kind == "order"]
         self.agent_tags: dict[int, dict[str, object]] = {}
@@ -168,12 +207,21 @@ class _Reading:
             self.agent_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "nudge", match)
         self.cue_tags: dict[int, dict[str, object]] = {}
         for msg, match in chat.find(cues, chat.human_agent + self.orders):
-            if match.term.tag != "hesitation":
+            if match.term.tag not in CUSTOMER_ONLY:
                 self.cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
         self.hesitations: dict = {}
+        leaving: set[int] = set()
+        self.unpaid_words: set[int] = set()  # customer messages saying the order is not paid yet
         for msg, match in chat.find(cues, chat.customer):
             if match.term.tag == "hesitation":
                 self.hesitations.setdefault(msg.index, (msg, match))
+            elif match.term.tag == "leaving":
+                leaving.add(msg.index)
+            elif match.term.tag == "unpaid_words":
+                self.unpaid_words.add(msg.index)
+        ordered = {m.index for m, _ in chat.find(orders, chat.customer)}
+        self.leaving = leaving - ordered - set(self.hesitations)  # "好的，拍了" orders; it does not leave
+        self.order_signs = ordered | {m.index for m in self.orders}
         self.counted: dict[int, object] = {}
         self.findings: list = []
         self.timed = any(m.time is not None for m in chat.messages)

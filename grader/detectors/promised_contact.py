@@ -20,8 +20,11 @@ or after ``promise_return_seconds`` (default 60) of quiet does); broken – no s
 transcript goes on past the deadline; unknown – the deadline lies beyond the
 end of the transcript (or there are no timestamps); when the reader split the same buyer's next
 chat off this one (`Transcript.next_chat_at`), the transcript counts as going on until then. value: 0 if any promise is broken, else None
-if any is unknown, else 1. No timed promise at all → not applicable (不适用: scored by the rubric's
-N/A policy, 0 by default); whether the problem was left open is judged by same_day_resolution.
+if any is unknown, else 1, judged over the timed promises (window, time) only. A promise with no
+stated time (soon "稍后给您回复", open "有消息通知您") is shown as a finding but is no timed promise
+(the convention: 5 only when the agent promised contact within a stated time): with no timed
+promise at all the item is not applicable (不适用: scored by the rubric's N/A policy, 0 by default),
+unflagged; whether such a chat was left open is judged by same_day_resolution.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from grader.detectors.findings import Measurement
 from grader.transcript.model import Message
 
 ITEM = "aftersale.promised_contact"
+TIMED = ("window", "time")  # a stated time; soon/open promises are shown but are no timed promise
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 DURATION = re.compile(r"([0-9]+|[零一二两三四五六七八九十百半]+)(个)?(半)?(分钟|小时|钟头|个工作日|工作日|天)")
 UNIT_SECONDS = {"分钟": 60, "小时": 3600, "钟头": 3600, "天": 86400, "工作日": 86400, "个工作日": 86400}
@@ -114,7 +118,7 @@ def _fmt(seconds: float) -> str:
 @register
 class PromisedContactDetector(Detector):
     name = "promised_contact"
-    version = "4"  # 4: judged up to the buyer's next chat (Transcript.next_chat_at)
+    version = "5"  # 5: only stated-time promises are judged; 4: up to the buyer's next chat
     items = (ITEM,)
     lexicons = ("promise",)
 
@@ -127,13 +131,12 @@ class PromisedContactDetector(Detector):
 
     def detect(self, chat: Chat) -> list[Measurement]:
         lex = self.lex["promise"]
-        promises = []
-        seen: set[int] = set()
-        for msg, match in chat.find(lex):
-            if msg.index in seen:  # one promise per message: the first one stated
-                continue
-            seen.add(msg.index)
-            promises.append((msg, match))
+        by_message: dict[int, tuple] = {}
+        for msg, match in chat.find(lex):  # one promise per message: the first timed one, else the first
+            kept = by_message.get(msg.index)
+            if kept is None or (kept[1].term.tag not in TIMED and match.term.tag in TIMED):
+                by_message[msg.index] = (msg, match)
+        promises = [by_message[i] for i in sorted(by_message)]
         if not promises:
             return [Measurement(item=ITEM, value=0, confidence=0.8, not_applicable=True,
                                 reason="客服没有作出限时联系的承诺")]
@@ -144,32 +147,32 @@ class PromisedContactDetector(Detector):
         if returned is not None and (last_time is None or returned > last_time):
             last_time = returned
         findings = []
-        verdicts = []
         for msg, match in promises:
             tag = match.term.tag or "open"
             later = [m for m in chat.human_agent if m.index > msg.index and self._comes_back(msgs, m)]
             verdict, reason, keeper = self._judge(tag, msg, match, later, last_time)
-            verdicts.append(verdict)
             f = self.finding(ITEM, f"promise_{verdict}", reason, msg, match, lex,
                              positive=verdict == "kept", verdict=verdict, promise=tag)
             if keeper is not None:
                 f.evidence.append(evidence(keeper))
             findings.append(f)
 
-        vague = all((m.term.tag or "open") in ("soon", "open") for _, m in promises)
+        timed = [f for f in findings if f.data["promise"] in TIMED]
+        if not timed:  # 稍后给您回复 / 有消息通知您: no stated time, so no timed promise to keep
+            said = "”“".join(match.text for _, match in promises)
+            return [Measurement(item=ITEM, value=0, confidence=0.8, not_applicable=True, findings=findings,
+                                reason=f"客服只说了“{said}”，没有说定时限，不算限时联系的承诺")]
+        verdicts = [f.data["verdict"] for f in timed]
         if "broken" in verdicts:
-            value, reason = 0, next(f.reason for f in findings if f.data["verdict"] == "broken")
-            confidence = 0.65 if vague else 0.8
+            value, reason = 0, next(f.reason for f in timed if f.data["verdict"] == "broken")
         elif "unknown" in verdicts:
-            value, reason = None, next(f.reason for f in findings if f.data["verdict"] == "unknown")
-            confidence = 0.3
+            value, reason = None, next(f.reason for f in timed if f.data["verdict"] == "unknown")
         else:
             value = 1
-            reason = (findings[0].reason if len(findings) == 1
-                      else f"客服作出的 {len(findings)} 个回复承诺都按时兑现")
-            confidence = 0.6 if vague else 0.8
+            reason = timed[0].reason if len(timed) == 1 else f"客服作出的 {len(timed)} 个限时回复承诺都按时兑现"
+        confidence = 0.3 if value is None else 0.8
         return [Measurement(item=ITEM, value=value, confidence=confidence,
-                            needs_review=value is None or vague, reason=reason, findings=findings)]
+                            needs_review=value is None, reason=reason, findings=findings)]
 
     def _comes_back(self, msgs: list[Message], m: Message) -> bool:
         """Whether agent message `m` returns to the customer rather than answering their last words."""

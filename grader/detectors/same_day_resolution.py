@@ -9,7 +9,8 @@ value 2 – the agent states it done on the day the customer first wrote (已经
           next contact is agreed ("明天上午10点前联系您": tags window/time of ``promise.txt``), or
           the agent answered and the customer closes (好的谢谢) with nothing outstanding;
 value 0 – left open: the customer's last message has no human reply; the customer still protests
-          after the last fix or says they will see to it themselves (我先问问他); the agent deflects;
+          after the last fix or says they will see to it themselves (我先问问他); the agent deflects,
+          or refuses what was asked (不换, 你的请求我们无法处理) with no way forward and no acceptance;
           only a vague promise or a hand-off (稍后联系/已为您反馈/专员会联系您); the agent's last
           step asks the customer for something that never comes; solved on a later day with no
           contact agreed. Vague and unclear outcomes are flagged for review.
@@ -20,10 +21,14 @@ Vocabulary: ``resolution.txt`` (agent: done / not_done / pending), ``deflection.
 service_attitude: refusals and dismissals of the complaint), ``resolution_customer.txt``
 (customer: solved / confirm / protest / self), ``promise.txt`` (shared with promised_contact),
 ``clarify.txt`` (what counts as asking the customer for something). The day is the calendar date of
-the customer's first message in the chat's time zone; without timestamps it cannot be checked.
+the customer's first message in the chat's time zone, or the next service day when that message came
+outside service hours (option ``service_hours``, as first_response reads it: a question at 23:40
+answered and solved at 08:01 is solved the day the shop first could serve it); without timestamps it
+cannot be checked.
 """
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 from grader.dates import day_of
@@ -31,10 +36,13 @@ from grader.detectors._cues import CLAUSES, clause_text, deflections
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat
 from grader.detectors.findings import Measurement
+from grader.detectors.first_response import ServiceHours
 from grader.transcript.model import SHANGHAI, Message
 
 ITEM = "aftersale.same_day_resolution"
 CONCRETE = ("window", "time")
+# A way forward after a refusal, beside the agent's own help (attitude_context tag=agent_acts).
+WAY_FORWARD = re.compile(r"建议|可以|或者|另外|不过|但是|帮您|为您|给您")
 
 
 def _date(m: Message, tz=SHANGHAI):
@@ -44,7 +52,7 @@ def _date(m: Message, tz=SHANGHAI):
 @register
 class SameDayResolutionDetector(Detector):
     name = "same_day_resolution"
-    version = "3"
+    version = "4"
     items = (ITEM,)
     lexicons = ("resolution", "resolution_customer", "promise", "clarify", "deflection", "request", "sign_off",
                 "attitude_context")
@@ -52,6 +60,7 @@ class SameDayResolutionDetector(Detector):
     def __init__(self, lexicons, options=None):
         super().__init__(lexicons, options)
         self.tz = ZoneInfo(self.options["tz"])  # the run's --tz: "the day" is its day
+        self.hours = ServiceHours(self.options["service_hours"], self.tz)
 
     def detect(self, chat: Chat) -> list[Measurement]:
         customers, humans = chat.customer, chat.human_agent
@@ -98,6 +107,9 @@ class SameDayResolutionDetector(Detector):
         if deflected:
             f = r.hit_finding("deflect", "deflect", "客服推脱：“{term}”", False)
             return self._m(0, 0.6, f"客服推脱，问题没有解决：“{deflected[-1][1].text}”", [f])
+        refused = self._refused(r)
+        if refused is not None:
+            return refused
         not_yet = [(m, x) for m, x in r.by_tag.get("not_done", []) if m.index > r.last_fix]
         if not_yet:
             msg, match = not_yet[-1]
@@ -106,11 +118,30 @@ class SameDayResolutionDetector(Detector):
             return self._m(0, 0.6, f"客服说明还没有办好：“{text}”，问题没有当场解决", [f])
         return None
 
+    def _refused(self, r: "_Reading") -> Measurement | None:
+        """0: after the last fix the agent refused what the customer asked (不换/无法处理, ``resolution.txt``
+        tag=refused), offered no way forward after it (``attitude_context`` tag=agent_acts, or 建议/可以/
+        或者) and the customer did not accept (a resigned 好吧 is no acceptance)."""
+        refusals = [(m, x) for m, x in r.by_tag.get("refused", []) if m.index > r.last_fix]
+        if not refusals:
+            return None
+        msg, match = refusals[-1]
+        after = [msg.text[match.end:]] + [m.text for m in r.chat.human_agent_words if m.index > msg.index]
+        context = self.lex["attitude_context"]
+        if any(context.search(t, "agent_acts") or WAY_FORWARD.search(t) for t in after):
+            return None
+        if any(i > msg.index and t & {"solved", "confirm"} for i, t in r.cust_tags.items()):
+            return None
+        text = clause_text(msg.text, match.start, match.end)
+        f = self.finding(ITEM, "refused", f"客服拒绝了顾客的要求：“{text}”，也没有给出别的办法", msg, match, r.res,
+                         positive=False)
+        return self._m(0, 0.65, f"客服拒绝了顾客的要求（“{text}”），没有给出别的办法，问题没有解决", [f])
+
     def _resolved(self, r: "_Reading") -> Measurement | None:
         """The agent says it is done: 2 that day (or after a next contact agreed on the first day)."""
         if "done" not in r.by_tag:
             return None
-        first_day = _date(r.chat.customer[0], self.tz)
+        first_day = self._service_day(r.chat.customer[0])
         msg, match = r.by_tag["done"][-1]
         f = r.hit_finding("done", "resolved", "客服说明问题已解决：“{term}”", True)
         if first_day is None or _date(msg, self.tz) is None:
@@ -121,6 +152,11 @@ class SameDayResolutionDetector(Detector):
         if agreed:
             return self._m(2, 0.7, f"第一天约定了下次联系时间，之后客服说明“{match.text}”", [f])
         return self._m(0, 0.55, f"问题在 {_date(msg, self.tz)} 才解决，第一天没有约定下次沟通时间", [f], review=True)
+
+    def _service_day(self, m: Message):
+        """The day the shop first could serve message `m`: its own day, or the day of the next opening
+        when it came outside service hours (23:40 with hours 08:00-23:00 is the next day's business)."""
+        return None if m.time is None else day_of(self.hours.opening(m.time), self.tz)
 
     def _agreed(self, r: "_Reading") -> Measurement | None:
         """2: a next contact at a stated time was agreed."""

@@ -13,6 +13,10 @@ Weights:
   买家已付款 notice) after the agent has answered, in a message with no after-sale cue, suggests
   pre-sale (weight 1.0, the customer's): the buyer decided in this chat, so nothing was bought before.
 
+Mixed chats go by the customer's opening purpose (the convention): when both sides have cues and
+the customer's opening (their messages before the agent's first human reply) holds cues of one
+side only, that side decides ("这款推车能躺吗" … "对了，上次买的奶瓶盖子漏" is 售前), confidence at
+least 0.65. Otherwise:
 value = 1.0 when after-sale weight is larger than pre-sale weight, 0.0 when smaller; None when
 there is no cue, or the weights tie: no cue is not evidence for either side, so the chat gets the
 rubric's `scenario_default` (售后 in the standard rubric: most service chats are about an order)
@@ -32,16 +36,46 @@ ITEM = "scenario"
 ORDER_CARD = re.compile(r"\[订单[^\]]*\]|咨询订单号")
 ROLE_WEIGHT = {"customer": 1.0, "agent": 0.5}
 TAG_WEIGHT = {"weak": 0.5, "strong": 2.0}
+OPENING_CONFIDENCE = 0.65  # a mixed chat read by its opening purpose: likely, not certain
 
 
 @register
 class ScenarioDetector(Detector):
     name = "scenario"
-    version = "4"
+    version = "5"
     items = (ITEM,)
     lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer", "order_signals")
 
     def detect(self, chat: Chat) -> list[Measurement]:
+        weights, findings = self._cues(chat)
+        a, p = weights["after"], weights["pre"]
+        total = a + p
+        metrics = {"aftersale_weight": round(a, 2), "presale_weight": round(p, 2)}
+        if total == 0:
+            return [Measurement(item=ITEM, value=None, confidence=0.4, needs_review=True, findings=findings,
+                                reason="没有发现售前或售后的明显线索，按默认场景评分，需复核", metrics=metrics)]
+        margin = abs(a - p) / total
+        confidence = round(min(0.95, 0.5 + 0.45 * margin * margin * min(1.0, total / 2)), 2)
+        opening = self._opening_side(chat, findings) if a and p else None
+        if opening is not None:  # mixed chat: the customer's opening purpose decides
+            value = 1.0 if opening == "after" else 0.0
+            confidence = max(confidence, OPENING_CONFIDENCE)
+            label = "售后" if value else "售前"
+            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两样都有，按顾客开口的来意判断为{label}"
+        elif a == p:  # both sides, equally: as unsure as no cue at all
+            value = None
+            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两边相当，按默认场景评分，需复核"
+        else:
+            value = 1.0 if a > p else 0.0
+            side, label = ("after", "售后") if value else ("pre", "售前")
+            top = max((f for f in findings if f.data["side"] == side), key=lambda f: f.data["weight"])
+            reason = (f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}" if a and p
+                      else f"判断为{label}：{top.reason}")
+        return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,
+                            reason=reason, findings=findings, metrics=metrics)]
+
+    def _cues(self, chat: Chat) -> tuple[dict[str, float], list]:
+        """The weights of after-sale and pre-sale cues ({"after": w, "pre": w}) and their findings."""
         msgs = chat.messages
         early = max(3, len(msgs) // 3)
         weights = {"after": 0.0, "pre": 0.0}
@@ -71,25 +105,16 @@ class ScenarioDetector(Detector):
             weights["pre"] += 1.0
             findings.append(self.finding(ITEM, "presale_cue", f"顾客在会话中下单（“{match.text}”），像售前咨询", msg,
                                          match, self.lex["order_signals"], positive=True, weight=1.0, side="pre"))
-        a, p = weights["after"], weights["pre"]
-        total = a + p
-        metrics = {"aftersale_weight": round(a, 2), "presale_weight": round(p, 2)}
-        if total == 0:
-            return [Measurement(item=ITEM, value=None, confidence=0.4, needs_review=True, findings=findings,
-                                reason="没有发现售前或售后的明显线索，按默认场景评分，需复核", metrics=metrics)]
-        margin = abs(a - p) / total
-        confidence = round(min(0.95, 0.5 + 0.45 * margin * margin * min(1.0, total / 2)), 2)
-        if a == p:  # both sides, equally: as unsure as no cue at all
-            value = None
-            reason = f"售后线索权重 {a:g}，售前线索权重 {p:g}，两边相当，按默认场景评分，需复核"
-        else:
-            value = 1.0 if a > p else 0.0
-            side, label = ("after", "售后") if value else ("pre", "售前")
-            top = max((f for f in findings if f.data["side"] == side), key=lambda f: f.data["weight"])
-            reason = (f"售后线索权重 {a:g}，售前线索权重 {p:g}，判断为{label}" if a and p
-                      else f"判断为{label}：{top.reason}")
-        return [Measurement(item=ITEM, value=value, confidence=confidence, needs_review=confidence < 0.6,
-                            reason=reason, findings=findings, metrics=metrics)]
+        return weights, findings
+
+    @staticmethod
+    def _opening_side(chat: Chat, findings: list) -> str | None:
+        """"after" or "pre" when the customer's opening (their messages before the agent's first human
+        reply) holds cues of that side only; None when it holds none, or both."""
+        first_reply = next((m.index for m in chat.human_agent_words), len(chat.messages))
+        opening = {m.index for m in chat.customer if m.index < first_reply}
+        sides = {f.data["side"] for f in findings if f.evidence and f.evidence[0].message_index in opening}
+        return sides.pop() if len(sides) == 1 else None
 
     def _order_placed_here(self, chat: Chat, after_sale: set[int]):
         """(message, match) of the first order sign after the agent's first human reply, in a

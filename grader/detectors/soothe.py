@@ -1,7 +1,8 @@
 """aftersale.soothe: the agent soothes the customer (非常抱歉给您带来不便, 理解您的心情, 您别着急, 请放心).
 
 Data only (``lexicons/soothe.txt``). 别着急 counts, 我也很着急 does not (着急 alone is not a term);
-a bare 抱歉 before a refusal (抱歉，无法修改) is not soothing and is not in the lexicon.
+an apology (抱歉/对不起/不好意思, plain or 非常…) for the customer's trouble soothes; one right before a
+refusal (抱歉，无法修改) or for interrupting (不好意思打扰一下) does not.
 """
 from grader.detectors.base import LexiconItemDetector, register
 
@@ -9,7 +10,7 @@ from grader.detectors.base import LexiconItemDetector, register
 @register
 class SootheDetector(LexiconItemDetector):
     name = "soothe"
-    version = "1"
+    version = "2"
     item = "aftersale.soothe"
     lexicon_name = "soothe"
     found_reason = "客服安抚了顾客情绪：“{term}”"

@@ -36,13 +36,25 @@ Q = ["c 10:00:00 这件有M码吗", "a 10:00:10 有的亲，您平时穿什么�
     ("customer spoke: no silence", Q + ["c 10:01:00 平时穿L", "a 10:05:00 亲还在考虑吗"], (), 0, ["not_follow_up"]),
     ("auto-reply nudge not counted", Q + ["auto 10:04:00 【自动回复】亲还在吗？喜欢可以先拍下哦"], (), 0, []),
     ("closing is no follow-up", Q + ["a 10:04:00 请问还有其他可以帮您的吗"], (), 0, []),
-    ("customer asks, agent nudges", ["c 10:00:00 这个还有货吗", "a 10:00:10 有的，喜欢可以先拍下哦"], (), 1, ["nudge"]),
-    ("today ships today", ["c 10:00:00 什么时候发货", "a 10:00:10 今天下单今天发"], (), 1, ["nudge"]),
-    ("low stock", ["c 10:00:00 还有吗", "a 10:00:10 库存不多了，建议尽快下单"], (), 1, ["nudge"]),
+    ("hesitates, agent nudges", ["c 10:00:00 这个还有货吗", "a 10:00:10 有的", "c 10:00:30 我再看看",
+                                 "a 10:00:40 喜欢可以先拍下哦"], (), 1, ["nudge"]),
+    ("nudge in answer to a question is a pitch (tricky)", ["c 10:00:00 这个还有货吗", "a 10:00:10 有的，喜欢可以先拍下哦"],
+     (), 0, ["in_pitch"]),
+    ("signs off, agent says today ships today", ["c 10:00:00 什么时候发货", "a 10:00:10 下午4点前的今天发",
+                                                 "c 10:00:30 好的谢谢", "a 10:00:40 今天下单今天发哦"], (), 1, ["nudge"]),
+    ("today ships today in the pitch", ["c 10:00:00 什么时候发货", "a 10:00:10 今天下单今天发"], (), 0, ["in_pitch"]),
+    ("low stock after 有点贵", ["c 10:00:00 有点贵", "a 10:00:10 库存不多了，建议尽快下单"], (), 1, ["nudge"]),
+    ("pitch line, buyer orders at once: N/A, not a follow-up", [
+        "c 10:00:00 什么材质", "a 10:00:05 德化白瓷，现在下单还送一个茶盘", "c 10:00:30 好的，拍了"], (), 0, ["in_pitch"]),
+    ("pitch before hesitation, nothing after it (tricky)", [
+        "c 10:00:00 能躺吗", "a 10:00:05 可以的，现在有满减活动，需要的话可以下单", "c 10:00:30 好的我再看看"], (), 0,
+     ["in_pitch"]),
+    ("silent 4 minutes after the agent, then a nudge", [
+        "c 10:00:00 能躺吗", "a 10:00:05 可以躺的", "a 10:04:10 今晚12点前下单还包邮哦"], (), 1, ["nudge"]),
     ("no stock is not a nudge", ["c 10:00:00 还有吗", "a 10:00:10 没有库存了"], (), 0, []),
     ("low stock as an excuse is not a nudge", ["c 10:00:00 怎么还不发", "a 10:00:10 库存不多了所以没法发"], (), 0,
      ["excluded"]),
-    ("promotion ending", ["c 10:00:00 考虑一下", "a 10:00:10 活动快结束了哦"], (), 1, ["nudge"]),
+    ("promotion ending, after 考虑一下", ["c 10:00:00 考虑一下", "a 10:00:10 活动快结束了哦"], (), 1, ["nudge"]),
     ("unpaid order then silence then human reminder", [
         "c 10:00:00 拍了", "s 10:00:05 订单已下单，等待买家付款", "a 10:04:00 亲，看到您拍下了，这边帮您备注好了"],
      (1,), 1, ["re_engage"]),
@@ -59,12 +71,17 @@ Q = ["c 10:00:00 这件有M码吗", "a 10:00:10 有的亲，您平时穿什么�
         "c 10:00:00 我先收藏一下", "c 10:05:00 包邮吗", "a 10:05:10 包邮的亲"], (), 0, []),
     ("hesitation then auto-reply only", [
         "c 10:00:00 我再想想", "auto 10:05:00 亲，喜欢的话可以加购哦"], (), 0, []),
-    ("price restores tonight", ["c 10:00:00 多少钱", "a 10:00:10 秒杀价89，明天0点就恢复原价了"], (), 1, ["nudge"]),
-    ("only a few left", ["c 10:00:00 还有42码吗", "a 10:00:10 42码仅剩2双了"], (), 1, ["nudge"]),
+    ("price restores tonight, after 我考虑下", ["c 10:00:00 多少钱", "a 10:00:05 秒杀价89", "c 10:00:20 我考虑下",
+                                              "a 10:00:30 明天0点就恢复原价了"], (), 1, ["nudge"]),
+    ("only a few left, after 先收藏", ["c 10:00:00 还有42码吗", "a 10:00:05 有的", "c 10:00:20 先收藏了",
+                                     "a 10:00:30 42码仅剩2双了"], (), 1, ["nudge"]),
+    ("hesitation before an earlier order does not carry", [
+        "c 10:00:00 我再想想", "c 10:01:00 算了拍了", "a 10:01:10 好的", "c 10:01:20 再问下有赠品吗",
+        "a 10:01:30 42码仅剩2双了"], (), 0, ["in_pitch"]),
     ("尽快 about the agent's own work is no nudge", [
         "c 10:00:00 怎么还不发货", "a 10:00:10 我们会尽快为您安排"], (), 0, []),
-    ("coupon valid today only", ["c 10:00:00 有券吗", "a 10:00:10 满减券今天有效，需要的话早点下单哦"], (), 1,
-     ["nudge"]),
+    ("coupon valid today only, after 再说吧", ["c 10:00:00 有券吗", "a 10:00:05 有满减券", "c 10:00:20 回头再说",
+                                             "a 10:00:30 满减券今天有效，需要的话早点下单哦"], (), 1, ["nudge"]),
 ])
 def test_follow_up(detector, name, lines, orders, count, kinds):
     m = measure(detector, *lines, orders=orders)
@@ -98,8 +115,10 @@ def test_no_timestamps(detector):
     ("hesitated, then ordered, no follow-up", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:20 我再想想",
                                                "c 10:10:00 算了拍了"], False),
     ("left without ordering", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:20 好的谢谢"], False),
-    ("a follow-up given is never N/A", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲，库存不多了", "c 10:00:20 拍了"],
-     False),
+    ("a follow-up given is never N/A", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲", "c 10:00:10 我想想",
+                                        "a 10:00:15 库存不多了", "c 10:00:20 拍了"], False),
+    ("a pitch line before the order is N/A (tricky)", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲，库存不多了",
+                                                       "c 10:00:20 拍了"], True),
 ])
 def test_follow_up_not_applicable(detector, name, lines, na):
     m = measure(detector, *lines)

@@ -62,8 +62,9 @@ def test_expertise_unmeasurable_without_agent(lexicons):
         "c 10:00:30 上班用", "a 10:00:40 那推荐您选这款带茶隔的，泡茶方便，签收时请检查一下杯身有没有磕碰哦"], 3, False),
     ("two options offered", ["c 10:00:00 鞋子开胶了",
                              "a 10:00:05 非常抱歉亲，给您两个选择：补寄一双新的，或者直接给您退款，您看哪个方便？"], 3, False),
+    # 抱歉 for the customer's trouble soothes (aftersale.soothe), a third cue: sure enough to leave unflagged
     ("reported to quality control", ["c 10:00:00 这批面膜味道怪怪的",
-                                     "a 10:00:05 抱歉亲，我把批号报给品控查一下，有结果第一时间告诉您"], 3, True),
+                                     "a 10:00:05 抱歉亲，我把批号报给品控查一下，有结果第一时间告诉您"], 3, False),
     ("a sales follow-up with an offer is cooperation, not solving (tricky)", [
         "c 10:00:00 这个沙发垫有灰色吗", "a 10:00:05 有的亲，灰色和米色都有货，您家沙发是几人位的呢？",
         "a 10:03:30 亲，还在吗？这两天下单还送一对抱枕套"], 2, True),

@@ -35,13 +35,9 @@ ASK = "c 10:00:00 我的快递三天没动了"
     ("window beyond the transcript", [ASK, "a 10:00:10 24小时内给您答复", "c 10:01:00 好的"], None, ["unknown"]),
     ("broken: chat goes on past the window with no agent", [
         ASK, "a 10:00:10 10分钟内给您回复", "c 10:30:00 人呢？"], 0, ["broken"]),
-    ("vague 稍后 kept", [ASK, "a 10:00:10 我核实一下，稍后给您回复", "a 10:05:00 核实好了"], 1, ["kept"]),
-    ("vague 稍后 beyond the transcript", [ASK, "a 10:00:10 稍后给您回复"], None, ["unknown"]),
     ("time of day kept", [ASK, "a 10:00:10 明天上午给您回电", "a 2026-11-23 09:30:00 您好，回访一下"], 1, ["kept"]),
     ("time of day broken", [ASK, "a 10:00:10 明天上午给您回电", "a 2026-11-23 15:00:00 您好"], 0, ["broken"]),
     ("下午5点前 kept", [ASK, "a 10:00:10 今天下午5点前联系您", "a 16:50:00 您好"], 1, ["kept"]),
-    ("open promise kept by a later message", [ASK, "a 10:00:10 有结果第一时间通知您", "a 13:00:00 已经查到了"],
-     1, ["kept"]),
     ("跟进 at a stated time is a contact promise", [ASK, "a 09:02:30 我下午2点前再帮您跟进一次", "c 09:03:05 行吧",
                                                  "a 13:40:12 亲，物流显示您已签收了"], 1, ["kept"]),
     ("the immediate answer to the customer keeps nothing (tricky)", [
@@ -64,6 +60,33 @@ def test_promises(detector, name, lines, value, verdicts):
     for f in m.findings:
         assert f.lexicon == "promise"
         assert f.positive == (f.data["verdict"] == "kept")
+
+
+# A promise with no stated time is shown, but it is no timed promise: 0, 不适用, unflagged (the
+# convention: 5 only for contact promised within a stated time; "no timed promise → 0, N/A").
+@pytest.mark.parametrize("name, lines, verdicts", [
+    ("稍后 kept a few minutes later", [ASK, "a 10:00:10 我核实一下，稍后给您回复", "a 10:05:00 核实好了"], ["kept"]),
+    ("稍后 with nothing after", [ASK, "a 10:00:10 稍后给您回复"], ["unknown"]),
+    ("有消息通知你 (the tester's 你)", [ASK, "a 10:00:10 仓库在打包了，有消息通知你", "c 10:01:00 行吧"], ["unknown"]),
+    ("有结果第一时间通知您, answered later", [ASK, "a 10:00:10 有结果第一时间通知您", "a 13:00:00 已经查到了"], ["kept"]),
+    ("核实后联系您", [ASK, "a 10:00:10 我这边核实后联系您", "c 10:00:30 好"], ["unknown"]),
+])
+def test_untimed_promise_is_not_applicable(detector, name, lines, verdicts):
+    m = measure(detector, *lines)
+    assert (m.value, m.not_applicable, m.needs_review) == (0, True, False), name
+    assert [f.data["verdict"] for f in m.findings] == verdicts, name
+    assert "没有说定时限" in m.reason
+
+
+@pytest.mark.parametrize("name, lines, value", [
+    ("a timed promise kept beside a vague one", [ASK, "a 10:00:10 稍后给您回复", "a 10:03:00 10分钟内给您结果",
+                                                "a 10:09:00 查到了"], 1),
+    ("a timed promise broken beside a kept vague one", [ASK, "a 10:00:10 10分钟内给您回复", "a 10:40:00 稍后给您回复",
+                                                       "a 10:45:00 查到了"], 0),
+])
+def test_timed_promise_decides_beside_vague_ones(detector, name, lines, value):
+    m = measure(detector, *lines)
+    assert (m.value, m.not_applicable) == (value, False), name
 
 
 def test_no_promise_is_not_applicable(detector):

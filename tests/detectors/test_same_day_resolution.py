@@ -78,10 +78,29 @@ def test_no_customer(detector):
 ], ids=["shanghai-same-day", "utc-next-day"])
 def test_the_day_is_the_run_tz_day(tz, value):
     """Tricky: the same chat, the day decided by the run's --tz (grader.dates.day_of), not Beijing always."""
-    detector = SameDayResolutionDetector(LexiconSet.load(), {"tz": tz})
+    detector = SameDayResolutionDetector(LexiconSet.load(), {"tz": tz, "service_hours": "00:00-24:00"})
     (m,) = detector.detect(chat("c 07:30:00 收到的杯子是碎的", "a 07:30:10 您好，我看下", "c 07:31:00 嗯",
                                 "a 08:30:00 已经给您退款了"))
     assert m.value == value
+
+
+# "The day" of a question sent while the shop is closed is the day the shop could first serve it.
+@pytest.mark.parametrize("name, hours, lines, value", [
+    ("23:40 after closing, solved 08:01 next morning", "08:00-23:00", [
+        "c 2026-11-22 23:40:00 我的耳机订单能改地址吗", "a 2026-11-23 08:00:30 您好，让您久等了，改到哪个地址呢？",
+        "c 2026-11-23 08:01:00 杭州市西湖区文三路100号", "a 2026-11-23 08:01:20 好的，已经为您修改好了"], 2),
+    ("03:00 before opening, solved at 09:00 the same date", "08:00-23:00", [
+        "c 03:00:00 杯子碎了", "a 09:00:00 已经给您补发了"], 2),
+    ("asked in service hours at 22:50, solved next morning (tricky)", "08:00-23:00", [
+        "c 2026-11-22 22:50:00 杯子碎了", "a 2026-11-22 22:50:20 您好，我看一下",
+        "a 2026-11-23 08:10:00 已经给您补发了"], 0),
+    ("round-the-clock shop: 23:40 is that day's business", "00:00-24:00", [
+        "c 2026-11-22 23:40:00 杯子碎了", "a 2026-11-23 08:10:00 已经给您补发了"], 0),
+])
+def test_the_day_starts_when_the_shop_opens(name, hours, lines, value):
+    detector = SameDayResolutionDetector(LexiconSet.load(), {"service_hours": hours})
+    (m,) = detector.detect(chat(*lines))
+    assert m.value == value, (name, m.reason)
 
 
 # The customer's words read in context: resolution is judged from the agent's actions and the end
