@@ -18,22 +18,24 @@ Two kinds, each human agent message counted at most once:
   question) is a promotion, not a follow-up: shown as "in_pitch", not counted. Without timestamps
   such a nudge is counted but flagged (silence cannot be told).
 
-Not applicable (不适用) when nothing called for a follow-up: the customer ordered (order_signals) with
-no hesitation and no unpaid order left, and the agent did not follow up.
+Not applicable (不适用) when nothing called for a follow-up and the buyer decided alone: no hesitation,
+no unpaid order, no sign-off without an order (好的谢谢), and the customer ordered (order_signals) or
+ended agreeing to the agent's answer (a bare 好的/行, follow_up_cues tag=agrees), and the agent did not
+follow up.
 Closing lines (还有什么可以帮您, tag=closing) are never a follow-up. Without timestamps only the
 wording can be judged: presence checks are then counted but flagged for review.
 value = number of follow-up messages.
 """
 from __future__ import annotations
 
-from grader.detectors._cues import order_index
+from grader.detectors._cues import is_question, order_index
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Measurement
 from grader.transcript.content import has_words
 
 ITEM = "presale.follow_up"
-CUSTOMER_ONLY = ("hesitation", "leaving", "unpaid_words")  # follow_up_cues tags read in customer messages only
+CUSTOMER_ONLY = ("hesitation", "leaving", "unpaid_words", "agrees")  # follow_up_cues tags read in customer messages only
 
 
 def _mins(seconds: float) -> str:
@@ -182,11 +184,13 @@ class FollowUpDetector(Detector):
             parts = "、".join(dict.fromkeys(kinds[f.kind] for f in follow_ups))
             reason = f"客服跟进了 {n} 次（{parts}）：{follow_ups[0].reason}"
             confidence = 0.6 if unverified else 0.8
-        elif not r.hesitations and not any(why == "unpaid" for _, why in triggers) and \
-                order_index(r.chat, self.lex["order_signals"])[0] is not None:
+        elif not r.hesitations and not r.leaving and not r.unpaid_words and \
+                not any(why == "unpaid" for _, why in triggers) and (r.agrees or order_index(
+                    r.chat, self.lex["order_signals"])[0] is not None):
             pitch = "（介绍里的促销话术算告知活动，不算跟进）" if any(f.kind == "in_pitch" for f in findings) else ""
+            how = "自己下了单" if order_index(r.chat, self.lex["order_signals"])[0] is not None else "最后同意了客服的答复"
             return Measurement(item=ITEM, value=0, confidence=0.75, not_applicable=True, findings=findings,
-                               reason=f"顾客没有犹豫，自己下了单，不需要跟进催单{pitch}")
+                               reason=f"顾客没有犹豫，{how}，不需要跟进催单{pitch}")
         else:
             reason = "客服没有跟进沉默或未付款的顾客，也没有催单话术"
             confidence = 0.7 if r.timed else 0.5
@@ -211,17 +215,22 @@ class _Reading:
                 self.cue_tags.setdefault(msg.index, {}).setdefault(match.term.tag or "", match)
         self.hesitations: dict = {}
         leaving: set[int] = set()
+        agrees: set[int] = set()
         self.unpaid_words: set[int] = set()  # customer messages saying the order is not paid yet
         for msg, match in chat.find(cues, chat.customer):
             if match.term.tag == "hesitation":
                 self.hesitations.setdefault(msg.index, (msg, match))
-            elif match.term.tag == "leaving":
+            elif match.term.tag == "leaving" and not is_question(msg.text):  # "…能用吗？谢谢" asks
                 leaving.add(msg.index)
             elif match.term.tag == "unpaid_words":
                 self.unpaid_words.add(msg.index)
+            elif match.term.tag == "agrees":
+                agrees.add(msg.index)
         ordered = {m.index for m, _ in chat.find(orders, chat.customer)}
         self.leaving = leaving - ordered - set(self.hesitations)  # "好的，拍了" orders; it does not leave
         self.order_signs = ordered | {m.index for m in self.orders}
+        last = chat.customer[-1].index if chat.customer else None
+        self.agrees = last in agrees  # the buyer's last words a bare 好的/行 to the agent's answer
         self.counted: dict[int, object] = {}
         self.findings: list = []
         self.timed = any(m.time is not None for m in chat.messages)

@@ -38,7 +38,7 @@ def test_each_scenario_adds_up_to_100(rubric, scenario):
     ("polite_language", 0.6, 12), ("polite_language", 0.4, 8), ("polite_language", 0.39, 0),
     ("presale.promotion", 0, 0), ("presale.promotion", 3, 5),
     ("product_expertise", 3, 20), ("product_expertise", 2, 12), ("product_expertise", 1, 6),
-    ("product_expertise", 0, 0), ("product_expertise", None, 6),
+    ("product_expertise", 0, 0), ("product_expertise", None, 0),  # no human reply: nothing earned
     ("service_attitude", 0, 0), ("service_attitude", 3, 20),
     ("aftersale.same_day_resolution", 2, 10), ("aftersale.same_day_resolution", 1, 0),
     ("aftersale.same_day_resolution", 0, 0),
