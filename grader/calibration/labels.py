@@ -10,6 +10,10 @@ Policy (documented in the report):
   items may simply not have been looked at yet, so they are no evidence of agreement.
 * Chats with neither are not labels and are left out.
 * Overrides whose value is not a whole number, or not one of the item's levels, are left out.
+* A review finished by a bulk accept (`grader.review.bulk`: accepted unread) is no label: nobody read
+  the chat, so counting it would make the tool agree with itself (and trust itself more).
+* Scenario labels (`scenario_labels`): every chat whose scenario a supervisor changed (the tool's is
+  the scenario before the first change) and every reviewed chat's scenario as it was accepted.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from grader.transcript.model import SHANGHAI, Transcript
 
 POLICY = ("复核完成的会话（review_state.reviewed = true）：每个项目都是标签（改过的取最后一次改分，"
           "没改的视为主管同意当时看到的建议分）；有改分但未完成复核的会话：只有改过的项目算标签；"
-          "其余会话不计入。")
+          "批量接受（没有人看过）的会话和其余会话不计入。")
 
 
 @dataclass
@@ -94,11 +98,9 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
     """The labelled chats of since..until and, as background, up to `max_background` of the period's
     other graded chats (a sample fixed by chat id when there are more)."""
     # ids from the queue's indexed columns; only the labelled chats and the background sample are decoded
-    lo, hi = utc_bounds(since, until, tz)
-    keys = sorted(store.chats_between(utc_text(lo) if lo else "", utc_text(hi) if hi else "~"), key=lambda k: k[1])
-    ids = [k[0] for k in keys]
+    ids = period_ids(store, since, until, tz)
     overrides = store.latest_overrides(ids)
-    reviewed = store.reviewed(ids)
+    reviewed = store.reviewed(ids) - store.reviewed_in_bulk(ids)
     seen = _cards_seen_at_review(store, sorted(reviewed))
     labelled = [i for i in ids if i in reviewed or {k for k in overrides.get(i, {}) if k != "scenario"}]
     chosen = set(labelled)
@@ -136,6 +138,23 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
             labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
     background = [Background(texts[c.transcript_id], c) for c in unlabelled if c.transcript_id in texts]
     return labeled, background
+
+
+def period_ids(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[str]:
+    """The chats with a current scorecard that began on days since..until (local days in `tz`), by start."""
+    lo, hi = utc_bounds(since, until, tz)
+    keys = sorted(store.chats_between(utc_text(lo) if lo else "", utc_text(hi) if hi else "~"), key=lambda k: k[1])
+    return [k[0] for k in keys]
+
+
+def scenario_labels(store: Store, since: str | None, until: str | None, labeled: list[LabeledChat],
+                    tz=SHANGHAI) -> list[tuple[str, str, str]]:
+    """(transcript id, the tool's scenario, the supervisor's) by the module's policy: every chat of the
+    period whose scenario was changed, and every reviewed chat of `labeled` (its card's scenario, accepted)."""
+    changed = store.scenario_changes(period_ids(store, since, until, tz))
+    found = [(tid, tool, final) for tid, (tool, final) in changed.items()]
+    found += [(c.id, c.card.scenario, c.card.scenario) for c in labeled if c.reviewed and c.id not in changed]
+    return found
 
 
 def _stable(text: str) -> str:
