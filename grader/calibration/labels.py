@@ -36,7 +36,7 @@ POLICY = ("复核完成的会话（review_state.reviewed = true）：每个项�
 class LabeledChat:
     """One chat with supervisor labels: final score per labelled item, and its current scorecard."""
 
-    transcript: Transcript
+    transcript: Transcript | None         # None when loaded without texts (`load_period(texts=False)`)
     card: Scorecard                       # the current scorecard (what the grader suggests now)
     final: dict[str, int]                 # item id -> the supervisor's final score
     overridden: set[str] = field(default_factory=set)
@@ -88,15 +88,19 @@ class Background:
         return self.card.transcript_id
 
 
-def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[LabeledChat]:
-    """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels."""
-    return load_period(store, since, until, tz, max_background=0)[0]
+def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
+                 texts: bool = True) -> list[LabeledChat]:
+    """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels.
+    `texts` False: scores only, as the trust gates need (see `load_period`)."""
+    return load_period(store, since, until, tz, max_background=0, texts=texts)[0]
 
 
 def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
-                max_background: int = 3000) -> tuple[list[LabeledChat], list[Background]]:
+                max_background: int = 3000, texts: bool = True) -> tuple[list[LabeledChat], list[Background]]:
     """The labelled chats of since..until and, as background, up to `max_background` of the period's
-    other graded chats (a sample fixed by chat id when there are more)."""
+    other graded chats (a sample fixed by chat id when there are more). `texts` False: no transcripts
+    and no findings are decoded (`LabeledChat.transcript` is None, a purged chat's labels are kept):
+    the scores alone, several times cheaper."""
     # ids from the queue's indexed columns; only the labelled chats and the background sample are decoded
     ids = period_ids(store, since, until, tz)
     overrides = store.latest_overrides(ids)
@@ -107,37 +111,41 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
     unlabelled = [i for i in ids if i not in chosen]
     if len(unlabelled) > max_background:
         unlabelled = sorted(unlabelled, key=_stable)[:max_background]
-    found = store.current_scorecards(labelled + unlabelled, findings=True)  # the agreement report reads findings
+    found = store.current_scorecards(labelled + unlabelled, findings=texts)  # the agreement report reads findings
     order = {tid: n for n, tid in enumerate(ids)}
     cards = sorted(found.values(), key=lambda c: order[c.transcript_id])
     unlabelled = [found[i] for i in unlabelled if i in found]
-    texts = store.transcripts([i for i in ids if i in reviewed or i in overrides]
-                              + [c.transcript_id for c in unlabelled])
+    chats = store.transcripts([i for i in ids if i in reviewed or i in overrides]
+                              + [c.transcript_id for c in unlabelled]) if texts else {}
     labeled = []
     for card in cards:
         tid = card.transcript_id
         ov = {k: v for k, v in overrides.get(tid, {}).items() if k != "scenario"}
-        if tid not in reviewed and not ov:
+        if (tid not in reviewed and not ov) or (texts and tid not in chats):
             continue
-        if tid not in texts:
-            continue
-        base = seen.get(tid, card)
-        base_scores = {i.id: i.score for i in base.items}
-        final: dict[str, int] = {}
-        overridden: set[str] = set()
-        for item in card.items:
-            if item.id in ov:
-                value = override_level(item, ov[item.id])  # the final card's rule: allowed levels only
-                if value is None:
-                    continue
-                final[item.id] = value
-                overridden.add(item.id)
-            elif tid in reviewed:
-                final[item.id] = base_scores.get(item.id, item.score)
+        final, overridden = _labels(card, seen.get(tid, card), ov, tid in reviewed)
         if final:
-            labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
-    background = [Background(texts[c.transcript_id], c) for c in unlabelled if c.transcript_id in texts]
+            labeled.append(LabeledChat(chats.get(tid), card, final, overridden, tid in reviewed))
+    background = [Background(chats[c.transcript_id], c) for c in unlabelled if c.transcript_id in chats]
     return labeled, background
+
+
+def _labels(card: Scorecard, base: Scorecard, ov: dict, reviewed: bool) -> tuple[dict[str, int], set[str]]:
+    """(item -> final score, overridden items) of one chat by the module's policy; `base` is the card
+    the supervisor saw when finishing the review, `ov` the latest override per item."""
+    base_scores = {i.id: i.score for i in base.items}
+    final: dict[str, int] = {}
+    overridden: set[str] = set()
+    for item in card.items:
+        if item.id in ov:
+            value = override_level(item, ov[item.id])  # the final card's rule: allowed levels only
+            if value is None:
+                continue
+            final[item.id] = value
+            overridden.add(item.id)
+        elif reviewed:
+            final[item.id] = base_scores.get(item.id, item.score)
+    return final, overridden
 
 
 def period_ids(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[str]:

@@ -77,14 +77,22 @@ def scenario_gates(rows, rubric) -> dict[str, list[Untrusted]]:
     return gates
 
 
+_computed: dict = {}  # the last trust table per database, by what it was computed from (`Store.labels_stamp`)
+
+
 def trust_rows(store: Store, rubric, tz=None) -> list:
     """The database's trust gates over all dates (as the calibration page's table, without the tool
-    kappa's bootstrap interval, which the gate does not read)."""
+    kappa's bootstrap interval, which the gate does not read). Scores only are decoded, about 1.4 ms
+    CPU a labelled chat; kept until the labels change, so a preview and its accept compute it once."""
     from grader.calibration import trust_of
     from grader.calibration.labels import load_labeled
 
-    labeled = load_labeled(store, None, None, tz) if tz else load_labeled(store, None, None)
-    return trust_of(store, None, None, labeled, rubric, tz, rounds=0)
+    key = (store.labels_stamp(), rubric.version_tag, str(tz))
+    if _computed.get(store.url, (None,))[0] != key:
+        labeled = load_labeled(store, None, None, tz, texts=False) if tz else load_labeled(store, None, None,
+                                                                                         texts=False)
+        _computed[store.url] = (key, trust_of(store, None, None, labeled, rubric, tz, rounds=0))
+    return _computed[store.url][1]
 
 
 def floor_of(asked) -> float:

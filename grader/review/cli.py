@@ -97,7 +97,9 @@ def _cmd_accept(args) -> int:
     found = bulk.plan(store, filters.store_query(settings.tz), rubric, bulk.trust_rows(store, rubric, settings.tz),
                       bulk.floor_of(args.min_certainty), args.limit)
     done, refused = ([], []) if args.dry_run else bulk.accept(store, found, args.by)
-    for line in bulk.plan_lines(found, None if args.dry_run else len(done), refused):
+    from grader.rubric.fitted import running_warning
+    for line in bulk.plan_lines(found, None if args.dry_run else len(done), refused) + running_warning(
+            settings.grader()):
         print(line, file=sys.stderr)
     print(json.dumps({"status": "ok", "dry_run": args.dry_run, "eligible": found.eligible,
                       "accepted": done if not args.dry_run else [], "would_accept": found.accept if args.dry_run else [],

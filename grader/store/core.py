@@ -24,7 +24,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, disputes, item_scores, meta, overrides, review_queue,
+from grader.store.tables import (calibration_scores, dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
 from grader.store import queue, search
 from grader.store.aggregates import AggregateStore
@@ -511,6 +511,14 @@ class Store(SecurityStore, AggregateStore):
                     conn.execute(select(func.max(overrides.c.id))).scalar(),
                     tuple(conn.execute(select(func.count(), func.sum(review_state.c.revision))).one()),
                     conn.execute(select(func.max(self_assessments.c.id))).scalar())
+
+    def labels_stamp(self) -> tuple:
+        """A value that changes whenever supervisors' labels may have: `change_stamp` and the calibration
+        sessions' scores (for a cache of the trust gates)."""
+        c = calibration_scores.c
+        with self.engine.connect() as conn:
+            scores = tuple(conn.execute(select(func.count(), func.max(c.at), func.sum(c.score))).one())
+        return (*self.change_stamp(), scores)
 
     def self_assessments(self, months: list[str]) -> dict[tuple[str, str], dict]:
         """(agent account, month) -> its self-assessment row (total, items JSON, comment, by, at) for these months."""

@@ -46,8 +46,9 @@ async def bulk_preview(request: Request, q: str = "", min_certainty: str = "", u
     ctx = context(request)
     q = ctx.clean_q(q)
     found = await run_in_threadpool(_plan, ctx, q, bulk.floor_of(min_certainty))
-    return render(request, "bulk.html", dict(user=user, plan=found, q=q, lines=bulk.left_lines(found),
-                                             left_labels=bulk.LEFT_LABELS, back="/?" + q if q else "/"))
+    return render(request, "bulk.html", dict(user=user, plan=found, q=q, left_labels=bulk.LEFT_LABELS,
+                                             back="/?" + q if q else "/",
+                                             confidence_warnings=await run_in_threadpool(ctx.confidence_warnings)))
 
 
 def _plan(ctx, q: str, floor: float) -> bulk.BulkPlan:
