@@ -2,7 +2,8 @@
 each other; an item whose tool agreement reaches the human interval is trusted (may be bulk-accepted).
 
 Tool side: pairs (suggested, supervisor's) from reviews and overrides (`labels.POLICY`) and from
-calibration sessions (each rater's score against the tool's). Human side: pairs of raters who scored
+calibration sessions (each rater's score against the tool's); for the scenario row, the scenario
+changes and finished reviews (`labels.scenario_labels`). Bulk accepts are never pairs. Human side: pairs of raters who scored
 the same chat in calibration sessions; where a shop has none yet, the reference figures of
 `human_agreement.toml` (labellers of the real JD chats, LABELS.md).
 
