@@ -47,8 +47,8 @@ def _cmd_grade(args) -> int:
         return 130
     if counts.graded and not args.no_precompute:
         refresh_after_run(store, settings, days, run.grader)  # what the month and calibration pages read
-    human = [f"读取 {counts.read} 个会话：评分 {counts.graded}，未变化跳过 {counts.unchanged}，"
-             f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}；平均分 {counts.mean_total}"]
+    human = [f"读取 {counts.read} 项：评分 {counts.graded} 个会话，未变化跳过 {counts.unchanged}，"
+             f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}（读不懂的会话、行或文件）；平均分 {counts.mean_total}"]
     for reason, n in counts.set_aside_reasons.most_common(5):
         human.append(f"  搁置原因：{reason} × {n}")
     if counts.flagged_items:
