@@ -28,7 +28,7 @@ value = number of follow-up messages.
 """
 from __future__ import annotations
 
-from grader.detectors._cues import is_question, order_index
+from grader.detectors._cues import clause_text, is_question, order_index
 from grader.detectors.base import Detector, register
 from grader.detectors.chat import Chat, evidence
 from grader.detectors.findings import Measurement
@@ -216,12 +216,14 @@ class _Reading:
         self.hesitations: dict = {}
         leaving: set[int] = set()
         agrees: set[int] = set()
+        first_answer = next((m.index for m in chat.human_agent_words), len(chat.messages))
         self.unpaid_words: set[int] = set()  # customer messages saying the order is not paid yet
         for msg, match in chat.find(cues, chat.customer):
             if match.term.tag == "hesitation":
                 self.hesitations.setdefault(msg.index, (msg, match))
-            elif match.term.tag == "leaving" and not is_question(msg.text):  # "…能用吗？谢谢" asks
-                leaving.add(msg.index)
+            elif match.term.tag == "leaving" and msg.index > first_answer and \
+                    not is_question(clause_text(msg.text, match.start, match.end)):
+                leaving.add(msg.index)  # after an answer: "能用吗？谢谢" opening the chat asks, it does not leave
             elif match.term.tag == "unpaid_words":
                 self.unpaid_words.add(msg.index)
             elif match.term.tag == "agrees":

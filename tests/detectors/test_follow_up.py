@@ -121,6 +121,8 @@ def test_no_timestamps(detector):
                                                            "c 10:00:20 好的"], False),
     ("a question closed with 谢谢 is no sign-off (tricky)", ["c 10:00:00 干皮能用吗？谢谢", "a 10:00:05 可以用",
                                                             "c 10:00:20 好的我拍了"], True),
+    ("a question, then 好的，谢谢 after the answer, signs off", ["c 10:00:00 是什么颜色", "a 10:00:05 银白色",
+                                                              "c 10:00:20 白色还是银色? 好的，谢谢"], False),
     ("好吧 is resigned, not agreeing (tricky)", ["c 10:00:00 有优惠吗", "a 10:00:05 这款没有活动",
                                                "c 10:00:20 好吧"], False),
     ("went quiet after the answer: nobody knows (tricky)", ["c 10:00:00 有黑色吗", "a 10:00:05 有的亲"], False),

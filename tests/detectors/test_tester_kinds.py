@@ -160,7 +160,8 @@ def test_word_gaps(grader, name, lines, item, score):
 @pytest.mark.parametrize("name, reply, soothes", [
     ("不好意思 for the fault", "不好意思，这批盖子的密封圈有问题，给您补寄一个", True),
     ("对不起 for the delay", "对不起，仓库漏发了，马上给您补", True),
-    ("不好意思 before asking the order number, after a complaint", "不好意思，请问订单号是多少呢", True),
+    ("不好意思 opening a request is politeness (tricky)", "不好意思，请问订单号是多少呢", False),
+    ("不好意思，您把订单号发我 (tricky)", "不好意思，您把订单号发我，我帮您联系快递", False),
     ("抱歉 before a refusal is no soothing (tricky)", "抱歉，无法修改地址", False),
     ("不好意思打扰 is about interrupting (tricky)", "不好意思打扰一下，您的快递到了", False),
     ("如有不便 hypothesis (tricky)", "如有不好意思的地方请见谅", False),
@@ -168,6 +169,15 @@ def test_word_gaps(grader, name, lines, item, score):
 def test_plain_apology(lexicons, name, reply, soothes):
     (m,) = SootheDetector(lexicons).detect(chat("c 10:00:00 少发了一包", f"a 10:00:05 {reply}"))
     assert (m.value > 0) == soothes, (name, [f.reason for f in m.findings])
+    if any(f.kind == "opener" for f in m.findings):
+        assert m.needs_review and "开口的客套" in m.reason  # readers differ: flagged, never silent
+
+
+def test_an_opener_beside_a_real_apology_soothes(lexicons):
+    (m,) = SootheDetector(lexicons).detect(chat("c 10:00:00 少发了一包", "a 10:00:05 不好意思，请问订单号是多少呢",
+                                                "c 10:00:20 123", "a 10:00:30 给您添麻烦了，马上补发"))
+    assert m.value == 1 and not m.needs_review
+    assert [f.kind for f in m.findings] == ["mention", "opener"]
 
 
 # 6. promised_contact on a card: an untimed promise is 不适用, not an unverifiable failure.
