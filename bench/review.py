@@ -11,7 +11,6 @@
    then, as after the daily run, the month aggregates (both months the days span) and the calibration
    report of every date are precomputed (`grader.report.precompute.refresh_after_run`): timed, with
    that process's peak memory.
-2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
 3. Measures, 20 times each, the median and the 90th percentile in ms:
    queue page of one day (~chats/days cards), queue page of all dates, page 20 of all dates, a search
    for a word of the chats, a card page, "标记已复核，下一张" (the POST that marks a card reviewed and
@@ -107,7 +106,18 @@ def precompute(db: str) -> dict:
     began = time.perf_counter()
     done = refresh_after_run(Store(db), GradeSettings(), DayRange(LAST_DAY - timedelta(days=40), LAST_DAY))
     return {"seconds": done, "total_s": round(time.perf_counter() - began, 1),
+            "cpu_s": round(time.process_time(), 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def precompute_child(db: str) -> dict:
+    """`precompute(db)` in a process of its own (its peak memory is its own); the child's errors and
+    progress go to this process's stderr. Raises RuntimeError when the child fails."""
+    code = f"import json, bench.review as b; print(json.dumps(b.precompute({db!r})))"
+    done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=None, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"precompute failed (exit {done.returncode}); its errors are above")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
@@ -277,7 +287,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--label-every", type=int, default=100, help="review every N-th chat (default 100: 1 %%)")
-    p.add_argument("--db", help="database (default bench/data/review-<chats>.db)")
+    p.add_argument("--db", help="database (default bench/data/review-<chats>.db; kept and reused while it holds "
+                                "--chats chats, so a re-measure does not reseed)")
+    p.add_argument("--precompute", action="store_true",
+                   help="precompute again on a reused database (its month facts stay where still fresh)")
     a = p.parse_args(argv)
     db = a.db or str(ROOT / "data" / f"review-{a.chats}.db")
     seconds = seed(db, a.chats, a.days, a.base, a.seed)
@@ -285,11 +298,10 @@ def main(argv=None) -> int:
         print(f"seeded {a.chats} graded chats in {seconds:.0f} s", file=sys.stderr)
     labelled = label(db, a.label_every)
     pre = None
-    if labelled:  # a new database: what the daily run computes after grading
-        print(f"reviewed {labelled} chats with an override each; precomputing as after the daily run", file=sys.stderr)
-        pre = subprocess.run([sys.executable, "-c", f"import json, bench.review as b; print(json.dumps(b.precompute({db!r})))"],
-                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        pre = json.loads(pre)
+    if labelled or a.precompute:  # a new database (or asked): what the daily run computes after grading
+        print(f"reviewed {labelled} more chats with an override each; precomputing as after the daily run",
+              file=sys.stderr)
+        pre = precompute_child(db)
     result = {"chats": a.chats, "days": a.days, "precompute": pre, **measure(db, a.repeats, a.days)}
     print(f"{a.chats} graded chats over {a.days} days ({result['cards on the day']} on {LAST_DAY}); "
           f"median / p90 of {a.repeats}:")

@@ -193,7 +193,8 @@ def propose_on(labeled: list[LabeledChat], cards: dict[str, Scorecard], lexicons
     """Proposals from labelled chats (their scorecards graded with `lexicons` in `cards`), contrasted
     with the `background` chats of the period (unlabelled; their stored scorecards)."""
     options = options or Options()
-    background = [b for b in background or [] if b.id not in {c.id for c in labeled}]
+    labelled_ids = {c.id for c in labeled}
+    background = [b for b in background or [] if b.id not in labelled_ids]
     proposals: list[Proposal] = []
     for item_id, names in item_lexicons().items():
         names = tuple(n for n in names if n in lexicons)
