@@ -70,7 +70,25 @@ def _shifted(rows, k: int, days: int):
     c.update(transcript_id=tid, day=day)
     q.update(transcript_id=tid, customer=f"buyer{k:06d}",
              started_utc=(datetime.fromisoformat(q["started_utc"]) + shift).isoformat() if q["started_utc"] else None)
-    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q, rows.search)
+    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q, rows.search,
+                    _shifted_facts(rows.facts, tid, f"buyer{k:06d}", shift) if rows.facts else None)
+
+
+def _shifted_facts(row: dict, tid: str, buyer: str, shift: timedelta) -> dict:
+    """A chat's facts row moved as `_shifted` moves the chat."""
+    from datetime import datetime
+
+    doc = json.loads(row["facts"])
+    for key in ("first", "started", "ended"):
+        doc[key] = (datetime.fromisoformat(doc[key]) + shift).isoformat() if doc[key] else None
+    seconds = shift.total_seconds()
+    doc["timeline"] = [[i, None if t is None else t + seconds, *rest] for i, t, *rest in doc["timeline"]]
+    doc.update(id=tid, customer=buyer)
+    from grader.transcript.model import SHANGHAI
+
+    month = datetime.fromisoformat(doc["first"]).astimezone(SHANGHAI).strftime("%Y-%m") if doc["first"] else ""
+    return {**row, "transcript_id": tid, "month": month, "facts": json.dumps(doc, ensure_ascii=False,
+                                                                               separators=(",", ":"))}
 
 
 def label(db: str, every: int) -> int:
@@ -122,6 +140,7 @@ def precompute_child(db: str) -> dict:
 
 def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
     """Fill `db` up to `chats` graded chats; returns seconds spent."""
+    from grader.pipeline import Grader
     from grader.review.auth import add_user
     from grader.store import Store, chat_rows, review_queue
     from grader.transcript.model import SHANGHAI
@@ -133,7 +152,7 @@ def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
     began = time.time()
     pairs = _base_pairs(base, seed_)
     # each base chat moved onto its last day first, so clones spread evenly over the days
-    rows = chat_rows(pairs, store.packer, SHANGHAI)
+    rows = chat_rows(pairs, store.packer, SHANGHAI, lexicons=Grader().lexicons)  # with their month facts
     rows[0].dictionaries = {**rows[0].dictionaries}
     store.save_rows(rows[:1])  # stores the dictionaries and versions
     batch = []

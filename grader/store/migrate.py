@@ -36,6 +36,7 @@ def upgrade(store) -> None:
     Raises SchemaTooNew for a database written by a newer grader."""
     engine = store.engine
     metadata.create_all(engine)
+    ensure_indexes(engine)
     with engine.begin() as conn:
         row = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).first()
         version = int(row[0]) if row else None
@@ -55,6 +56,28 @@ def upgrade(store) -> None:
     rebuild_stale_queue(engine)
     fill_queue(store)
     index_for_search(store)
+
+
+_SUPERSEDED_INDEXES = {"review_queue": ["ix_queue_started"]}  # ix_queue_month starts with its column
+
+
+def ensure_indexes(engine) -> None:
+    """Create the indexes the tables have now that an older database lacks, and drop those they superseded."""
+    from sqlalchemy import inspect
+
+    have = inspect(engine)
+    tables = set(have.get_table_names())
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name not in tables:
+                continue
+            names = {ix["name"] for ix in have.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in names:
+                    index.create(conn)
+            for name in _SUPERSEDED_INDEXES.get(table.name, []):
+                if name in names:
+                    conn.execute(text(f"DROP INDEX {name}"))
 
 
 def rebuild_stale_queue(engine) -> bool:
