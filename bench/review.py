@@ -81,8 +81,7 @@ def _shifted_facts(row: dict, tid: str, buyer: str, shift: timedelta) -> dict:
     doc = json.loads(row["facts"])
     for key in ("first", "started", "ended"):
         doc[key] = (datetime.fromisoformat(doc[key]) + shift).isoformat() if doc[key] else None
-    seconds = shift.total_seconds()
-    doc["timeline"] = [[i, None if t is None else t + seconds, *rest] for i, t, *rest in doc["timeline"]]
+    doc["t0"] = doc["t0"] + shift.total_seconds()
     doc.update(id=tid, customer=buyer)
     from grader.transcript.model import SHANGHAI
 

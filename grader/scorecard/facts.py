@@ -13,8 +13,8 @@ its scorecard (`chat_facts`), so the month never decodes a transcript or a score
   answered turn (the policy's threshold is applied in the month, `grader.report.kpis`);
 - the suggested same-day resolution and promised contact (score, max, levels, the kinds of the
   same-day findings) and the red-line hits, which the month reads with the supervisors' overrides;
-- `timeline`: every message as [index, time (UTC epoch seconds or None), role, robot, auto_reply,
-  colleague], what the platforms' KPIs and the sales count (`timeline_of` gives it back).
+- `timeline`: every message's role, robot, auto-reply and colleague marks and time (`_timeline`, a
+  few bytes a message), what the platforms' KPIs and the sales count (`timeline_of` gives it back).
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def chat_facts(transcript: Transcript, card: Scorecard, lexicons) -> dict:
         "complaint": _quoted(msgs, card.metrics.get("complaint_at")),
         "refund": _quoted(msgs, card.metrics.get("refund_at")),
         "red_lines": [[r.id, r.label, r.reason] for r in card.red_lines],
-        "timeline": [[m.index, _epoch(m.time), m.role, m.robot, int(m.auto_reply), int(m.colleague)] for m in msgs],
+        **_timeline(msgs),
     }
     for item_id, key in ((SAME_DAY, "same_day"), (PROMISED, "promised")):
         item = next((i for i in card.items if i.id == item_id), None)
@@ -92,11 +92,48 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _epoch(moment: datetime | None) -> float | int | None:
-    if moment is None:
-        return None
-    seconds = moment.timestamp()
+# the timeline, compactly: a token per message, its role's letter, flags, then seconds after `t0`
+_ROLE = {"customer": "c", "agent": "a", "system": "s"}
+_ROLE_OF = {v: k for k, v in _ROLE.items()}
+_ROBOT = {"full": "F", "assist": "S"}
+_ROBOT_OF = {v: k for k, v in _ROBOT.items()}
+
+
+def _timeline(msgs) -> dict:
+    """{"t0": the first time (UTC epoch seconds), "timeline": "c0 a*F1 a15 …", "indexes": only when
+    they are not 0, 1, 2 …}: a role letter (or "?role?"), F/S a full/assist robot, * an auto-reply,
+    ^ a colleague, then the seconds after t0, or "-" without time."""
+    times = [m.time.timestamp() for m in msgs if m.time is not None]
+    t0 = min(times) if times else 0
+    tokens = []
+    for m in msgs:
+        head = _ROLE.get(m.role, f"?{m.role}?") + _ROBOT.get(m.robot or "", "") + ("*" if m.auto_reply else "") \
+            + ("^" if m.colleague else "")
+        tokens.append(head + ("-" if m.time is None else str(_number(m.time.timestamp() - t0))))
+    out = {"t0": _number(t0), "timeline": " ".join(tokens)}
+    if [m.index for m in msgs] != list(range(len(msgs))):
+        out["indexes"] = [m.index for m in msgs]
+    return out
+
+
+def _number(seconds: float) -> float | int:
     return int(seconds) if seconds == int(seconds) else seconds
+
+
+def _turns(doc: dict) -> tuple["Turn", ...]:
+    """The timeline's messages back (see `_timeline`)."""
+    import re
+
+    t0 = float(doc["t0"])
+    indexes = doc.get("indexes")
+    out = []
+    for n, token in enumerate(doc["timeline"].split(" ") if doc["timeline"] else []):
+        m = re.fullmatch(r"(\?[^?]*\?|[cas])([FS]?)(\*?)(\^?)(.*)", token)
+        role, robot, auto, colleague, when = m.groups()
+        time_ = None if when == "-" else datetime.fromtimestamp(t0 + float(when), timezone.utc)
+        out.append(Turn(indexes[n] if indexes else n, time_, _ROLE_OF.get(role, role.strip("?")),
+                        _ROBOT_OF.get(robot), bool(auto), bool(colleague)))
+    return tuple(out)
 
 
 def moment(text: str | None) -> datetime | None:
@@ -137,7 +174,5 @@ class Timeline:
 
 def timeline_of(doc: dict) -> Timeline:
     """The Timeline of a facts document."""
-    turns = tuple(Turn(i, None if t is None else datetime.fromtimestamp(t, timezone.utc), role, robot, bool(auto),
-                       bool(colleague)) for i, t, role, robot, auto, colleague in doc["timeline"])
     return Timeline(doc["id"], doc["platform"], doc["shop"], doc["customer"], moment(doc["started"]),
-                    doc["served_from"], doc["handed_over_at"], turns)
+                    doc["served_from"], doc["handed_over_at"], _turns(doc))
