@@ -3,7 +3,6 @@ import re
 
 import pytest
 
-from grader.pipeline import Grader
 from grader.review.auth import add_user
 from grader.store import Store
 from tests.builders import transcript
@@ -25,11 +24,6 @@ def chats():
         transcript("c 13:00:00 在吗", "a2 13:00:08 您好，请问需要什么帮助", "c 13:00:30 没事了",
                    "a2 13:00:35 好的，谢谢您", id="t4"),
     ]
-
-
-@pytest.fixture(scope="session")
-def grader():
-    return Grader()
 
 
 @pytest.fixture
