@@ -49,16 +49,17 @@ class LabeledChat:
         return None
 
 
-def _cards_seen_at_review(store: Store, ids: list[str]) -> dict[str, Scorecard]:
-    """Per reviewed chat, the scorecard that was current when the review was finished."""
-    result: dict[str, Scorecard] = {}
+def _scores_seen_at_review(store: Store, ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per reviewed chat, the suggested scores of the scorecard that was current when the review was
+    finished (item id -> score, from the stored item scores)."""
+    result: dict[str, dict[str, int]] = {}
     if not ids:
         return result
     done = store.reviewed_at(ids)
-    for tid, graded_at, card in store.scorecards_of(list(done)):
+    for tid, graded_at, scores in store.scores_of(list(done)):
         at, graded = _moment(done.get(tid)), _moment(graded_at)
         if at is not None and graded is not None and graded <= at:
-            result[tid] = card  # later rows (newer cards) win
+            result[tid] = scores  # later rows (newer cards) win
     return result
 
 
@@ -99,7 +100,7 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
     ids = [k[0] for k in keys]
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids)
-    seen = _cards_seen_at_review(store, sorted(reviewed))
+    seen = _scores_seen_at_review(store, sorted(reviewed))
     labelled = [i for i in ids if i in reviewed or {k for k in overrides.get(i, {}) if k != "scenario"}]
     chosen = set(labelled)
     unlabelled = [i for i in ids if i not in chosen]
@@ -119,8 +120,7 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
             continue
         if tid not in texts:
             continue
-        base = seen.get(tid, card)
-        base_scores = {i.id: i.score for i in base.items}
+        base_scores = seen.get(tid) or {i.id: i.score for i in card.items}
         final: dict[str, int] = {}
         overridden: set[str] = set()
         for item in card.items:

@@ -317,6 +317,19 @@ class Store(SecurityStore, AggregateStore):
                 out += [(r.transcript_id, r.graded_at, self.card_of_row(r)) for r in conn.execute(q)]
         return out
 
+    def scores_of(self, transcript_ids: list[str]) -> list[tuple[str, str, dict[str, int]]]:
+        """Every stored scorecard (history included) of these chats as (transcript id, graded_at,
+        item id -> suggested score), oldest first: stored columns only, no card decoded."""
+        out: dict[int, tuple[str, str, dict[str, int]]] = {}
+        c, i = scorecards.c, item_scores.c
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(c.id, c.transcript_id, c.graded_at, i.item_id, i.score).select_from(
+                scorecards.join(item_scores, i.scorecard_id == c.id)).where(c.transcript_id.in_(chunk))
+            with self.engine.connect() as conn:
+                for sid, tid, graded_at, item, score in conn.execute(q):
+                    out.setdefault(sid, (tid, graded_at, {}))[2][item] = score
+        return [out[sid] for sid in sorted(out)]
+
     def transcripts(self, transcript_ids: list[str]) -> dict[str, Transcript]:
         """The stored transcripts of these chats (those found)."""
         out: dict[str, Transcript] = {}
