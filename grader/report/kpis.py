@@ -211,15 +211,23 @@ def _in_base(k: ChatKpi, base: str) -> bool:
     return base == "all" or k.scenario == base
 
 
-@dataclass
-class AgentKpis:
-    """One agent's KPI values (`values`: kpi id -> number or None) and drill-downs (kpi id -> chat ids)."""
+@dataclass(kw_only=True)
+class Figures:
+    """An agent's figures: `values` (figure -> number or None), `bases` (figure -> how many it is
+    over) and `counted` (figure -> the chats behind it, the drill-down). The month's KPIs and the
+    platforms' (`platform_kpis.PlatformFigures`) alike."""
 
-    agent: str
-    chats: int
     values: dict[str, float | None] = field(default_factory=dict)
     bases: dict[str, int] = field(default_factory=dict)
     counted: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class AgentKpis(Figures):
+    """One agent's KPIs (`Figures` by kpi id) over `chats` chats."""
+
+    agent: str
+    chats: int
 
 
 def agent_kpis(kpis: list[ChatKpi], slow_seconds: float = 30) -> dict[str, AgentKpis]:

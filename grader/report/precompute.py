@@ -159,6 +159,6 @@ def stored_month(store, month: str) -> dict | None:
 
 def stored_agent_kpis(body: dict) -> dict[str, AgentKpis]:
     """The per-agent KPIs of a stored aggregate body (`counted` as counts per KPI, not ids)."""
-    return {agent: AgentKpis(agent, v["chats"], dict(v["values"]), dict(v["bases"]), {})
+    return {agent: AgentKpis(agent, v["chats"], values=dict(v["values"]), bases=dict(v["bases"]))
             for agent, v in body.get("agents", {}).items()}
 
