@@ -75,10 +75,13 @@ def _moment(text: str | None) -> datetime | None:
 
 @dataclass
 class Background:
-    """A graded chat of the period without labels: its transcript and its current scorecard."""
+    """A graded chat of the period without labels: its transcript, its current scorecard without
+    findings, and per item the (lexicon, positive, kind) of its findings (`cues`: all the
+    proposals read of them; a card's findings are most of its memory)."""
 
     transcript: Transcript
     card: Scorecard
+    cues: dict[str, list[tuple]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -106,10 +109,10 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
     unlabelled = [i for i in ids if i not in chosen]
     if len(unlabelled) > max_background:
         unlabelled = sorted(unlabelled, key=_stable)[:max_background]
-    found = store.current_scorecards(labelled + unlabelled, findings=True)  # the agreement report reads findings
+    found = store.current_scorecards(labelled, findings=True)  # the agreement report reads findings
     order = {tid: n for n, tid in enumerate(ids)}
     cards = sorted(found.values(), key=lambda c: order[c.transcript_id])
-    unlabelled = [found[i] for i in unlabelled if i in found]
+    unlabelled, cues = _light_cards(store, unlabelled)
     texts = store.transcripts([i for i in ids if i in reviewed or i in overrides]
                               + [c.transcript_id for c in unlabelled])
     labeled = []
@@ -134,8 +137,23 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
                 final[item.id] = base_scores.get(item.id, item.score)
         if final:
             labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
-    background = [Background(texts[c.transcript_id], c) for c in unlabelled if c.transcript_id in texts]
+    background = [Background(texts[c.transcript_id], c, cues[c.transcript_id]) for c in unlabelled
+                  if c.transcript_id in texts]
     return labeled, background
+
+
+def _light_cards(store: Store, ids: list[str], chunk: int = 500) -> tuple[list[Scorecard], dict[str, dict]]:
+    """The current scorecards of `ids` (found, in that order) without their findings, and per chat
+    the cues of its findings (item id -> [(lexicon, positive, kind)]): decoded 500 at a time, so
+    the findings of at most that many are held at once."""
+    cards, cues = {}, {}
+    for start in range(0, len(ids), chunk):
+        for tid, card in store.current_scorecards(ids[start:start + chunk], findings=True).items():
+            cues[tid] = {i.id: [(f.lexicon, f.positive, f.kind) for f in i.findings] for i in card.items}
+            for item in card.items:
+                item.findings = []
+            cards[tid] = card
+    return [cards[i] for i in ids if i in cards], cues
 
 
 def _stable(text: str) -> str:
