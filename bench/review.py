@@ -2,15 +2,18 @@
 
     python -m bench.review --chats 100000          # seeds bench/data/review-100000.db once, then measures
 
-1. Seeds a database (once; reused while it holds the chats asked for): `--base` realistic chats from
-   bench/generate.py are read and graded for real, then stored again and again under new ids, buyers
-   and days (spread over `--days` days ending on 2026-11-22), so the database holds `--chats` graded
-   chats with their packed documents, item rows and queue rows, as the daily run writes them.
+1. Seeds a database (once, into bench/data/, git-ignored; reused while it holds the chats asked for,
+   so a re-measure does not reseed): `--base` realistic chats from bench/generate.py are read and
+   graded for real, then stored again and again under new ids, buyers and days (spread over `--days`
+   days ending on 2026-11-22), so the database holds `--chats` graded chats with their packed
+   documents, item rows, queue rows and month facts, as the daily run writes them. (The clones'
+   stored messages keep their base chat's times; the queue, the card's day and the facts are moved.)
 2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
    Every `--label-every`-th chat is reviewed with one item overridden (the supervisors' labels), and
    then, as after the daily run, the month aggregates (both months the days span) and the calibration
-   report of every date are precomputed (`grader.report.precompute.refresh_after_run`): timed, with
-   that process's peak memory.
+   report of every date are precomputed (`grader.cli.refresh_after_run`): timed, with that process's
+   CPU and peak memory; its errors go to this benchmark's stderr. `--precompute` does it again on a
+   database seeded before.
 3. Measures, 20 times each, the median and the 90th percentile in ms:
    queue page of one day (~chats/days cards), queue page of all dates, page 20 of all dates, a search
    for a word of the chats, a card page, "标记已复核，下一张" (the POST that marks a card reviewed and
