@@ -56,6 +56,8 @@ def _cmd_grade(args) -> int:
         human.append(f"  最常需要复核的项目：{top}")
     if args.out:
         human.append(f"  结果写入 {args.out}/scorecards.jsonl、scorecards.csv、set_aside.jsonl；数据库 {store.url}")
+    from grader.rubric.fitted import running_warning
+    human += running_warning(run.grader)  # the flags were set by a model fitted against other versions
     print("\n".join(human), file=sys.stderr)
     print(json.dumps({"status": "ok", **counts.as_dict()}, ensure_ascii=False))
     return EXIT_SET_ASIDE if counts.set_aside else EXIT_OK
