@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                       epilog=example("grader grade 导出文件夹/ --date yesterday --out 结果/",
                                      "grader report --date yesterday --out 报告/"))
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令", parser_class=ChineseParser)
-    for add in (_add_read, _add_grade, _add_report, _add_month, _add_precompute, _add_show):
+    for add in (_add_read, _add_grade, _add_report, _add_month, _add_precompute, _add_show, _add_lexicons):
         add(sub)
     review_commands(sub)
     calibration_commands(sub)
@@ -323,6 +323,37 @@ def _add_show(sub) -> None:
     add_tz_argument(sh)
     sh.add_argument("--rubric", help="评分时用的评分表 TOML（默认：标准评分表）")
     sh.set_defaults(func=_cmd_show)
+
+
+def _add_lexicons(sub) -> None:
+    from grader.options import LEXICONS_HELP, example
+
+    lx = sub.add_parser("lexicons", help="列出正在使用的词库及版本；或把自带词库复制到店铺自己的文件夹",
+                        epilog=example("grader lexicons", "grader lexicons --copy 词库/",
+                                       "grader grade 导出文件夹/ --lexicons 词库/"))
+    lx.add_argument("--lexicons", help=LEXICONS_HELP)
+    lx.add_argument("--copy", metavar="文件夹",
+                    help="把这些词库复制到一个新的或空的文件夹；之后用 --lexicons 或 GRADER_LEXICONS 指向它，"
+                         "grader calibrate --apply 的修改写在那里，升级不会覆盖")
+    lx.set_defaults(func=_cmd_lexicons)
+
+
+def _cmd_lexicons(args) -> int:
+    from grader.detectors.lexicon import LexiconSet, default_lexicon_dir
+    from grader.detectors.lexicon_files import copy_lexicons
+
+    source = args.lexicons or default_lexicon_dir()
+    if args.copy:
+        written = copy_lexicons(args.copy, source)
+        print(f"已把 {len(written)} 个词库文件从 {source} 复制到 {args.copy}；"
+              f"评分和校准请加 --lexicons {args.copy}（或设 GRADER_LEXICONS={args.copy}）", file=sys.stderr)
+        print(json.dumps({"status": "ok", "copied": len(written), "to": str(args.copy)}, ensure_ascii=False))
+        return EXIT_OK
+    lexicons = LexiconSet.load(source)
+    print(f"词库文件夹：{source}")
+    for name, lex in sorted(lexicons.items()):
+        print(f"  {name:<28} v{lex.version:<4} {len(lex.terms):>4} 条  {lex.headers.get('item', '')}")
+    return EXIT_OK
 
 
 DEFAULT_SESSION_GAP_MINUTES = 120.0  # grader.transcript.qianniu.SESSION_GAP

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from grader.calibration.proposals import Proposal, modify_lexicon_text
 from grader.detectors.lexicon import LexiconSet, parse_lexicon
+from grader.detectors.lexicon_files import check_writable
 from grader.errors import ConfigError
 
 VERSION_LINE = re.compile(r"^(#\s*version\s*:\s*)(\S+)\s*$", re.M)
@@ -44,7 +45,10 @@ def apply(proposals: list[Proposal], lexicon_dir: str | Path, accepted_ids, toda
 
     For each lexicon touched: the old file is kept as ``history/<name>.v<old>.txt``, the
     ``# version:`` header is bumped, every new or changed line gets a comment line above it with
-    the date and support, and ``CHANGELOG.md`` gets an entry. Unknown ids raise `ConfigError`.
+    the date and support, and ``CHANGELOG.md`` gets an entry.
+
+    Raises ConfigError for unknown ids, and when `lexicon_dir` is inside an installed package
+    (`grader.detectors.lexicon_files.check_writable`: copy the lexicons first).
     """
     lexicon_dir = Path(lexicon_dir)
     accepted = list(dict.fromkeys(accepted_ids))
@@ -55,6 +59,7 @@ def apply(proposals: list[Proposal], lexicon_dir: str | Path, accepted_ids, toda
     chosen = [known[i] for i in accepted]
     if not chosen:
         return []
+    check_writable(lexicon_dir)
     stamp = (today or date.today()).isoformat()
     lexicons = LexiconSet.load(lexicon_dir)
     written: list[Path] = []

@@ -36,6 +36,7 @@ from typing import Callable, Iterable, NamedTuple
 
 import ahocorasick
 
+from grader.detectors.lexicon_files import SHIPPED
 from grader.errors import ConfigError
 
 DEFAULT_WINDOW = 8
@@ -382,7 +383,7 @@ def default_lexicon_dir() -> Path:
     """`$GRADER_LEXICONS`, else the lexicons shipped in the package (`grader/lexicons/`, package data:
     an editable checkout and a wheel install find the same files)."""
     env = os.environ.get("GRADER_LEXICONS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "lexicons"
+    return Path(env) if env else SHIPPED
 
 
 class LexiconSet(dict):

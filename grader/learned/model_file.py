@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from grader.detectors.lexicon_files import check_writable
 from grader.errors import ConfigError
 
 NAME = "learned_model.joblib"
@@ -72,10 +73,11 @@ def _kept(history: Path) -> dict[int, Path]:
 
 def adopt(candidate, lexicon_dir, by: str = "calibrate", today: date | None = None) -> Path:
     """Make the candidate file the adopted model of `lexicon_dir` with the next version; returns its path.
-    Raises ConfigError when the candidate is not a model file of this tool."""
+    Raises ConfigError when the candidate is not a model file of this tool, or `lexicon_dir` is inside
+    an installed package."""
     import joblib
 
-    lexicon_dir = Path(lexicon_dir)
+    lexicon_dir = check_writable(lexicon_dir)
     bundle = read(candidate)
     if not bundle.models:
         raise ConfigError("候选模型里没有任何被推荐的模型（标签太少或没有胜过规则），不能采纳")
@@ -100,10 +102,11 @@ def adopt(candidate, lexicon_dir, by: str = "calibrate", today: date | None = No
 
 def rollback(lexicon_dir, by: str = "calibrate", today: date | None = None) -> str | None:
     """Go back one model version: the newest kept version below the adopted one, or rules only.
-    Returns the version now adopted (None: rules only). ConfigError when no model is adopted."""
+    Returns the version now adopted (None: rules only). Raises ConfigError when no model is adopted,
+    or `lexicon_dir` is inside an installed package."""
     import joblib
 
-    lexicon_dir = Path(lexicon_dir)
+    lexicon_dir = check_writable(lexicon_dir)
     current = load_adopted(lexicon_dir)
     if current is None:
         raise ConfigError("没有已采纳的模型，无需回退")
