@@ -105,3 +105,23 @@ def test_a_file_that_is_not_a_confidence_model_is_refused(tmp_path, case, text):
 def test_a_missing_file_named_explicitly_is_refused(tmp_path):
     with pytest.raises(ConfigError):
         conf.load(tmp_path / "nowhere.json")
+
+
+NO_AGENT_WORDS = transcript("c 10:00:00 这件衣服有货吗", "auto 10:00:01 您好，欢迎光临")
+
+
+# Which of the detectors' flags stay under calibration: only a hard doubt (nothing measured, a value
+# straddling two scores); a hand-set "under 0.7 sure" is a feature and the fitted probability decides.
+@pytest.mark.parametrize("case, chat, item, flagged", [
+    ("a level the detector flagged for being under 0.7 sure: the model decides (not flagged)",
+     PRESALE, "service_attitude", False),
+    ("nothing measured: flagged whatever the model says (tricky)", NO_AGENT_WORDS, "product_expertise", True),
+    ("nothing measured, attitude too", NO_AGENT_WORDS, "service_attitude", True),
+])
+def test_only_a_hard_doubt_of_the_detector_stays_a_flag(case, chat, item, flagged):
+    plain = Grader(confidence=False).grade(chat, "presale").item(item)
+    model = ConfidenceModel({item: one(item, 0.5, 0.99)}, "t")
+    card = Grader(confidence=model).grade(chat, "presale").item(item)
+    assert plain.needs_review, case  # the detector's own flag, before calibration
+    assert card.needs_review == flagged, case
+    assert conf.detector_flag(plain) == flagged, case
