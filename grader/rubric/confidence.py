@@ -35,6 +35,7 @@ from grader.transcript.model import Transcript
 BUNDLED = Path(__file__).with_name("confidence.json")
 FORMAT = "grader-confidence/1"
 SCENARIO = "scenario"
+DEFLECTION_KINDS = ("deflection", "dismiss")  # service_attitude's findings (`_cues.deflections`)
 
 
 def chat_shape(transcript: Transcript) -> dict[str, float]:
@@ -58,9 +59,17 @@ def detector_flag(item: ItemScore) -> bool:
     range whose ends score differently: `grader.rubric.scoring.undecided` caps the confidence at
     `UNDECIDED_CONFIDENCE`). A detector that cannot decide says so instead of guessing.
 
+    A score resting on a deflection or a dismissal of the customer's complaint (a negative finding of
+    kind `DEFLECTION_KINDS`) is flagged too: it costs the agent the whole attitude item, and telling a
+    deflection from guidance or an explanation (that is the testers' regressions of issue 23) is the
+    reading a supervisor checks.
+
     The detectors' other flags (a hand-set "below 0.6 / 0.7 sure") are a prior, not a measurement:
     under calibration they are a feature (`detector_review`) and the fitted probability decides."""
-    return (item.value is None and not item.not_applicable) or item.confidence <= UNDECIDED_CONFIDENCE
+    if item.value is None and not item.not_applicable:
+        return True
+    deflected = any(not f.positive and f.kind in DEFLECTION_KINDS for f in item.findings)
+    return item.confidence <= UNDECIDED_CONFIDENCE or deflected
 
 
 def features(item: ItemScore, shape: dict[str, float], scenario_certainty: float) -> dict[str, float]:
