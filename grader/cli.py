@@ -47,8 +47,8 @@ def _cmd_grade(args) -> int:
         return 130
     if counts.graded and not args.no_precompute:
         refresh_after_run(store, settings, days, run.grader)  # what the month and calibration pages read
-    human = [f"读取 {counts.read} 个会话：评分 {counts.graded}，未变化跳过 {counts.unchanged}，"
-             f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}；平均分 {counts.mean_total}"]
+    human = [f"读取 {counts.read} 项：评分 {counts.graded} 个会话，未变化跳过 {counts.unchanged}，"
+             f"不在日期范围 {counts.out_of_range}，搁置 {counts.set_aside}（读不懂的会话、行或文件）；平均分 {counts.mean_total}"]
     for reason, n in counts.set_aside_reasons.most_common(5):
         human.append(f"  搁置原因：{reason} × {n}")
     if counts.flagged_items:
@@ -56,6 +56,8 @@ def _cmd_grade(args) -> int:
         human.append(f"  最常需要复核的项目：{top}")
     if args.out:
         human.append(f"  结果写入 {args.out}/scorecards.jsonl、scorecards.csv、set_aside.jsonl；数据库 {store.url}")
+    from grader.rubric.fitted import running_warning
+    human += running_warning(run.grader)  # the flags were set by a model fitted against other versions
     print("\n".join(human), file=sys.stderr)
     print(json.dumps({"status": "ok", **counts.as_dict()}, ensure_ascii=False))
     return EXIT_SET_ASIDE if counts.set_aside else EXIT_OK

@@ -116,8 +116,15 @@ def fit(recs: list[Record], budget: float = BUDGET) -> tuple[ConfidenceModel, di
     models, cv = fit_items({item: examples(fit_recs, item) for item in items}, budget)
     meta = {"fitted_on": "JD labels_dev tuning half + transcripts/hand_scores.csv + tests/data/heldout/hand_scores.csv",
             "review_budget": budget, "cross_validated": cv,
-            "detectors": recs_versions(), "script": "scripts/confidence_jddc.py --fit"}
+            "detectors": recs_versions(), "fitted_with": fitted_record(), "script": "scripts/confidence_jddc.py --fit"}
     return ConfidenceModel(models, "1", meta), cv
+
+
+def fitted_record() -> dict:
+    """The rubric, detector and lexicon versions the fit graded with (`grader.rubric.fitted`: staleness)."""
+    from grader.pipeline import Grader
+    from grader.rubric.fitted import fit_record
+    return fit_record(Grader(confidence=False, learned=False).versions)
 
 
 def recs_versions() -> dict:

@@ -46,6 +46,13 @@ def fresh_database(kind: str, tmp_path, request) -> str:
     return f"{server}{sep}options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture(scope="session")
+def grader():
+    """The standard rubric's `Grader` (lexicons and jieba loaded once for the whole run)."""
+    from grader.pipeline import Grader
+    return Grader()
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path):
     """An empty database, once on SQLite and once on PostgreSQL: pass it to Store() or --db."""

@@ -63,11 +63,6 @@ def graded(payload: str, grader: Grader):
     return t, card.model_copy(update=dict(agent=payload))
 
 
-@pytest.fixture(scope="module")
-def grader():
-    return Grader()
-
-
 @pytest.mark.parametrize("payload, risky", CASES)
 def test_scorecards_csv(tmp_path, grader, payload, risky):
     _, card = graded(payload, grader)

@@ -6,7 +6,6 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from grader.cli import main
-from grader.pipeline import Grader
 from grader.review.auth import add_user
 from grader.review.overrides import apply_override, mark_reviewed
 from grader.store import Store, overrides
@@ -14,11 +13,6 @@ from grader.store.audit import access_log, audit_log, trigger_ddl
 from tests.builders import transcript
 
 PASSWORD = "secret-pass-1"
-
-
-@pytest.fixture(scope="module")
-def grader():
-    return Grader()
 
 
 @pytest.fixture

@@ -95,8 +95,7 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
                                lexicon_versions=lexicons.versions())
     report.names = _names(rubric, lexicons)
     report.background_chats = len(background)
-    from grader.calibration.trust import from_store
-    report.trust = from_store(store, labeled, rubric, seed)
+    report.trust = trust_of(store, since, until, labeled, rubric, settings.tz if settings else None, seed)
     report.proposals = propose_on(labeled, baseline, lexicons, rubric, options, background)
     report.evaluation = evaluate_on(labeled, lexicons, rubric, folds, seed, options, baseline, background)
     for p in report.proposals:
@@ -107,6 +106,17 @@ def calibrate(store, since: str | None, until: str | None, lexicon_dir=None, per
                                     report.period, background)
         report.learning = report.candidate.summary()
     return report
+
+
+def trust_of(store, since: str | None, until: str | None, labeled, rubric, tz=None, seed: int = 0,
+             rounds: int | None = None) -> list:
+    """The trust gates (`trust.TrustRow`s) of since..until from its `labeled` chats, the period's scenario
+    labels and every calibration session; `rounds` of the tool kappa's bootstrap (None: `trust.ROUNDS`)."""
+    from grader.calibration.labels import scenario_labels
+    from grader.calibration.trust import ROUNDS, from_store
+
+    scenarios = scenario_labels(store, since, until, labeled, tz) if tz else scenario_labels(store, since, until, labeled)
+    return from_store(store, labeled, rubric, seed, scenarios, ROUNDS if rounds is None else rounds)
 
 
 def _names(rubric, lexicons) -> dict[str, str]:
@@ -159,6 +169,6 @@ def cli_register(subparsers) -> None:
 
 
 __all__ = ["POLICY", "AgreementReport", "Background", "item_lexicons", "load_period", "CalibrationReport", "Evaluation", "ItemAgreement", "LabeledChat",
-           "Options", "Proposal", "agreement", "apply", "calibrate", "cli_register", "evaluate",
+           "Options", "Proposal", "agreement", "apply", "calibrate", "cli_register", "evaluate", "trust_of",
            "lexicon_items", "load_labeled", "propose", "read_accept_file", "render_calibration_html",
            "write_outputs"]

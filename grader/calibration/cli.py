@@ -79,6 +79,9 @@ def run(args) -> int:
         candidate = str(save_candidate(report.candidate, Path(args.out) / f"learned-model-{period}.joblib"))
         print(f"学习模型候选文件：{candidate}（采纳：grader calibrate --adopt-model {candidate}）", file=sys.stderr)
     print(summary_text(report), file=sys.stderr)
+    from grader.rubric.fitted import running_warning
+    for line in running_warning(settings_of(args).grader()):
+        print(line, file=sys.stderr)
     written: list[str] = []
     accepted: list[str] = []
     if args.apply:

@@ -10,6 +10,10 @@ Policy (documented in the report):
   items may simply not have been looked at yet, so they are no evidence of agreement.
 * Chats with neither are not labels and are left out.
 * Overrides whose value is not a whole number, or not one of the item's levels, are left out.
+* A review finished by a bulk accept (`grader.review.bulk`: accepted unread) is no label: nobody read
+  the chat, so counting it would make the tool agree with itself (and trust itself more).
+* Scenario labels (`scenario_labels`): every chat whose scenario a supervisor changed (the tool's is
+  the scenario before the first change) and every reviewed chat's scenario as it was accepted.
 """
 from __future__ import annotations
 
@@ -25,14 +29,14 @@ from grader.transcript.model import SHANGHAI, Transcript
 
 POLICY = ("复核完成的会话（review_state.reviewed = true）：每个项目都是标签（改过的取最后一次改分，"
           "没改的视为主管同意当时看到的建议分）；有改分但未完成复核的会话：只有改过的项目算标签；"
-          "其余会话不计入。")
+          "批量接受（没有人看过）的会话和其余会话不计入。")
 
 
 @dataclass
 class LabeledChat:
     """One chat with supervisor labels: final score per labelled item, and its current scorecard."""
 
-    transcript: Transcript
+    transcript: Transcript | None         # None when loaded without texts (`load_period(texts=False)`)
     card: Scorecard                       # the current scorecard (what the grader suggests now)
     final: dict[str, int]                 # item id -> the supervisor's final score
     overridden: set[str] = field(default_factory=set)
@@ -84,58 +88,81 @@ class Background:
         return self.card.transcript_id
 
 
-def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[LabeledChat]:
-    """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels."""
-    return load_period(store, since, until, tz, max_background=0)[0]
+def load_labeled(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
+                 texts: bool = True) -> list[LabeledChat]:
+    """Reviewed or overridden chats that began on days since..until (local days in `tz`), with their labels.
+    `texts` False: scores only, as the trust gates need (see `load_period`)."""
+    return load_period(store, since, until, tz, max_background=0, texts=texts)[0]
 
 
 def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
-                max_background: int = 3000) -> tuple[list[LabeledChat], list[Background]]:
+                max_background: int = 3000, texts: bool = True) -> tuple[list[LabeledChat], list[Background]]:
     """The labelled chats of since..until and, as background, up to `max_background` of the period's
-    other graded chats (a sample fixed by chat id when there are more)."""
+    other graded chats (a sample fixed by chat id when there are more). `texts` False: no transcripts
+    and no findings are decoded (`LabeledChat.transcript` is None, a purged chat's labels are kept):
+    the scores alone, several times cheaper."""
     # ids from the queue's indexed columns; only the labelled chats and the background sample are decoded
-    lo, hi = utc_bounds(since, until, tz)
-    keys = sorted(store.chats_between(utc_text(lo) if lo else "", utc_text(hi) if hi else "~"), key=lambda k: k[1])
-    ids = [k[0] for k in keys]
+    ids = period_ids(store, since, until, tz)
     overrides = store.latest_overrides(ids)
-    reviewed = store.reviewed(ids)
+    reviewed = store.reviewed(ids) - store.reviewed_in_bulk(ids)
     seen = _cards_seen_at_review(store, sorted(reviewed))
     labelled = [i for i in ids if i in reviewed or {k for k in overrides.get(i, {}) if k != "scenario"}]
     chosen = set(labelled)
     unlabelled = [i for i in ids if i not in chosen]
     if len(unlabelled) > max_background:
         unlabelled = sorted(unlabelled, key=_stable)[:max_background]
-    found = store.current_scorecards(labelled + unlabelled, findings=True)  # the agreement report reads findings
+    found = store.current_scorecards(labelled + unlabelled, findings=texts)  # the agreement report reads findings
     order = {tid: n for n, tid in enumerate(ids)}
     cards = sorted(found.values(), key=lambda c: order[c.transcript_id])
     unlabelled = [found[i] for i in unlabelled if i in found]
-    texts = store.transcripts([i for i in ids if i in reviewed or i in overrides]
-                              + [c.transcript_id for c in unlabelled])
+    chats = store.transcripts([i for i in ids if i in reviewed or i in overrides]
+                              + [c.transcript_id for c in unlabelled]) if texts else {}
     labeled = []
     for card in cards:
         tid = card.transcript_id
         ov = {k: v for k, v in overrides.get(tid, {}).items() if k != "scenario"}
-        if tid not in reviewed and not ov:
+        if (tid not in reviewed and not ov) or (texts and tid not in chats):
             continue
-        if tid not in texts:
-            continue
-        base = seen.get(tid, card)
-        base_scores = {i.id: i.score for i in base.items}
-        final: dict[str, int] = {}
-        overridden: set[str] = set()
-        for item in card.items:
-            if item.id in ov:
-                value = override_level(item, ov[item.id])  # the final card's rule: allowed levels only
-                if value is None:
-                    continue
-                final[item.id] = value
-                overridden.add(item.id)
-            elif tid in reviewed:
-                final[item.id] = base_scores.get(item.id, item.score)
+        final, overridden = _labels(card, seen.get(tid, card), ov, tid in reviewed)
         if final:
-            labeled.append(LabeledChat(texts[tid], card, final, overridden, tid in reviewed))
-    background = [Background(texts[c.transcript_id], c) for c in unlabelled if c.transcript_id in texts]
+            labeled.append(LabeledChat(chats.get(tid), card, final, overridden, tid in reviewed))
+    background = [Background(chats[c.transcript_id], c) for c in unlabelled if c.transcript_id in chats]
     return labeled, background
+
+
+def _labels(card: Scorecard, base: Scorecard, ov: dict, reviewed: bool) -> tuple[dict[str, int], set[str]]:
+    """(item -> final score, overridden items) of one chat by the module's policy; `base` is the card
+    the supervisor saw when finishing the review, `ov` the latest override per item."""
+    base_scores = {i.id: i.score for i in base.items}
+    final: dict[str, int] = {}
+    overridden: set[str] = set()
+    for item in card.items:
+        if item.id in ov:
+            value = override_level(item, ov[item.id])  # the final card's rule: allowed levels only
+            if value is None:
+                continue
+            final[item.id] = value
+            overridden.add(item.id)
+        elif reviewed:
+            final[item.id] = base_scores.get(item.id, item.score)
+    return final, overridden
+
+
+def period_ids(store: Store, since: str | None, until: str | None, tz=SHANGHAI) -> list[str]:
+    """The chats with a current scorecard that began on days since..until (local days in `tz`), by start."""
+    lo, hi = utc_bounds(since, until, tz)
+    keys = sorted(store.chats_between(utc_text(lo) if lo else "", utc_text(hi) if hi else "~"), key=lambda k: k[1])
+    return [k[0] for k in keys]
+
+
+def scenario_labels(store: Store, since: str | None, until: str | None, labeled: list[LabeledChat],
+                    tz=SHANGHAI) -> list[tuple[str, str, str]]:
+    """(transcript id, the tool's scenario, the supervisor's) by the module's policy: every chat of the
+    period whose scenario was changed, and every reviewed chat of `labeled` (its card's scenario, accepted)."""
+    changed = store.scenario_changes(period_ids(store, since, until, tz))
+    found = [(tid, tool, final) for tid, (tool, final) in changed.items()]
+    found += [(c.id, c.card.scenario, c.card.scenario) for c in labeled if c.reviewed and c.id not in changed]
+    return found
 
 
 def _stable(text: str) -> str:

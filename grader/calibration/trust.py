@@ -2,7 +2,8 @@
 each other; an item whose tool agreement reaches the human interval is trusted (may be bulk-accepted).
 
 Tool side: pairs (suggested, supervisor's) from reviews and overrides (`labels.POLICY`) and from
-calibration sessions (each rater's score against the tool's). Human side: pairs of raters who scored
+calibration sessions (each rater's score against the tool's); for the scenario row, the scenario
+changes and finished reviews (`labels.scenario_labels`). Bulk accepts are never pairs. Human side: pairs of raters who scored
 the same chat in calibration sessions; where a shop has none yet, the reference figures of
 `human_agreement.toml` (labellers of the real JD chats, LABELS.md).
 
@@ -106,11 +107,12 @@ def gate(tool_n: int, tool_share: Interval, tool_kappa: Interval, human_share: I
 
 def trust_table(items: list[tuple[str, str]], tool: dict[str, list[tuple[int, int]]],
                 human: dict[str, list[tuple[int, int]]], reference: dict[str, dict] | None = None,
-                sources: dict[str, dict] | None = None, seed: int = 0) -> list[TrustRow]:
+                sources: dict[str, dict] | None = None, seed: int = 0, rounds: int = ROUNDS) -> list[TrustRow]:
     """One row per (item id, label) of `items` that has tool pairs or a human figure.
 
     `tool`: item -> (suggested, supervisor's) pairs; `human`: item -> (rater, rater) pairs;
-    `reference`: `load_reference()` by default, used for an item without human pairs."""
+    `reference`: `load_reference()` by default, used for an item without human pairs. `rounds`: of the
+    tool kappa's bootstrap (0: its point only, all the gate reads; the human kappa keeps `ROUNDS`)."""
     reference = load_reference() if reference is None else reference
     rows = []
     for item_id, label in items:
@@ -120,7 +122,7 @@ def trust_table(items: list[tuple[str, str]], tool: dict[str, list[tuple[int, in
         if not t and not h and not ref:
             continue
         t_share = wilson(sum(a == b for a, b in t), len(t))
-        t_kappa = kappa_interval(t, seed=seed) if t else Interval(None)
+        t_kappa = (kappa_interval(t, rounds, seed) if rounds else _kappa_point(t)) if t else Interval(None)
         if h:
             h_share, h_kappa, h_n, source = wilson(sum(a == b for a, b in h), len(h)), kappa_interval(h, seed=seed), \
                 len(h), "sessions"
@@ -135,20 +137,37 @@ def trust_table(items: list[tuple[str, str]], tool: dict[str, list[tuple[int, in
     return rows
 
 
+def _kappa_point(pairs: list[tuple[int, int]]) -> Interval:
+    return Interval(kappa([a for a, _ in pairs], [b for _, b in pairs]))
+
+
 def trusted_items(rows: list[TrustRow]) -> set[str]:
     return {r.item for r in rows if r.trusted}
 
 
-def from_store(store, labeled, rubric, seed: int = 0) -> list[TrustRow]:
+SCENARIO_CODES = {"presale": 0, "aftersale": 1}  # the scenario row's two levels, for kappa
+
+
+def from_store(store, labeled, rubric, seed: int = 0, scenarios: list[tuple[str, str, str]] = (),
+               rounds: int = ROUNDS) -> list[TrustRow]:
     """The trust table of a store: tool pairs from `labeled` chats (`labels.load_labeled`) and every
-    calibration session's scores; human pairs from the sessions' raters."""
-    from itertools import combinations
-
-    from grader.calibration import sessions as cs
-
+    calibration session's scores; human pairs from the sessions' raters. The scenario row: `scenarios`
+    (`labels.scenario_labels`: transcript id, tool's, supervisor's) against the reference figure
+    (sessions score items only). `rounds`: see `trust_table`."""
     tool: dict[str, list] = {}
-    human: dict[str, list] = {}
     counts: dict[str, dict] = {}
+    for _, suggested, final in scenarios:
+        if suggested in SCENARIO_CODES and final in SCENARIO_CODES:
+            tool.setdefault("scenario", []).append((SCENARIO_CODES[suggested], SCENARIO_CODES[final]))
+            counts.setdefault("scenario", {"reviews": 0, "sessions": 0})["reviews"] += 1
+    _add_reviews(labeled, tool, counts)
+    human = _add_sessions(store, tool, counts)
+    items = [("scenario", "场景（售前/售后）")] + [(i.id, i.label) for i in rubric.items]
+    return trust_table(items, tool, human, sources=counts, seed=seed, rounds=rounds)
+
+
+def _add_reviews(labeled, tool: dict, counts: dict) -> None:
+    """Add the (suggested, final) pairs of reviewed and overridden items to `tool`, counted in `counts`."""
     for chat in labeled:
         suggested = {i.id: i.score for i in chat.card.items}
         for item_id, final in chat.final.items():
@@ -156,6 +175,16 @@ def from_store(store, labeled, rubric, seed: int = 0) -> list[TrustRow]:
                 tool.setdefault(item_id, []).append((suggested[item_id], final))
                 c = counts.setdefault(item_id, {"reviews": 0, "sessions": 0})
                 c["reviews"] += 1
+
+
+def _add_sessions(store, tool: dict, counts: dict) -> dict[str, list]:
+    """Add every calibration session rater's (suggested, given) pairs to `tool`; returns the raters'
+    (rater, rater) pairs per item."""
+    from itertools import combinations
+
+    from grader.calibration import sessions as cs
+
+    human: dict[str, list] = {}
     for session in cs.list_sessions(store):
         scores = cs.scores_of(store, session["id"])
         by_chat: dict[str, dict[str, dict[str, int]]] = {}
@@ -171,8 +200,7 @@ def from_store(store, labeled, rubric, seed: int = 0) -> list[TrustRow]:
                     tool.setdefault(item_id, []).extend((suggested[item_id], v) for v in given.values())
                     c = counts.setdefault(item_id, {"reviews": 0, "sessions": 0})
                     c["sessions"] += len(given)
-    items = [("scenario", "场景（售前/售后）")] + [(i.id, i.label) for i in rubric.items]
-    return trust_table(items, tool, human, sources=counts, seed=seed)
+    return human
 
 
 SOURCE_LABELS = {"sessions": "校准练习（主管互评）", "reference": "参考：真实京东会话两位标注员（LABELS.md）", "none": "—"}

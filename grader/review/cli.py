@@ -1,4 +1,4 @@
-"""Commands of the review feature: `grader review`, `grader override`, `grader user add|list`,
+"""Commands of the review feature: `grader review`, `grader override`, `grader accept`, `grader user add|list`,
 `grader secret rotate`, `grader audit verify|log|access`, `grader purge`, `grader retention`.
 
 grader/cli.py calls `cli_register(sub)` with its subparsers; each command sets `func(args) -> int`.
@@ -74,6 +74,37 @@ def _cmd_override(args) -> int:
         print(f"{args.transcript} {args.item}：{change.from_value} → {change.to_value}（已记录，版本 {change.revision}）",
               file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _cmd_accept(args) -> int:
+    """`grader accept`: the queue page's bulk accept (`grader.review.bulk`) from the command line.
+    Raises AccountError without --by (unless --dry-run) or for an account that is no supervisor."""
+    from grader.options import period_of, settings_of
+    from grader.review import bulk
+    from grader.review.views import QueueFilters
+
+    store = _store(args)
+    if not args.dry_run:
+        if not args.by:
+            raise AccountError("必须用 --by 说明是哪位主管接受的（记入审计）；只想看看会接受哪些，请加 --dry-run")
+        require_account(store, args.by)
+    settings = settings_of(args)
+    rubric = settings.load_rubric()
+    since, until = period_of(args)[0].iso_bounds()
+    filters = QueueFilters(since=since or "", until=until or "", shop=args.shop or "", agent=args.agent or "",
+                           platform=args.platform or "", scenario=args.scenario or "")
+    found = bulk.plan(store, filters.store_query(settings.tz), rubric, bulk.trust_rows(store, rubric, settings.tz),
+                      bulk.floor_of(args.min_certainty), args.limit)
+    done, refused = ([], []) if args.dry_run else bulk.accept(store, found, args.by)
+    from grader.rubric.fitted import running_warning
+    for line in bulk.plan_lines(found, None if args.dry_run else len(done), refused) + running_warning(
+            settings.grader()):
+        print(line, file=sys.stderr)
+    print(json.dumps({"status": "ok", "dry_run": args.dry_run, "eligible": found.eligible,
+                      "accepted": done if not args.dry_run else [], "would_accept": found.accept if args.dry_run else [],
+                      "refused": refused, "left": found.left, "floor": found.floor,
+                      "untrusted": {s: [u.item for u in g] for s, g in found.gates.items()}}, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -181,8 +212,8 @@ def _cmd_retention(args) -> int:
 
 
 def cli_register(subparsers) -> None:
-    """Add review, override, user, secret, audit, purge and retention to grader's subparsers."""
-    for add in (_add_review, _add_override, _add_user, _add_secret, _add_audit, _add_purge, _add_retention):
+    """Add review, override, accept, user, secret, audit, purge and retention to grader's subparsers."""
+    for add in (_add_review, _add_override, _add_accept, _add_user, _add_secret, _add_audit, _add_purge, _add_retention):
         add(subparsers)
 
 
@@ -221,6 +252,27 @@ def _add_override(subparsers) -> None:
     add_grading_arguments(o, "改场景后重新评分（与每天的评分相同）")
     add_tz_argument(o)
     o.set_defaults(func=_cmd_override)
+
+
+def _add_accept(subparsers) -> None:
+    from grader.options import add_db_argument, add_grading_arguments, add_period_arguments, example
+
+    a = subparsers.add_parser(
+        "accept", help="批量接受不需要人看、工具已获信任的评分卡（记录复核人和时间），并列出留给人工复核的及原因",
+        epilog=example("grader accept --date yesterday --dry-run", "grader accept --date 2026-11-22 --by 张主管",
+                       "grader accept --month 2026-11 --shop 小店 --min-certainty 0.9 --by 张主管"))
+    add_period_arguments(a)
+    a.add_argument("--by", help="接受的主管账号（必须已存在；记入审计）；--dry-run 时可以不给")
+    a.add_argument("--shop", help="只看这个店铺")
+    a.add_argument("--agent", help="只看这个客服账号")
+    a.add_argument("--platform", help="只看这个平台（taobao、jd、pdd、douyin…）")
+    a.add_argument("--scenario", choices=["presale", "aftersale"], help="只看售前（presale）或售后（aftersale）")
+    a.add_argument("--min-certainty", type=float, default=0.8, help="把握至少多少（0.8～1，默认 0.8，低于 0.8 按 0.8）")
+    a.add_argument("--limit", type=int, default=500, help="这次最多接受多少张（默认 500）")
+    a.add_argument("--dry-run", action="store_true", help="只列出会接受多少张、哪些留给人工复核及原因，不做修改")
+    add_db_argument(a)
+    add_grading_arguments(a, "评分卡")
+    a.set_defaults(func=_cmd_accept)
 
 
 def _add_user(subparsers) -> None:

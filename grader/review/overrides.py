@@ -293,11 +293,16 @@ def change_scenario(store: Store, transcript_id: str, scenario: str, reason: str
 
 
 def mark_reviewed(store: Store, transcript_id: str, by: str, expected_revision: int | None = None,
-                  reviewed: bool = True) -> int:
-    """Mark (or unmark) the chat reviewed; returns the new revision."""
+                  reviewed: bool = True, bulk: bool = False) -> int:
+    """Mark (or unmark) the chat reviewed, with who and when in `review_state` and the audit log; returns
+    the new revision. `bulk`: accepted unread by a bulk accept (`grader.review.bulk`), recorded as such
+    so that it never counts as a supervisor's agreement (`grader.calibration.labels`).
+    Raises UnknownTranscript, StaleRevision."""
     with _action(store) as u:
         card_of(u, transcript_id)
         revision = u.bump(transcript_id, expected_revision, reviewed=reviewed,
-                          reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None)
-        u.audit(by, "reviewed" if reviewed else "unreviewed", transcript_id, {"revision": revision})
+                          reviewed_by=by if reviewed else None, reviewed_at=now_iso() if reviewed else None,
+                          bulk=bool(bulk and reviewed) or None)
+        detail = {"revision": revision, **({"bulk": True} if bulk and reviewed else {})}
+        u.audit(by, "reviewed" if reviewed else "unreviewed", transcript_id, detail)
         return revision

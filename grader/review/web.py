@@ -68,6 +68,12 @@ class ReviewContext:
 
         return ["--settings", json.dumps(dataclasses.asdict(self.settings), ensure_ascii=False)]
 
+    def confidence_warnings(self) -> list[str]:
+        """Whether the grader's confidence model was fitted against what it runs (`grader.rubric.fitted`), in Chinese."""
+        from grader.rubric.fitted import running_warning
+
+        return running_warning(self.grader())
+
     def item_labels(self) -> dict[str, str]:
         return {i.id: i.label for i in [*self.rubric().items, *self.rubric().red_lines]}
 

@@ -24,7 +24,7 @@ from grader.scorecard.model import Scorecard, Versions
 from grader.store.codec import Packer, decode_transcript, unpack
 from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_hash, versions_key,  # noqa: F401
                                view_from_parts)
-from grader.store.tables import (dictionaries, disputes, item_scores, meta, overrides, review_queue,
+from grader.store.tables import (calibration_scores, dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
 from grader.store import queue, search
 from grader.store.aggregates import AggregateStore
@@ -386,11 +386,20 @@ class Store(SecurityStore, AggregateStore):
         with self.engine.connect() as conn:
             return queue.step(conn, query, transcript_id, forward, unreviewed, wrap)
 
-    def queue_ids(self, query: "queue.QueueQuery", limit: int, min_certainty: float | None = None,
-                  unflagged: bool = False) -> list[str]:
+    def queue_ids(self, query: "queue.QueueQuery", limit: int) -> list[str]:
         """Transcript ids of the queue in order, at most `limit` (see `queue.ids`)."""
         with self.engine.connect() as conn:
-            return queue.ids(conn, query, limit, min_certainty, unflagged)
+            return queue.ids(conn, query, limit)
+
+    def bulk_split(self, query: "queue.QueueQuery", min_certainty: float, scenarios: list[str]) -> dict[str, int]:
+        """Unreviewed cards of the queue by why a bulk accept leaves them (see `queue.bulk_split`)."""
+        with self.engine.connect() as conn:
+            return queue.bulk_split(conn, query, min_certainty, scenarios)
+
+    def bulk_ids(self, query: "queue.QueueQuery", limit: int, min_certainty: float, scenarios: list[str]) -> list[str]:
+        """Unreviewed cards a bulk accept may take, in queue order (see `queue.bulk_ids`)."""
+        with self.engine.connect() as conn:
+            return queue.bulk_ids(conn, query, limit, min_certainty, scenarios)
 
     def queue_values(self, column: str) -> list[str]:
         """Distinct values of a queue column (agent, shop, platform) over all chats, sorted."""
@@ -426,6 +435,28 @@ class Store(SecurityStore, AggregateStore):
                     queue.set_final(conn, fc.card.transcript_id, fc.total, fc.band)
             done += len(finals)
         return done
+
+    def reviewed_in_bulk(self, transcript_ids: list[str]) -> set[str]:
+        """The chats among these whose finished review was a bulk accept (accepted unread)."""
+        found: set[str] = set()
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(review_state.c.transcript_id).where(
+                review_state.c.reviewed.is_(True), review_state.c.bulk.is_(True), review_state.c.transcript_id.in_(chunk))
+            with self.engine.connect() as conn:
+                found.update(r[0] for r in conn.execute(q))
+        return found
+
+    def scenario_changes(self, transcript_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """Per chat among these whose scenario a supervisor changed: (the scenario before the first change,
+        i.e. the tool's, the latest change's)."""
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(overrides.c.transcript_id, overrides.c.from_value, overrides.c.to_value).where(
+                overrides.c.item_id == "scenario", overrides.c.transcript_id.in_(chunk)).order_by(overrides.c.id)
+            with self.engine.connect() as conn:
+                for tid, before, after in conn.execute(q):
+                    found[tid] = (found[tid][0] if tid in found else before, after)
+        return found
 
     def reviewed(self, transcript_ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -480,6 +511,14 @@ class Store(SecurityStore, AggregateStore):
                     conn.execute(select(func.max(overrides.c.id))).scalar(),
                     tuple(conn.execute(select(func.count(), func.sum(review_state.c.revision))).one()),
                     conn.execute(select(func.max(self_assessments.c.id))).scalar())
+
+    def labels_stamp(self) -> tuple:
+        """A value that changes whenever supervisors' labels may have: `change_stamp` and the calibration
+        sessions' scores (for a cache of the trust gates)."""
+        c = calibration_scores.c
+        with self.engine.connect() as conn:
+            scores = tuple(conn.execute(select(func.count(), func.max(c.at), func.sum(c.score))).one())
+        return (*self.change_stamp(), scores)
 
     def self_assessments(self, months: list[str]) -> dict[tuple[str, str], dict]:
         """(agent account, month) -> its self-assessment row (total, items JSON, comment, by, at) for these months."""

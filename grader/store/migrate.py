@@ -24,6 +24,9 @@ _NEW_COLUMNS = [("transcripts", "body", LargeBinary()), ("transcripts", "dict_id
                 ("scorecards", "body", LargeBinary()), ("scorecards", "findings", LargeBinary()),
                 ("scorecards", "dict_id", String(16)), ("scorecards", "findings_dict_id", String(16)),
                 ("item_scores", "not_applicable", Boolean())]
+# Columns added after schema 2, nullable: added to an older database when it is opened (no version bump,
+# since an older grader reads the table without them).
+LATER_COLUMNS = [("review_state", "bulk", Boolean())]
 _DROPPED_INDEXES = ["ix_scorecard_transcript", "ix_transcripts_day"]  # the unique index serves these lookups
 
 
@@ -50,11 +53,25 @@ def upgrade(store) -> None:
         if version == 1:
             _add_columns(conn, engine.dialect)
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
+    add_later_columns(engine)
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
     rebuild_stale_queue(engine)
     fill_queue(store)
     index_for_search(store)
+
+
+def add_later_columns(engine) -> list[str]:
+    """Add the `LATER_COLUMNS` a database written before them lacks; returns "table.column" of each added."""
+    from sqlalchemy import inspect
+
+    added = []
+    for table, column, type_ in LATER_COLUMNS:
+        if column not in {c["name"] for c in inspect(engine).get_columns(table)}:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {type_.compile(dialect=engine.dialect)}"))
+            added.append(f"{table}.{column}")
+    return added
 
 
 def rebuild_stale_queue(engine) -> bool:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, or_, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, case, cast, exists, func, literal, or_, select, tuple_, update
 
 from grader.store import search
 from grader.store.tables import disputes, item_scores, overrides, review_queue, review_state
@@ -233,15 +233,44 @@ def step(conn, query: QueueQuery, transcript_id: str, forward: bool = True, unre
     return conn.execute(base.order_by(*order).limit(1)).scalar()
 
 
-def ids(conn, query: QueueQuery, limit: int, min_certainty: float | None = None,
-        unflagged: bool = False) -> list[str]:
-    """Transcript ids of the queue in order (at most `limit`), e.g. for bulk acceptance."""
-    cond = where(query, conn)
-    if min_certainty is not None:
-        cond.append(q_.certainty >= min_certainty)
-    if unflagged:
-        cond.append(q_.needs_review.is_not(True))
-    q = select(q_.transcript_id).select_from(_from()).where(*cond).order_by(*_order(query)).limit(limit)
+def ids(conn, query: QueueQuery, limit: int) -> list[str]:
+    """Transcript ids of the queue in order (at most `limit`), e.g. a calibration session's candidates."""
+    q = select(q_.transcript_id).select_from(_from()).where(*where(query, conn)).order_by(*_order(query)).limit(limit)
+    return [r[0] for r in conn.execute(q)]
+
+
+# Bulk accept (`grader.review.bulk`): why an unreviewed card is left for a person, the first reason that
+# applies in this order; a card with none may be accepted unread.
+LEFT_REASONS = (*MUST_READ, "sampled", "overridden", "unsure", "untrusted")
+
+
+def _left_reason(min_certainty: float, scenarios: list[str]):
+    """The SQL expression of a queue row's first `LEFT_REASONS` reason, "" for none. `scenarios`: those
+    whose every item (and the scenario itself) is trusted."""
+    touched = exists().where(overrides.c.transcript_id == q_.transcript_id)
+    whens = [(q_.rank_budget == rank, literal(reason)) for rank, reason in enumerate(MUST_READ)]
+    whens += [(q_.rank_budget == SAMPLED, literal("sampled")), (touched, literal("overridden")),
+              (func.coalesce(q_.certainty, 0.0) < min_certainty, literal("unsure")),
+              (q_.scenario.not_in(list(scenarios)), literal("untrusted"))]
+    return case(*whens, else_=literal(""))
+
+
+_unreviewed = or_(review_state.c.reviewed.is_(None), review_state.c.reviewed.is_(False))
+
+
+def bulk_split(conn, query: QueueQuery, min_certainty: float, scenarios: list[str]) -> dict[str, int]:
+    """The unreviewed cards of `query` by their first `LEFT_REASONS` reason ("" counts those that may be
+    accepted): {reason: cards}."""
+    sub = (select(_left_reason(min_certainty, scenarios).label("reason")).select_from(_from())
+           .where(*where(query, conn), _unreviewed).subquery())
+    return {r: int(n) for r, n in conn.execute(select(sub.c.reason, func.count()).group_by(sub.c.reason))}
+
+
+def bulk_ids(conn, query: QueueQuery, limit: int, min_certainty: float, scenarios: list[str]) -> list[str]:
+    """The unreviewed cards of `query` with no `LEFT_REASONS` reason, in queue order, at most `limit`."""
+    q = (select(q_.transcript_id).select_from(_from())
+         .where(*where(query, conn), _unreviewed, _left_reason(min_certainty, scenarios) == "")
+         .order_by(*_order(query)).limit(limit))
     return [r[0] for r in conn.execute(q)]
 
 
@@ -300,5 +329,5 @@ def set_final(conn, transcript_id: str, total: int, band: str) -> None:
                                                                                      final_band=band))
 
 
-__all__ = ["QueueQuery", "count", "distinct", "ids", "latest_started", "page", "queue_row", "set_final", "step",
+__all__ = ["LEFT_REASONS", "QueueQuery", "bulk_ids", "bulk_split", "count", "distinct", "ids", "latest_started", "page", "queue_row", "set_final", "step",
            "utc_text", "where"]

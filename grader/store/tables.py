@@ -114,6 +114,8 @@ review_state = Table(
     Column("revision", Integer, nullable=False, default=0),  # bumped by every change: refuses stale saves
     Column("reviewed", Boolean, nullable=False, default=False),
     Column("reviewed_by", String(100)), Column("reviewed_at", String(40)),
+    # True when the finished review was a bulk accept (nobody read the chat): no evidence of agreement
+    Column("bulk", Boolean),
 )
 
 users = Table(

@@ -106,3 +106,47 @@ def test_trust_from_a_store_with_reviews_and_a_calibration_session(tmp_path):
     assert pe.sources == {"reviews": 3, "sessions": 4} and pe.tool_n == 7
     assert pe.human_source == "sessions" and pe.human_n == 2 and pe.human_agreement.value == 0.0
     assert not pe.trusted  # 7 labels are too few
+
+
+def _override_some_item(store, tid):
+    from grader.review.overrides import apply_override
+
+    item = next(i for i in store.current_scorecards([tid])[tid].items if len(i.levels) > 1)
+    apply_override(store, tid, item.id, next(v for v in item.levels if v != item.score), "改", "主管甲")
+
+
+# what a supervisor did with one pre-sale chat -> its scenario label (tool's, supervisor's) or none
+@pytest.mark.parametrize("steps, expected", [
+    pytest.param(["review"], [(0, 0)], id="reviewed-as-it-was"),
+    pytest.param(["aftersale"], [(0, 1)], id="changed-not-yet-reviewed"),
+    pytest.param(["aftersale", "review"], [(0, 1)], id="changed-then-reviewed"),
+    pytest.param(["aftersale", "presale"], [(0, 0)], id="tricky-changed-and-changed-back"),
+    pytest.param(["bulk"], [], id="tricky-bulk-accepted-nobody-read-it"),
+    pytest.param(["item"], [], id="an-item-overridden-scenario-not-looked-at"),
+    pytest.param([], [], id="untouched"),
+])
+def test_the_scenario_row_from_a_store(tmp_path, steps, expected):
+    from grader.calibration import load_labeled, trust_of
+    from grader.pipeline import Grader
+    from grader.review.overrides import apply_override, mark_reviewed
+    from grader.rubric import load_rubric
+    from grader.store import Store
+    from tests.builders import transcript
+
+    store = Store(str(tmp_path / "t.db"))
+    g = Grader()
+    t = transcript("c 10:00:00 这个杯子保温多久？", "a 10:00:05 您好，保温6小时哦", id="c0")
+    store.save([(t, g.grade(t, scenario="presale"))])
+    for step in steps:
+        if step in ("presale", "aftersale"):
+            apply_override(store, "c0", "scenario", step, "场景不对", "主管甲", grader=g)
+        elif step == "item":
+            _override_some_item(store, "c0")
+        else:
+            mark_reviewed(store, "c0", "主管甲", bulk=step == "bulk")
+    rubric = load_rubric()
+    rows = {r.item: r for r in trust_of(store, None, None, load_labeled(store, None, None), rubric, rounds=0)}
+    row = rows["scenario"]
+    assert row.tool_n == len(expected) and row.human_source == "reference" and row.label == "场景（售前/售后）"
+    if expected:
+        assert row.tool_agreement.value == sum(a == b for a, b in expected) / len(expected)

@@ -3,7 +3,6 @@ import re
 
 import pytest
 
-from grader.pipeline import Grader
 from grader.review.auth import add_user
 from grader.store import Store
 from tests.builders import transcript
@@ -25,11 +24,6 @@ def chats():
         transcript("c 13:00:00 在吗", "a2 13:00:08 您好，请问需要什么帮助", "c 13:00:30 没事了",
                    "a2 13:00:35 好的，谢谢您", id="t4"),
     ]
-
-
-@pytest.fixture(scope="session")
-def grader():
-    return Grader()
 
 
 @pytest.fixture
@@ -65,3 +59,28 @@ def revision_of(html: str) -> int:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: runs in a real headless Chromium (Playwright); runs by default")
+
+
+def sure_card(grader, tid: str, scenario: str = "presale", certainty: float = 0.95, **update):
+    """A chat and its card graded as `scenario` with nothing for a person to read: no item flagged,
+    every item and the scenario `certainty` sure, no complaint, refund or red line; `update` then
+    sets fields of the card (e.g. metrics, red_lines, needs_review)."""
+    t = transcript("c 10:00:00 这件衣服有优惠吗", "a 10:00:15 您好，现在满200减30哦", "c 10:01:00 好的谢谢",
+                   "a 10:01:20 不客气", id=tid)
+    card = grader.grade(t, scenario=scenario)
+    items = [i.model_copy(update={"needs_review": False, "confidence": certainty}) for i in card.items]
+    metrics = {**card.metrics, "complaint_at": None, "refund_at": None}
+    card = card.model_copy(update={"items": items, "needs_review": False, "scenario_confidence": certainty,
+                                   "red_lines": [], "metrics": metrics, **update})
+    return t, card
+
+
+def gate_rows(rubric, trusted: set[str]):
+    """Trust gate rows (`grader.calibration.trust.TrustRow`) for the scenario and every rubric item:
+    trusted exactly for the ids in `trusted`."""
+    from grader.calibration.trust import Interval, TrustRow
+
+    ids = [("scenario", "场景（售前/售后）")] + [(i.id, i.label) for i in rubric.items]
+    return [TrustRow(i, label, 30, Interval(1.0), Interval(None), 30, Interval(1.0, 0.9, 1.0), Interval(None),
+                     "reference", i in trusted, "可批量接受" if i in trusted else f"{label}：测试里不可信")
+            for i, label in ids]

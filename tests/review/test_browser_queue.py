@@ -67,16 +67,38 @@ def test_keyboard_review_of_three_cards(browser, server, store):  # noqa: F811
     assert "id=" in page.url
 
 
-def test_bulk_accept(browser, server, store):  # noqa: F811
+def test_bulk_accept_previews_the_gates_then_accepts(browser, server, store, grader, monkeypatch):  # noqa: F811
+    from grader.review import bulk
+    from grader.rubric import load_rubric
+
+    from .conftest import gate_rows, sure_card
+
+    rubric = load_rubric()
+    store.set_review_sample(0.0)
+    store.save([sure_card(grader, "p1"), sure_card(grader, "p2"), sure_card(grader, "a1", "aftersale")])
+    presale = {"scenario"} | {i.id for i in rubric.items_for("presale")}
+    monkeypatch.setattr(bulk, "trust_rows", lambda *a, **k: gate_rows(rubric, presale))
     page = sign_in(browser, server, "主管甲")
     page.goto(server + ALL)
-    rows = store.queue_page(QueueQuery(), 0, 50)
-    sure = {r["transcript_id"] for r in rows if not r["needs_review"] and r["certainty"] >= 0.8}
     page.select_option("select[name=min_certainty]", "0.8")
     with page.expect_navigation():
         page.click("#bulk-accept")
-    assert f"已批量接受 {len(sure)} 张评分卡" in page.inner_text("#flash")
-    assert {r["transcript_id"] for r in rows if review_info(store, r["transcript_id"])["reviewed"]} == sure
+    assert "可以批量接受 2 张" in page.inner_text("#bulk-eligible")
+    gates = page.locator("#bulk-gates")
+    assert gates.locator('tr[data-scenario="presale"]').get_attribute("data-trusted") == "yes"
+    assert "测试里不可信" in gates.locator('tr[data-scenario="aftersale"]').inner_text()
+    left = page.locator("#bulk-left").inner_text()
+    assert "有需复核的项目" in left or "场景或项目未获信任" in left  # t1..t4 as graded, and a1
+    with page.expect_navigation():
+        page.click("#confirm-bulk-accept")
+    assert "已批量接受 2 张评分卡" in page.inner_text("#flash")
+    assert "可以批量接受 0 张" in page.inner_text("#bulk-eligible")
+    assert not page.locator("#confirm-bulk-accept").count()  # nothing left to accept: no button
+    reviewed = {r["transcript_id"] for r in store.queue_page(QueueQuery(), 0, 50) if r["reviewed"]}
+    assert reviewed == {"p1", "p2"} and review_info(store, "p1")["reviewed_by"] == "主管甲"
+    with page.expect_navigation():
+        page.click("#back-to-queue")
+    assert "since=&until=" in page.url or "since=&amp;until=" in page.url
 
 
 def test_phone_width_is_one_column(browser, server, store):  # noqa: F811

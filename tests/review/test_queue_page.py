@@ -5,7 +5,6 @@ import re
 import pytest
 
 from grader.review.app import create_app
-from grader.review.overrides import review_info
 from grader.review.views import why_review
 
 from .conftest import DAY
@@ -75,21 +74,17 @@ def test_latest_day_offered_when_yesterday_is_empty(app):
     assert f'id="latest-day" href="/?since={DAY}&amp;until={DAY}"' in html
 
 
-def test_bulk_accept_takes_only_sure_unflagged_cards_and_records_each(app, store):
-    c = client(app, "主管甲")
-    html = c.get("/", params=ALL).text
-    token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-    rows = store.queue_page(__import__("grader.store.queue", fromlist=["QueueQuery"]).QueueQuery(), 0, 50)
-    sure = {r["transcript_id"] for r in rows if not r["needs_review"] and r["certainty"] >= 0.8}
-    r = c.post("/bulk-accept", data={"csrf": token, "q": "since=&until=", "min_certainty": "0.8"})
-    assert r.status_code == 303
-    for row in rows:
-        info = review_info(store, row["transcript_id"])
-        assert info["reviewed"] == (row["transcript_id"] in sure)
-        if info["reviewed"]:
-            assert info["reviewed_by"] == "主管甲" and info["reviewed_at"]
-    flash = c.get("/", params=ALL).text
-    assert f"已批量接受 {len(sure)} 张评分卡" in flash
+@pytest.mark.parametrize("who, offered", [
+    pytest.param("主管甲", True, id="supervisor"),
+    pytest.param("xiaomei", False, id="agent"),
+])
+def test_bulk_accept_is_offered_as_a_preview_of_the_filter(app, who, offered):
+    html = client(app, who).get("/", params={**ALL, "shop": "小店"}).text
+    form = re.search(r'<form class="bulk small" method="get" action="/bulk-accept" id="bulk-form">(.*?)</form>',
+                     html, re.S)
+    assert bool(form) == offered
+    if offered:
+        assert 'name="q" value="since=&amp;until=&amp;shop=%E5%B0%8F%E5%BA%97"' in form.group(1)
 
 
 def test_bulk_accept_is_for_supervisors_only(app, store):

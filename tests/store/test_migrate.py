@@ -130,3 +130,31 @@ def test_a_newer_schema_is_refused(tmp_path):
         conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION + 1)))
     with pytest.raises(SchemaTooNew):
         Store(path)
+
+
+@pytest.mark.parametrize("drop", [
+    pytest.param(True, id="written-before-bulk-accept-was-recorded"),
+    pytest.param(False, id="already-has-it"),
+])
+def test_columns_added_after_schema_2_are_added_on_open(db_url, drop):
+    from sqlalchemy import inspect
+
+    from grader.pipeline import Grader
+    from grader.review.overrides import mark_reviewed
+    from grader.store.migrate import add_later_columns
+    from tests.builders import transcript
+
+    store = Store(db_url)
+    t = transcript("c 10:00:00 在吗", "a 10:00:05 您好", id="old1")
+    store.save([(t, Grader(confidence=False).grade(t))])
+    mark_reviewed(store, "old1", "主管甲")
+    if drop:
+        with store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE review_state DROP COLUMN bulk"))
+    store.engine.dispose()
+    again = Store(db_url)  # opening adds what is missing
+    assert "bulk" in {c["name"] for c in inspect(again.engine).get_columns("review_state")}
+    assert add_later_columns(again.engine) == []  # and only once
+    assert again.reviewed(["old1"]) == {"old1"} and again.reviewed_in_bulk(["old1"]) == set()
+    mark_reviewed(again, "old1", "主管甲", bulk=True)
+    assert again.reviewed_in_bulk(["old1"]) == {"old1"}

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import delete
 
 from grader.dates import utc_bounds
-from grader.pipeline import Grader
 from grader.store import Store
 from grader.store.queue import QueueQuery, budget_rank
 from grader.store.tables import review_queue
@@ -34,11 +33,6 @@ CHATS = [
     chat("dy-005", "2026-11-23", 0, "dy_sun", [("c", "退款什么时候到账"), ("a", "退款一般1-3个工作日到账")],
          platform="douyin", shop="抖音小店"),
 ]
-
-
-@pytest.fixture(scope="module")
-def grader():
-    return Grader()
 
 
 @pytest.fixture

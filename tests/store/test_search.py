@@ -6,7 +6,6 @@ from datetime import datetime
 import pytest
 from sqlalchemy import delete, inspect, text
 
-from grader.pipeline import Grader
 from grader.store import Store, meta
 from grader.store import search
 from grader.store.queue import QueueQuery
@@ -29,11 +28,6 @@ CHATS = [
     chat("latin", [("c", "iPhone 15 Pro Max 有货吗"), ("a", "有的亲，SKU: AB-77")]),
     chat("phone", [("c", "我的电话 13912345678，到了打我"), ("a", "好的，已备注")]),
 ]
-
-
-@pytest.fixture(scope="module")
-def grader():
-    return Grader()
 
 
 @pytest.fixture

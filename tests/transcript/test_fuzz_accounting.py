@@ -16,7 +16,6 @@ aside — never text of the message before it (how chats were once lost without 
 import json
 import random
 import re
-import signal
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from grader.transcript.model import CONTROL_CHARS
 from grader.transcript.encoding import detect_encoding, numbered_lines, open_text, read_head
 from grader.transcript.qianniu import (BARE_TIME, DATE_LINE, DOUBTFUL_HEADER, SEPARATOR, STATUS, could_be_nick,
                                        is_header)
+from tests.transcript.conftest import Hang
 
 SEED = 20261208
 MUTANTS = 2000
@@ -268,23 +268,7 @@ _CLOCK = re.compile(r"^\S.*?\s*[(（]?\s*\d{1,2}:\d{2}:\d{2}\s*[)）]?\s*[:：]?
 _MARKS = re.compile(r"^\s*(?:\[自动回复\]|【自动回复】|[\[【](?:店小蜜|机器人|智能客服)[^\]】]{0,6}[\]】])\s*")
 
 
-class _Hang(Exception):
-    pass
-
-
-def _alarm(_signum, _frame):
-    raise _Hang
-
-
-@pytest.fixture
-def alarm():
-    old = signal.signal(signal.SIGALRM, _alarm)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
-
-
-def test_fuzzed_exports_account_for_every_line(tmp_path, alarm):
+def test_fuzzed_exports_account_for_every_line(tmp_path, deadline):
     rng = random.Random(SEED)
     kinds = list(GENERATORS)
     failures, lost_lines, counts = [], [], {"files": 0, "lines": 0, "transcripts": 0, "set_aside": 0}
@@ -294,17 +278,17 @@ def test_fuzzed_exports_account_for_every_line(tmp_path, alarm):
         lines = mutate(GENERATORS[kind](rng, n), rng)
         path = tmp_path / f"{n:04d}_{kind}.txt"
         path.write_bytes(encode("\n".join(lines) + "\n", rng))
-        signal.alarm(10)
+        deadline(10)
         try:
             items = read_file(path)
-        except _Hang:
+        except Hang:
             failures.append((path.name, "hang"))
             continue
         except Exception as exc:  # noqa: BLE001 — the test counts tracebacks
             failures.append((path.name, f"{type(exc).__name__}: {exc}"))
             continue
         finally:
-            signal.alarm(0)
+            deadline(0)
         assert items, path.name
         lost = unaccounted(path, items)
         lost_lines += [(path.name, n, text) for n, text in lost]

@@ -35,7 +35,8 @@ async def calibration(request: Request, since: str = "", until: str = "", user: 
         refresher.submit(key, ["--calibration", "--since", since, "--until", until, *ctx.job_args()])
     return render(request, "calibration.html", dict(
         user=user, since=since, until=until, body=found["body"]["html"] if found else "", stored=found,
-        fresh=fresh, computing=refresher.busy(key), failure=refresher.failure(key)))
+        fresh=fresh, computing=refresher.busy(key), failure=refresher.failure(key),
+        confidence_warnings=await run_in_threadpool(ctx.confidence_warnings)))
 
 
 def _is_iso_day(value: str) -> bool:

@@ -1,18 +1,20 @@
-"""The queue: GET / (filtered, paged, least certain first) and POST /bulk-accept."""
+"""The queue: GET / (filtered, paged, in the review budget's order) and bulk accept behind the trust gates:
+GET /bulk-accept (what it would take and leave, and why) and POST /bulk-accept."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
-from grader.review.overrides import ReviewError, mark_reviewed
+from grader.review import bulk
+
 from grader.review.views import PAGE_SIZE, QueueFilters, latest_day, menu_values, queue_page
-from grader.review.web import Posted, card_url, context, posted_form, render, signed_in
+from grader.review.web import Posted, card_url, context, posted_form, render, signed_in, supervisor_page
 
 router = APIRouter()
-BULK_MIN_CERTAINTY = 0.8  # bulk accept never takes a card the tool is less sure of
-BULK_MAX = 500
+bulk_viewer = supervisor_page("没有权限：只有主管可以批量接受")
 PLATFORMS = ["taobao", "jd", "pdd", "douyin"]
 
 
@@ -35,35 +37,35 @@ def queue(request: Request, page: int = 1, size: int = PAGE_SIZE, user: dict = D
         items=[(i.id, i.label) for i in rubric.items],
         bands=[name for _, name in rubric.bands], latest=latest_day(store, tz) if not found.total else None,
         page_url=lambda n: "/?" + urlencode([*parse_qsl(q, keep_blank_values=True), *paging, ("page", n)]),
-        card_url=card_url, bulk_min=BULK_MIN_CERTAINTY))
+        card_url=card_url, bulk_min=bulk.MIN_CERTAINTY))
 
 
-def _floor(form: dict) -> float:
-    try:
-        return max(BULK_MIN_CERTAINTY, float(form.get("min_certainty", "") or BULK_MIN_CERTAINTY))
-    except ValueError:
-        return BULK_MIN_CERTAINTY
+@router.get("/bulk-accept", response_class=HTMLResponse)
+async def bulk_preview(request: Request, q: str = "", min_certainty: str = "", user: dict = Depends(bulk_viewer)):
+    """What a bulk accept of the queue filter `q` would take and what it leaves for a person, and why."""
+    ctx = context(request)
+    q = ctx.clean_q(q)
+    found = await run_in_threadpool(_plan, ctx, q, bulk.floor_of(min_certainty))
+    return render(request, "bulk.html", dict(user=user, plan=found, q=q, left_labels=bulk.LEFT_LABELS,
+                                             back="/?" + q if q else "/",
+                                             confidence_warnings=await run_in_threadpool(ctx.confidence_warnings)))
+
+
+def _plan(ctx, q: str, floor: float) -> bulk.BulkPlan:
+    rubric = ctx.rubric()
+    rows = bulk.trust_rows(ctx.store, rubric, ctx.tz)
+    return bulk.plan(ctx.store, ctx.filters(q).store_query(ctx.tz), rubric, rows, floor)
 
 
 @router.post("/bulk-accept")
 async def bulk_accept(request: Request, posted: Posted = Depends(posted_form())):
-    """Mark reviewed, one by one as a single accept is, the filtered queue's unreviewed cards the tool is
-    sure of (no item needing review, certainty at least the threshold); at most BULK_MAX per click."""
+    """Accept unread, one by one as a single accept is, the filter's cards the trust gates allow
+    (`grader.review.bulk`; at most `bulk.MAX_CARDS` per click); then the same page shows what is left."""
     ctx = context(request)
     q = ctx.clean_q(posted.form.get("q", ""))
-    floor = _floor(posted.form)
-    filters = ctx.filters(q)
-    filters.reviewed = "no"
-    ids = ctx.store.queue_ids(filters.store_query(ctx.tz), BULK_MAX, min_certainty=floor, unflagged=True)
-    done, refused_ids = 0, []
-    for tid in ids:
-        try:
-            mark_reviewed(ctx.store, tid, posted.user["name"], None, reviewed=True)
-            done += 1
-        except ReviewError:
-            refused_ids.append(tid)
-    message = f"已批量接受 {done} 张评分卡（把握不低于 {floor * 100:.0f}%，没有需复核的项目），每张都记录了复核人和时间。"
-    if refused_ids:
-        message += f"{len(refused_ids)} 张未能标记：{'、'.join(refused_ids[:5])}"
-    request.session["flash"] = message
-    return RedirectResponse("/?" + q if q else "/", status_code=303)
+    floor = bulk.floor_of(posted.form.get("min_certainty"))
+    found = await run_in_threadpool(_plan, ctx, q, floor)
+    done, refused = await run_in_threadpool(bulk.accept, ctx.store, found, posted.user["name"])
+    request.session["flash"] = bulk.plan_lines(found, len(done), refused)[0] + (
+        f"；留给人工复核 {found.left_total} 张，原因见下" if found.left else "")
+    return RedirectResponse("/bulk-accept?" + urlencode({"q": q, "min_certainty": floor}), status_code=303)
