@@ -98,6 +98,7 @@ class QueueRow:
     why: str = ""  # why the card needs review, in Chinese
     disagreements: int = 0      # items where the adopted learned model moved the rule score
     model_certainty: float = 1.0  # the learned model's least probability on the card (1.0: no model)
+    bulk: bool = False  # reviewed by a bulk accept (nobody read the chat)
 
     @property
     def platform_label(self) -> str:
@@ -166,7 +167,7 @@ def queue_page(store: Store, rubric, filters: QueueFilters, page: int = 1, size:
             scenario_label=SCENARIO_LABELS.get(r["scenario"], r["scenario"]), suggested=r["suggested"],
             final=r["final_total"], band=r["final_band"] or "", needs_review=bool(r["needs_review"]),
             flagged=len(flagged), certainty=float(r["certainty"] or 0), reviewed=bool(r["reviewed"]),
-            overridden=bool(r["overridden"]), disputes=int(r["open_disputes"] or 0), flagged_labels=flagged,
+            bulk=bool(r["reviewed"] and r.get("bulk")), overridden=bool(r["overridden"]), disputes=int(r["open_disputes"] or 0), flagged_labels=flagged,
             why=why_review(flagged, bool(r["needs_review"]), r["scenario_confidence"], r.get("budget") or "",
                            bool(r.get("sampled"))),
             disagreements=-int(r["rank_moved"] or 0), model_certainty=float(

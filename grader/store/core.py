@@ -371,7 +371,7 @@ class Store(SecurityStore, AggregateStore):
     # --- the review queue (indexed: `grader.store.queue`) ---------------------------------------------
     def queue_page(self, query: "queue.QueueQuery", offset: int = 0, limit: int = 50) -> list[dict]:
         """One page of the review queue in order: dicts of `queue.ROW_COLUMNS` plus reviewed,
-        reviewed_by, open_disputes, overridden. `started_utc` is UTC text ("YYYY-MM-DDTHH:MM:SS")."""
+        reviewed_by, bulk (accepted unread by a bulk accept), open_disputes, overridden. `started_utc` is UTC text ("YYYY-MM-DDTHH:MM:SS")."""
         with self.engine.connect() as conn:
             return queue.page(conn, query, offset, limit)
 

@@ -188,7 +188,8 @@ def page(conn, query: QueueQuery, offset: int, limit: int) -> list[dict]:
     n_open = (select(func.count()).select_from(disputes).where(disputes.c.transcript_id == q_.transcript_id,
                                                                 disputes.c.status == "open").scalar_subquery())
     changed = exists().where(overrides.c.transcript_id == q_.transcript_id, overrides.c.item_id != "scenario")
-    q = (select(*ROW_COLUMNS, review_state.c.reviewed, review_state.c.reviewed_by, n_open.label("open_disputes"),
+    q = (select(*ROW_COLUMNS, review_state.c.reviewed, review_state.c.reviewed_by, review_state.c.bulk,
+                n_open.label("open_disputes"),
                 changed.label("overridden"))
          .select_from(_from()).where(*where(query, conn)).order_by(*_order(query))
          .offset(max(0, int(offset))).limit(max(1, min(int(limit), PAGE_MAX))))

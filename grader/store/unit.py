@@ -83,11 +83,12 @@ class Unit(SecurityUnit):
         return oid
 
     def review_state(self, transcript_id: str) -> dict:
+        """{revision, reviewed, reviewed_by, reviewed_at, bulk (accepted unread by a bulk accept)} of the chat."""
         row = self.conn.execute(select(review_state).where(review_state.c.transcript_id == transcript_id)).first()
         if row is None:
-            return dict(revision=0, reviewed=False, reviewed_by=None, reviewed_at=None)
+            return dict(revision=0, reviewed=False, reviewed_by=None, reviewed_at=None, bulk=False)
         return dict(revision=int(row.revision or 0), reviewed=bool(row.reviewed), reviewed_by=row.reviewed_by,
-                    reviewed_at=row.reviewed_at)
+                    reviewed_at=row.reviewed_at, bulk=bool(row.reviewed and row.bulk))
 
     def revision(self, transcript_id: str) -> int:
         rev = self.conn.execute(select(review_state.c.revision).where(

@@ -126,11 +126,11 @@ def test_accepts_are_recorded_who_when_and_as_bulk_and_are_no_labels(empty, grad
     assert sorted(done) == ["p0", "p1", "p2"] and refused == []
     for tid in done:
         info = review_info(empty, tid)
-        assert info["reviewed"] and info["reviewed_by"] == "主管甲" and info["reviewed_at"]
+        assert info["reviewed"] and info["bulk"] and info["reviewed_by"] == "主管甲" and info["reviewed_at"]
         assert [e["detail"] for e in empty.audit_entries(tid) if e["action"] == "reviewed"][0]["bulk"] is True
     assert load_labeled(empty, None, None) == []  # nobody read them: no evidence of agreement
     mark_reviewed(empty, "p0", "主管甲")  # read and accepted one by one afterwards: a label again
-    assert [c.id for c in load_labeled(empty, None, None)] == ["p0"]
+    assert [c.id for c in load_labeled(empty, None, None)] == ["p0"] and not review_info(empty, "p0")["bulk"]
 
 
 def _session_store(store, grader, n=22):
@@ -178,6 +178,9 @@ def test_the_page_previews_then_accepts(db_url, grader, monkeypatch):
     after = c.get(r.headers["location"]).text
     assert "已批量接受 2 张评分卡" in after and "留给人工复核 2 张" in after and "可以批量接受 0 张" in after
     assert {t for t in ("p1", "c1", "a1", "r1") if review_info(store, t)["reviewed"]} == {"p1", "c1"}
+    queue = c.get("/", params={"since": "", "until": ""}).text
+    tags = dict(re.findall(r'data-transcript="(\w+)".*?data-label="状态"><span class="tag[^"]*"[^>]*>([^<]+)<', queue, re.S))
+    assert tags["p1"] == "已批量接受" and tags["a1"] == "未复核"
     agent = client(create_app(db_url, grader=grader), "xiaomei")
     assert agent.get("/bulk-accept").status_code == 403
     assert agent.post("/bulk-accept", data={"csrf": token, "q": ""}).status_code == 403
