@@ -302,23 +302,31 @@ def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
     """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
     labels / labels_agree count the items of reviewed cards of the random sample and those whose final
     score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
-    Stored columns only (queue, review state, item scores, overrides)."""
+    Stored columns only (queue, review state, item scores, overrides): the counts of cards from the
+    queue's covering index `ix_queue_month`, the rest from the reviewed chats outwards (`reviewed_chats`)."""
     cond = where(QueueQuery(lo=lo, hi=hi), conn)
     sampled = q_.sampled.is_(True)
-    cards, reviewed, n_sampled, n_sampled_reviewed = conn.execute(
-        select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed),
-               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(_reviewed, sampled))
-        .select_from(_from()).where(*cond)).one()
-    base = _from().join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
-    items = conn.execute(select(func.count()).select_from(base).where(*cond, _reviewed, sampled)).scalar()
+    cards, n_sampled = conn.execute(select(func.count(), func.count().filter(sampled)).select_from(review_queue)
+                                    .where(*cond)).one()
+    done = (*cond, reviewed_chats())
+    reviewed, n_sampled_reviewed = conn.execute(
+        select(func.count(), func.count().filter(sampled)).select_from(review_queue).where(*done)).one()
+    base = review_queue.join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
+    items = conn.execute(select(func.count()).select_from(base).where(*done, sampled)).scalar()
     o = overrides.c
     latest = select(func.max(o.id)).where(o.item_id != "scenario").group_by(o.transcript_id, o.item_id)
     changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
         o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
-        *cond, _reviewed, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
+        *done, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
     return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
             "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
             "labels_agree": int((items or 0) - (changed or 0))}
+
+
+def reviewed_chats():
+    """The condition "the chat's review is finished", as a lookup of the few reviewed chats (their
+    queue rows by primary key) rather than of every chat's review state."""
+    return q_.transcript_id.in_(select(review_state.c.transcript_id).where(_reviewed))
 
 
 def latest_started(conn) -> str | None:
