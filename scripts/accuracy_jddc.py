@@ -173,7 +173,7 @@ def markdown(results: dict[str, Result]) -> list[str]:
         "only, split again three ways by a salted hash (`scripts/tuning_cv.py`): a candidate was kept only "
         "when it did not lose in any part, and a cue that helped one part and hurt another was removed "
         "(soothing as attitude initiative). The untouched half's chats and listed disagreements were not "
-        "read, and its figures were printed only at the end of that work, for this file.", "",
+        "read, and its figures were printed only at the end of that work (twice, to write this file).", "",
         "*Items exact* grades each chat with its labelled scenario; *card* grades with the detected scenario, "
         "as a supervisor sees the card (an item of the wrong scenario's section counts as a miss).", "",
         "*Totals ±5*: the card's total (detected scenario) within 5 points of the label's: the labelled "

@@ -239,8 +239,10 @@ def card_coverage(sets: list[tuple[str, list[Record]]], model: ConfidenceModel) 
     product of their items' probabilities) and read what the flags catch and how often the rest agree."""
     lines = ["", "Risk–coverage per card (what is reachable): the given share of cards, least probable first, "
              "flagged; *caught* is the share of all disagreements on those cards, *unflagged agree* the "
-             "agreement of the items on the other cards. A ranking with no information catches the share "
-             "flagged.", "",
+             "agreement of the items on the other cards. (Cards with more items rank lower, so even a ranking "
+             "with no information catches somewhat more than the share flagged.) This card ranking is not "
+             "shipped: it flags a card for being long, not for a doubt a supervisor can act on, and the flags "
+             "it would set are still mostly right suggestions.", "",
              "| set | cards | 10 % flagged: caught / unflagged agree | 25 % | 50 % | 75 % |", "|---|---|---|---|---|---|"]
     for name, rs in sets:
         cards = []
@@ -278,8 +280,13 @@ def markdown(recs: list[Record], model: ConfidenceModel) -> list[str]:
              "card (wrong scenario) counts as a disagreement, caught when the scenario is flagged.", "",
              "**The policy.** An item is flagged (需复核) when its probability is below one threshold shared by "
              f"all items, chosen on 5-fold out-of-fold probabilities as the highest at which at most {budget:.0%} "
-             "of the cards get a flag; a detector that could not decide (nothing measured, a value straddling "
-             "two scores) flags whatever the probability. The detectors' own hand-set flags (\"below 0.6 / "
+             "of the cards get a flag **and** the suggestions it flags disagree with the label at least half the "
+             "time (a flag means \"likely wrong\"). On the fit sets no threshold passes the second test (the "
+             "least probable suggestions out of fold are mostly right), so the shipped threshold is 0: the flags "
+             "are a detector that could not decide (nothing measured, a value straddling two scores, a scenario "
+             "with no cue), which flags whatever the probability, and a zero for deflection or a dismissed "
+             "complaint, which costs the agent the whole attitude item and is always checked (the testers' "
+             "regressions were about exactly that reading). The detectors' own hand-set flags (\"below 0.6 / "
              "0.7 sure\") are a feature of the model, not a flag: kept as flags they put a flag on every card. "
              "So a flag marks the suggestions least likely to be right, within a review budget a supervisor "
              "can read; no flag means \"no specific doubt\", not \"certainly right\". The queue's random "
