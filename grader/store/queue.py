@@ -299,24 +299,28 @@ def resample(conn, rate: float, seed: str, chunk: int = 2000) -> int:
 
 
 def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
-    """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
-    labels / labels_agree count the items of reviewed cards of the random sample and those whose final
-    score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
-    Stored columns only (queue, review state, item scores, overrides)."""
+    """Cards of [lo, hi) by review: {cards, reviewed, bulk, sampled, sampled_reviewed, labels, labels_agree}
+    where `bulk` counts the reviewed cards accepted unread by a bulk accept, and sampled_reviewed, labels
+    and labels_agree count only cards a person read: the reviewed cards of the random sample, their items
+    and those whose final score is the suggested one (no override, or the latest override back to it),
+    the unbiased agreement. Stored columns only (queue, review state, item scores, overrides)."""
     cond = where(QueueQuery(lo=lo, hi=hi), conn)
     sampled = q_.sampled.is_(True)
-    cards, reviewed, n_sampled, n_sampled_reviewed = conn.execute(
+    bulk = review_state.c.bulk.is_(True)
+    read = and_(_reviewed, or_(review_state.c.bulk.is_(None), review_state.c.bulk.is_(False)))
+    cards, reviewed, n_bulk, n_sampled, n_sampled_reviewed = conn.execute(
         select(func.count(), func.count(review_state.c.transcript_id).filter(_reviewed),
-               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(_reviewed, sampled))
+               func.count(review_state.c.transcript_id).filter(_reviewed, bulk),
+               func.count().filter(sampled), func.count(review_state.c.transcript_id).filter(read, sampled))
         .select_from(_from()).where(*cond)).one()
     base = _from().join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
-    items = conn.execute(select(func.count()).select_from(base).where(*cond, _reviewed, sampled)).scalar()
+    items = conn.execute(select(func.count()).select_from(base).where(*cond, read, sampled)).scalar()
     o = overrides.c
     latest = select(func.max(o.id)).where(o.item_id != "scenario").group_by(o.transcript_id, o.item_id)
     changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
         o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
-        *cond, _reviewed, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
-    return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
+        *cond, read, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
+    return {"cards": int(cards), "reviewed": int(reviewed or 0), "bulk": int(n_bulk or 0), "sampled": int(n_sampled or 0),
             "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
             "labels_agree": int((items or 0) - (changed or 0))}
 
