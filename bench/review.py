@@ -2,16 +2,18 @@
 
     python -m bench.review --chats 100000          # seeds bench/data/review-100000.db once, then measures
 
-1. Seeds a database (once; reused while it holds the chats asked for): `--base` realistic chats from
-   bench/generate.py are read and graded for real, then stored again and again under new ids, buyers
-   and days (spread over `--days` days ending on 2026-11-22), so the database holds `--chats` graded
-   chats with their packed documents, item rows and queue rows, as the daily run writes them.
+1. Seeds a database (once, into bench/data/, git-ignored; reused while it holds the chats asked for,
+   so a re-measure does not reseed): `--base` realistic chats from bench/generate.py are read and
+   graded for real, then stored again and again under new ids, buyers and days (spread over `--days`
+   days ending on 2026-11-22), so the database holds `--chats` graded chats with their packed
+   documents, item rows, queue rows and month facts, as the daily run writes them. (The clones'
+   stored messages keep their base chat's times; the queue, the card's day and the facts are moved.)
 2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
    Every `--label-every`-th chat is reviewed with one item overridden (the supervisors' labels), and
    then, as after the daily run, the month aggregates (both months the days span) and the calibration
-   report of every date are precomputed (`grader.report.precompute.refresh_after_run`): timed, with
-   that process's peak memory.
-2. Starts `grader review` on it in its own process (uvicorn, one worker) and signs in as a supervisor.
+   report of every date are precomputed (`grader.cli.refresh_after_run`): timed, with that process's
+   CPU and peak memory; its errors go to this benchmark's stderr. `--precompute` does it again on a
+   database seeded before.
 3. Measures, 20 times each, the median and the 90th percentile in ms:
    queue page of one day (~chats/days cards), queue page of all dates, page 20 of all dates, a search
    for a word of the chats, a card page, "标记已复核，下一张" (the POST that marks a card reviewed and
@@ -71,7 +73,24 @@ def _shifted(rows, k: int, days: int):
     c.update(transcript_id=tid, day=day)
     q.update(transcript_id=tid, customer=f"buyer{k:06d}",
              started_utc=(datetime.fromisoformat(q["started_utc"]) + shift).isoformat() if q["started_utc"] else None)
-    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q, rows.search)
+    return ChatRows(t, c, rows.items, rows.view, rows.versions, {}, q, rows.search,
+                    _shifted_facts(rows.facts, tid, f"buyer{k:06d}", shift) if rows.facts else None)
+
+
+def _shifted_facts(row: dict, tid: str, buyer: str, shift: timedelta) -> dict:
+    """A chat's facts row moved as `_shifted` moves the chat."""
+    from datetime import datetime
+
+    doc = json.loads(row["facts"])
+    for key in ("first", "started", "ended"):
+        doc[key] = (datetime.fromisoformat(doc[key]) + shift).isoformat() if doc[key] else None
+    doc["t0"] = doc["t0"] + shift.total_seconds()
+    doc.update(id=tid, customer=buyer)
+    from grader.transcript.model import SHANGHAI
+
+    month = datetime.fromisoformat(doc["first"]).astimezone(SHANGHAI).strftime("%Y-%m") if doc["first"] else ""
+    return {**row, "transcript_id": tid, "month": month, "facts": json.dumps(doc, ensure_ascii=False,
+                                                                               separators=(",", ":"))}
 
 
 def label(db: str, every: int) -> int:
@@ -107,11 +126,23 @@ def precompute(db: str) -> dict:
     began = time.perf_counter()
     done = refresh_after_run(Store(db), GradeSettings(), DayRange(LAST_DAY - timedelta(days=40), LAST_DAY))
     return {"seconds": done, "total_s": round(time.perf_counter() - began, 1),
+            "cpu_s": round(time.process_time(), 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def precompute_child(db: str) -> dict:
+    """`precompute(db)` in a process of its own (its peak memory is its own); the child's errors and
+    progress go to this process's stderr. Raises RuntimeError when the child fails."""
+    code = f"import json, bench.review as b; print(json.dumps(b.precompute({db!r})))"
+    done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=None, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"precompute failed (exit {done.returncode}); its errors are above")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
     """Fill `db` up to `chats` graded chats; returns seconds spent."""
+    from grader.pipeline import Grader
     from grader.review.auth import add_user
     from grader.store import Store, chat_rows, review_queue
     from grader.transcript.model import SHANGHAI
@@ -123,7 +154,7 @@ def seed(db: str, chats: int, days: int, base: int, seed_: int) -> float:
     began = time.time()
     pairs = _base_pairs(base, seed_)
     # each base chat moved onto its last day first, so clones spread evenly over the days
-    rows = chat_rows(pairs, store.packer, SHANGHAI)
+    rows = chat_rows(pairs, store.packer, SHANGHAI, lexicons=Grader().lexicons)  # with their month facts
     rows[0].dictionaries = {**rows[0].dictionaries}
     store.save_rows(rows[:1])  # stores the dictionaries and versions
     batch = []
@@ -247,9 +278,11 @@ def measure(db: str, repeats: int, days: int) -> dict:
         figures["calibration page"] = timed(lambda: c.get("/calibration"))
         fresh_period = {"since": (LAST_DAY - timedelta(days=6)).isoformat(), "until": LAST_DAY.isoformat()}
         t0 = time.perf_counter()
-        assert "正在后台计算" in c.get("/calibration", params=fresh_period).text
+        computing = ("正在后台计算", "正在后台重新计算")  # new, or stale on a database measured before
+        assert any(w in c.get("/calibration", params=fresh_period).text for w in computing)
         figures["healthz while computing"] = timed(lambda: c.get("/healthz"))
-        while "正在后台计算" in c.get("/calibration", params=fresh_period).text and time.perf_counter() - t0 < 1800:
+        while any(w in c.get("/calibration", params=fresh_period).text for w in computing) \
+                and time.perf_counter() - t0 < 1800:
             time.sleep(2)
         background_s = round(time.perf_counter() - t0, 1)
         rss_end = _rss_kb(server.pid)
@@ -277,7 +310,10 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--label-every", type=int, default=100, help="review every N-th chat (default 100: 1 %%)")
-    p.add_argument("--db", help="database (default bench/data/review-<chats>.db)")
+    p.add_argument("--db", help="database (default bench/data/review-<chats>.db; kept and reused while it holds "
+                                "--chats chats, so a re-measure does not reseed)")
+    p.add_argument("--precompute", action="store_true",
+                   help="precompute again on a reused database (its month facts stay where still fresh)")
     a = p.parse_args(argv)
     db = a.db or str(ROOT / "data" / f"review-{a.chats}.db")
     seconds = seed(db, a.chats, a.days, a.base, a.seed)
@@ -285,11 +321,10 @@ def main(argv=None) -> int:
         print(f"seeded {a.chats} graded chats in {seconds:.0f} s", file=sys.stderr)
     labelled = label(db, a.label_every)
     pre = None
-    if labelled:  # a new database: what the daily run computes after grading
-        print(f"reviewed {labelled} chats with an override each; precomputing as after the daily run", file=sys.stderr)
-        pre = subprocess.run([sys.executable, "-c", f"import json, bench.review as b; print(json.dumps(b.precompute({db!r})))"],
-                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        pre = json.loads(pre)
+    if labelled or a.precompute:  # a new database (or asked): what the daily run computes after grading
+        print(f"reviewed {labelled} more chats with an override each; precomputing as after the daily run",
+              file=sys.stderr)
+        pre = precompute_child(db)
     result = {"chats": a.chats, "days": a.days, "precompute": pre, **measure(db, a.repeats, a.days)}
     print(f"{a.chats} graded chats over {a.days} days ({result['cards on the day']} on {LAST_DAY}); "
           f"median / p90 of {a.repeats}:")

@@ -17,7 +17,9 @@
    the tree (sampled) and of its largest process, bytes per graded chat in the database and in
    scorecards.jsonl (database after a WAL checkpoint; then per table from dbstat), and the CPU ms
    per chat of each stage — read, detect, score, index (the review search's rows), write — from the
-   run's own accounting (CPU time of the threads that did each, summed over workers).
+   run's own accounting (CPU time of the threads that did each, summed over workers);
+4. the CPU cost of SQLite's secure_delete: the day re-graded into a copy of the 1-worker database
+   with it on (as the grader runs) and off (`secure_delete_cost`, bench/secure_delete.py).
 Results also go to bench/data/results-<chats>.json.
 """
 from __future__ import annotations
@@ -126,6 +128,26 @@ def grade(folder: Path, work: Path, name: str, workers: int, engine: str = "proc
     return {**result, "counts": counts, "storage": storage(db, out / "scorecards.jsonl", lines)}
 
 
+def secure_delete_cost(folder: Path, work: Path, graded: Path) -> dict:
+    """CPU seconds of re-grading the day into a copy of the 1-worker run's database (other service
+    hours: every chat graded again, its earlier queue, search and facts rows deleted, its earlier
+    scorecard kept as history) with SQLite's secure_delete on, as the grader runs, and off
+    (bench/secure_delete.py); the difference is what zeroing deleted content costs."""
+    out = {}
+    for mode in ("on", "off"):
+        db, files = work / f"regrade-{mode}.db", work / f"regrade-{mode}"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(graded, db)
+        shutil.rmtree(files, ignore_errors=True)
+        result = measure([sys.executable, "-m", "bench.secure_delete", mode, str(folder), "--date", DAY, "--db",
+                          str(db), "--out", str(files), "--workers", "1", "--quiet", "--service-hours", "09:00-22:00",
+                          "--no-precompute"])
+        out[mode] = {"cpu_seconds": result["cpu_seconds"], "seconds": result["seconds"],
+                     "graded": json.loads(result["stdout"].strip().splitlines()[-1])["graded"]}
+    return out
+
+
 def storage(db: Path, jsonl: Path, chats: int) -> dict:
     """Bytes per chat in the SQLite database (whole file, and per table with its indexes) and scorecards.jsonl."""
     import sqlite3
@@ -218,9 +240,18 @@ def main(argv=None) -> int:
         parts = ", ".join(f"{k} {v}" for k, v in st["db_tables_per_chat"].items())
         print(f"{name:<28}database {st['db_bytes_per_chat']:>6} B   scorecards.jsonl {st['jsonl_bytes_per_chat']:>6} B"
               f"   ({parts})")
+    secure = None
+    if "grade, 1 worker" in runs:
+        runs["grade, 1 worker"]["db"] = str(work / "one.db")
+        secure = secure_delete_cost(folder, work, work / "one.db")
+        on, off = secure["on"], secure["off"]
+        print(f"\nsecure_delete (re-grading the day's {on['graded']} chats into the 1-worker database, other "
+              f"service hours): CPU {on['cpu_seconds']} s with it, {off['cpu_seconds']} s without — "
+              f"{1000 * (on['cpu_seconds'] - off['cpu_seconds']) / max(on['graded'], 1):+.3f} ms per chat, "
+              f"{on['cpu_seconds'] / max(off['cpu_seconds'], 0.01):.3f}× (same run; wall {on['seconds']} s / {off['seconds']} s)")
     (base / f"results-{a.chats}.json").write_text(json.dumps(
         {"date": str(date.today()), "chats": a.chats, "seed": a.seed, "cores": cores, "floor": floor,
-         "keywords": keywords, "runs": runs, "net_cpu_ms_per_chat": {
+         "keywords": keywords, "runs": runs, "secure_delete": secure, "net_cpu_ms_per_chat": {
              "floor": floor_ms, "keywords": keywords_ms, **{n: net_ms(r) for n, r in runs.items()}}},
         indent=2), encoding="utf-8")
     return 0

@@ -100,7 +100,11 @@ def refresh_after_run(store, settings, days, grader=None, policy_path=None) -> d
         try:
             job()
         except Exception as exc:  # the pages compute it again in the background
-            print(f"grader: 评分已完成，但预先计算 {key} 失败（页面打开时会重新计算）：{exc}", file=sys.stderr)
+            import traceback
+
+            print(f"grader: 评分已完成，但预先计算 {key} 失败（页面打开时会重新计算）：{type(exc).__name__}: {exc}",
+                  file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
             continue
         done[key] = round(time.perf_counter() - began, 2)
     return done

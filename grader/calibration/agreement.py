@@ -1,8 +1,6 @@
 """How often the suggested scores equal the supervisors' final ones, per item and overall."""
 from __future__ import annotations
 
-import math
-import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -66,15 +64,18 @@ class AgreementReport:
 
 
 def kappa(suggested: list[int], final: list[int]) -> float | None:
-    """Cohen's kappa; None when it is undefined (a single level on both sides)."""
-    from sklearn.metrics import cohen_kappa_score
-
-    if not suggested or len(set(suggested) | set(final)) < 2:
+    """Cohen's kappa (unweighted, as sklearn's `cohen_kappa_score`), rounded to 3 decimals; None when
+    it is undefined (no pairs, or a single level on both sides). Counted directly: the trust gates'
+    bootstrap calls it a thousand times per item, where sklearn's input checks took ~2 ms a call."""
+    n = len(suggested)
+    if not n or len(set(suggested) | set(final)) < 2:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = float(cohen_kappa_score(suggested, final))
-    return None if math.isnan(value) else round(value, 3)
+    observed = sum(a == b for a, b in zip(suggested, final)) / n
+    left, right = Counter(suggested), Counter(final)
+    expected = sum(left[level] * right[level] for level in left) / (n * n)
+    if expected == 1:
+        return None
+    return round((observed - expected) / (1 - expected), 3)
 
 
 def excerpt(text: str, start: int, end: int, width: int = 18) -> str:

@@ -53,16 +53,17 @@ class LabeledChat:
         return None
 
 
-def _cards_seen_at_review(store: Store, ids: list[str]) -> dict[str, Scorecard]:
-    """Per reviewed chat, the scorecard that was current when the review was finished."""
-    result: dict[str, Scorecard] = {}
+def _scores_seen_at_review(store: Store, ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per reviewed chat, the suggested scores of the scorecard that was current when the review was
+    finished (item id -> score, from the stored item scores: no scorecard decoded)."""
+    result: dict[str, dict[str, int]] = {}
     if not ids:
         return result
     done = store.reviewed_at(ids)
-    for tid, graded_at, card in store.scorecards_of(list(done)):
+    for tid, graded_at, scores in store.scores_of(list(done)):
         at, graded = _moment(done.get(tid)), _moment(graded_at)
         if at is not None and graded is not None and graded <= at:
-            result[tid] = card  # later rows (newer cards) win
+            result[tid] = scores  # later rows (newer cards) win
     return result
 
 
@@ -78,10 +79,13 @@ def _moment(text: str | None) -> datetime | None:
 
 @dataclass
 class Background:
-    """A graded chat of the period without labels: its transcript and its current scorecard."""
+    """A graded chat of the period without labels: its transcript, its current scorecard without
+    findings, and per item the (lexicon, positive, kind) of its findings (`cues`: all the
+    proposals read of them; a card's findings are most of its memory)."""
 
     transcript: Transcript
     card: Scorecard
+    cues: dict[str, list[tuple]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -105,16 +109,16 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
     ids = period_ids(store, since, until, tz)
     overrides = store.latest_overrides(ids)
     reviewed = store.reviewed(ids) - store.reviewed_in_bulk(ids)
-    seen = _cards_seen_at_review(store, sorted(reviewed))
+    seen = _scores_seen_at_review(store, sorted(reviewed))
     labelled = [i for i in ids if i in reviewed or {k for k in overrides.get(i, {}) if k != "scenario"}]
     chosen = set(labelled)
     unlabelled = [i for i in ids if i not in chosen]
     if len(unlabelled) > max_background:
         unlabelled = sorted(unlabelled, key=_stable)[:max_background]
-    found = store.current_scorecards(labelled + unlabelled, findings=texts)  # the agreement report reads findings
+    found = store.current_scorecards(labelled, findings=texts)  # the agreement report reads findings
     order = {tid: n for n, tid in enumerate(ids)}
     cards = sorted(found.values(), key=lambda c: order[c.transcript_id])
-    unlabelled = [found[i] for i in unlabelled if i in found]
+    unlabelled, cues = _light_cards(store, unlabelled, texts)
     chats = store.transcripts([i for i in ids if i in reviewed or i in overrides]
                               + [c.transcript_id for c in unlabelled]) if texts else {}
     labeled = []
@@ -123,17 +127,32 @@ def load_period(store: Store, since: str | None, until: str | None, tz=SHANGHAI,
         ov = {k: v for k, v in overrides.get(tid, {}).items() if k != "scenario"}
         if (tid not in reviewed and not ov) or (texts and tid not in chats):
             continue
-        final, overridden = _labels(card, seen.get(tid, card), ov, tid in reviewed)
+        final, overridden = _labels(card, seen.get(tid) or {i.id: i.score for i in card.items}, ov, tid in reviewed)
         if final:
             labeled.append(LabeledChat(chats.get(tid), card, final, overridden, tid in reviewed))
-    background = [Background(chats[c.transcript_id], c) for c in unlabelled if c.transcript_id in chats]
+    background = [Background(chats[c.transcript_id], c, cues.get(c.transcript_id, {})) for c in unlabelled
+                  if c.transcript_id in chats]
     return labeled, background
 
 
-def _labels(card: Scorecard, base: Scorecard, ov: dict, reviewed: bool) -> tuple[dict[str, int], set[str]]:
-    """(item -> final score, overridden items) of one chat by the module's policy; `base` is the card
-    the supervisor saw when finishing the review, `ov` the latest override per item."""
-    base_scores = {i.id: i.score for i in base.items}
+def _light_cards(store: Store, ids: list[str], findings: bool = True,
+                 chunk: int = 500) -> tuple[list[Scorecard], dict[str, dict]]:
+    """The current scorecards of `ids` (found, in that order) without their findings and, with
+    `findings`, per chat the cues of its findings (item id -> [(lexicon, positive, kind)]): decoded
+    `chunk` at a time, so the findings of at most that many are held at once."""
+    cards, cues = {}, {}
+    for start in range(0, len(ids), chunk):
+        for tid, card in store.current_scorecards(ids[start:start + chunk], findings=findings).items():
+            cues[tid] = {i.id: [(f.lexicon, f.positive, f.kind) for f in i.findings] for i in card.items}
+            for item in card.items:
+                item.findings = []
+            cards[tid] = card
+    return [cards[i] for i in ids if i in cards], cues
+
+
+def _labels(card: Scorecard, base_scores: dict[str, int], ov: dict, reviewed: bool) -> tuple[dict[str, int], set[str]]:
+    """(item -> final score, overridden items) of one chat by the module's policy; `base_scores` are
+    the suggested scores the supervisor saw when finishing the review, `ov` the latest override per item."""
     final: dict[str, int] = {}
     overridden: set[str] = set()
     for item in card.items:

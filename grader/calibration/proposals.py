@@ -176,12 +176,12 @@ def _cue_lexicon(samples: list[_Sample], background: list[Background], item: str
     among the item's findings; None when the item has no such cues."""
     lex_count: Counter = Counter()
     tags: dict[str, Counter] = defaultdict(Counter)
-    cards = [s.scored for s in samples] + [i for b in background for i in b.card.items if i.id == item]
-    for scored in cards:
-        for f in scored.findings:
-            if f.lexicon in names and f.positive == positive and f.kind != "excluded":
-                lex_count[f.lexicon] += 1
-                tags[f.lexicon][f.kind] += 1
+    cues = [(f.lexicon, f.positive, f.kind) for s in samples for f in s.scored.findings]
+    cues += [cue for b in background for cue in b.cues.get(item, ())]
+    for lexicon, cue_positive, kind in cues:
+        if lexicon in names and cue_positive == positive and kind != "excluded":
+            lex_count[lexicon] += 1
+            tags[lexicon][kind] += 1
     if not lex_count:
         return None, None
     name = lex_count.most_common(1)[0][0]
@@ -193,7 +193,8 @@ def propose_on(labeled: list[LabeledChat], cards: dict[str, Scorecard], lexicons
     """Proposals from labelled chats (their scorecards graded with `lexicons` in `cards`), contrasted
     with the `background` chats of the period (unlabelled; their stored scorecards)."""
     options = options or Options()
-    background = [b for b in background or [] if b.id not in {c.id for c in labeled}]
+    labelled_ids = {c.id for c in labeled}
+    background = [b for b in background or [] if b.id not in labelled_ids]
     proposals: list[Proposal] = []
     for item_id, names in item_lexicons().items():
         names = tuple(n for n in names if n in lexicons)

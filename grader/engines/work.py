@@ -200,7 +200,7 @@ def _finish(batch: Batch, pending: list, grader: Grader, store: Store, job: Job)
                 graded.append((len(batch.entries) - 1, t, entry))
     indexing = search.spent()
     rows = chat_rows([(t, card) for _, t, card in graded], store.packer, grader.tz,
-                     [hashes[id(t)] for _, t, _ in graded])
+                     [hashes[id(t)] for _, t, _ in graded], grader.lexicons)
     index = search.spent() - indexing
     for (pos, t, card), row in zip(graded, rows):
         batch.entries[pos] = Graded(transcript_id=card.transcript_id, owner=owner_of(t), content_hash=hashes[id(t)],

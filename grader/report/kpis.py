@@ -20,22 +20,24 @@ Definitions (docs/month.md states them for supervisors):
 - 红线次数: the red-line (一票否决) hits of the agent's chats that a supervisor did not dismiss
   (`FinalCard.red_lines_standing`), one per red line and chat; the drill-down lists the chats.
 - 投诉比重 / 退款比重: chats where the buyer threatens or makes a complaint (``complaint.txt``:
-  投诉, 差评, 12315, 举报 …) / asks for a refund, return or exchange (``refund_request.txt``) ÷ all chats.
+  投诉, 差评, 12315, 举报 …) / asks for a refund, return or exchange (``refund_request.txt``) ÷ all
+  chats: the review_signals detector's measurement (the card's metrics `complaint_at` / `refund_at`).
+
+Each chat's part is read from its stored facts (`grader.scorecard.facts`, measured when it was
+graded) with the supervisors' overrides (`kpi_of_facts`); `chat_kpi` measures them afresh.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pandas as pd
 
-from grader.detectors._cues import is_question, order_index
-from grader.detectors.chat import Chat
 from grader.detectors.lexicon import LexiconSet
-from grader.scorecard.final import FinalCard
+from grader.scorecard.facts import PROMISED, SAME_DAY, chat_facts, moment
+from grader.scorecard.final import FinalCard, override_level, stands
 from grader.transcript.model import Transcript
-
-SAME_DAY, PROMISED = "aftersale.same_day_resolution", "aftersale.promised_contact"
 
 
 @dataclass(frozen=True)
@@ -106,79 +108,71 @@ KPIS = [
 KPI_BY_ID = {k.id: k for k in KPIS}
 
 
-def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_seconds: float,
-             same_day_kinds: set[str] | None = None) -> ChatKpi:
-    """The KPI facts of one chat: its transcript and final card (scenario, final item scores).
-    `same_day_kinds`: the kinds of the same-day resolution's findings, when the card was read
-    without findings (else they are taken from the card)."""
-    card = fc.card
-    msgs = transcript.messages
-    times = [m.time for m in msgs if m.time is not None]
-    m = card.metrics
+def chat_kpi(transcript: Transcript, fc: FinalCard, lexicons: LexiconSet, slow_seconds: float) -> ChatKpi:
+    """The KPI facts of one chat from its transcript and final card (`chat_facts` measured now, then
+    read as the month reads the stored ones, `kpi_of_facts`)."""
+    return kpi_of_facts(chat_facts(transcript, fc.card, lexicons), final_overrides(fc), slow_seconds)
+
+
+def final_overrides(fc: FinalCard) -> dict[str, dict]:
+    """The override records a final card applied: item id or red-line id -> record."""
+    latest = {i.item.id: i.override for i in fc.items if i.override is not None}
+    latest.update({r.hit.id: r.override for r in fc.red_lines if r.override is not None})
+    return latest
+
+
+def kpi_of_facts(doc: dict, latest: dict[str, dict], slow_seconds: float) -> ChatKpi:
+    """What one chat contributes to the KPIs: its stored facts (`grader.scorecard.facts.chat_facts`)
+    read with the supervisors' latest overrides (`latest`: item or red-line id -> record, as
+    `Store.latest_overrides`) and the policy's `slow_seconds` (a pre-sale buyer lost after a slow reply)."""
+    m = doc["metrics"]
     answered = int((m.get("customer_turns") or 0) - (m.get("unanswered_turns") or 0))
+    standing = [r for r in doc["red_lines"] if stands(latest.get(r[0]))]
     k = ChatKpi(
-        transcript_id=card.transcript_id, agent=card.agent or "（未知）", started_at=card.started_at,
-        ended_at=max(times) if times else None,
-        buyer=(transcript.shop or "", transcript.customer) if transcript.customer else None, scenario=card.scenario,
-        avg_response=m.get("avg_response_seconds"), max_wait=m.get("max_wait_seconds"),
+        transcript_id=doc["id"], agent=doc["agent"] or "（未知）", started_at=moment(doc["first"]),
+        ended_at=moment(doc["ended"]), buyer=(doc["shop"] or "", doc["customer"]) if doc["customer"] else None,
+        scenario=doc["scenario"], avg_response=m.get("avg_response_seconds"), max_wait=m.get("max_wait_seconds"),
         within_30s=m.get("replied_within_30s_share"), answered_turns=max(answered, 0),
-        unanswered_turns=int(m.get("unanswered_turns") or 0),
-        opened_by_agent=bool(msgs) and msgs[0].is_human_agent,
-        red_lines=len(fc.red_lines_standing),
-        red_lines_why="；".join(f"{r.label}：{r.reason}" for r in fc.red_lines_standing)[:120],
+        unanswered_turns=int(m.get("unanswered_turns") or 0), opened_by_agent=doc["opened_by_agent"],
+        complaint=bool(doc["complaint"]), complaint_why=doc["complaint"], refund=bool(doc["refund"]),
+        refund_why=doc["refund"], red_lines=len(standing),
+        red_lines_why="；".join(f"{label}：{reason}" for _, label, reason in standing)[:120],
     )
-    customers = [x for x in msgs if x.role == "customer"]
-    for name, flag in (("complaint", "complaint"), ("refund_request", "refund")):
-        lex = lexicons.get_or_fail(name)
-        hit = next(((x, found) for x in customers if (found := lex.search(x.text))), None)
-        if hit:
-            k = replace(k, **{flag: True, f"{flag}_why": f"第{hit[0].index + 1}条 顾客：“{hit[0].text[:40]}”"})
-    if card.scenario == "presale":
-        k = _presale(k, transcript, lexicons, slow_seconds)
-    elif card.scenario == "aftersale":
-        k = _aftersale(k, fc, same_day_kinds)
+    if doc["scenario"] == "presale":
+        return _presale(k, doc["presale"], slow_seconds)
+    if doc["scenario"] == "aftersale":
+        return _aftersale(k, doc["same_day"], doc["promised"], latest)
     return k
 
 
-def _presale(k: ChatKpi, transcript: Transcript, lexicons: LexiconSet, slow_seconds: float) -> ChatKpi:
-    at, msg, how = order_index(Chat(transcript), lexicons.get_or_fail("order_signals"))
-    if at is not None:
-        return replace(k, ordered=True, ordered_why=f"第{at + 1}条：“{(how or msg.text)[:40]}”")
-    msgs = transcript.messages
-    last_human = max((x.index for x in msgs if x.is_human_agent), default=-1)
-    waiting = [x for x in msgs if x.role == "customer" and x.index > last_human]
-    if waiting and any(is_question(x.text) for x in waiting):
-        q = next(x for x in waiting if is_question(x.text))
-        return replace(k, lost=True, lost_why=f"顾客最后的问题没有人工回复：第{q.index + 1}条“{q.text[:40]}”")
-    if last_human >= 0 and not waiting:  # the buyer's last turn was answered: how slowly?
-        answer = msgs[last_human]
-        before = max((x.index for x in msgs[:last_human] if x.is_human_agent), default=-1)
-        run = [x for x in msgs[before + 1:last_human] if x.role == "customer"]
-        if run and run[0].time and answer.time:
-            wait = (answer.time - run[0].time).total_seconds()
-            if wait > slow_seconds:
-                return replace(k, lost=True, lost_why=f"顾客最后的消息等了 {wait:.0f} 秒才得到回复，之后没有再说话也没有下单")
+def _presale(k: ChatKpi, p: dict, slow_seconds: float) -> ChatKpi:
+    if p["ordered"]:
+        return replace(k, ordered=True, ordered_why=p["ordered"])
+    if p["question"]:
+        return replace(k, lost=True, lost_why=p["question"])
+    if p["wait"] is not None and p["wait"] > slow_seconds:
+        return replace(k, lost=True, lost_why=f"顾客最后的消息等了 {p['wait']:.0f} 秒才得到回复，之后没有再说话也没有下单")
     return k
 
 
-def _aftersale(k: ChatKpi, fc: FinalCard, kinds: set[str] | None) -> ChatKpi:
-    try:
-        item = fc.item(SAME_DAY)
-    except KeyError:
+def _final(item: dict, record: dict | None) -> int:
+    """The item's final score: the override's level when it is one of the item's (`override_level`)."""
+    level = override_level(SimpleNamespace(levels=item["levels"]), record)
+    return item["score"] if level is None else level
+
+
+def _aftersale(k: ChatKpi, same_day: dict | None, promised: dict | None, latest: dict[str, dict]) -> ChatKpi:
+    if same_day is None:
         return k
-    if item.final == item.item.max:
-        kinds = {f.kind for f in item.item.findings} if kinds is None else kinds
-        if item.overridden:
-            k = replace(k, solved=True, solved_why=f"主管评定“当天解决”满分（{item.override.get('by', '')}）")
-        elif kinds and kinds <= {"next_contact"}:
+    record = latest.get(SAME_DAY)
+    if _final(same_day, record) == same_day["max"]:
+        if override_level(SimpleNamespace(levels=same_day["levels"]), record) is not None:
+            k = replace(k, solved=True, solved_why=f"主管评定“当天解决”满分（{record.get('by', '')}）")
+        elif same_day["kinds"] and set(same_day["kinds"]) <= {"next_contact"}:
             k = replace(k, solved_why="只约定了下次联系时间，没有在会话中解决")
         else:
-            k = replace(k, solved=True, solved_why=item.item.reason[:60])
-    try:
-        promised = fc.item(PROMISED)
-        kept = promised.final == promised.item.max and not promised.item.not_applicable
-    except KeyError:
-        kept = False
+            k = replace(k, solved=True, solved_why=same_day["reason"][:60])
+    kept = promised is not None and _final(promised, latest.get(PROMISED)) == promised["max"] and not promised["na"]
     return replace(k, contact_kept=kept)
 
 
@@ -217,15 +211,23 @@ def _in_base(k: ChatKpi, base: str) -> bool:
     return base == "all" or k.scenario == base
 
 
-@dataclass
-class AgentKpis:
-    """One agent's KPI values (`values`: kpi id -> number or None) and drill-downs (kpi id -> chat ids)."""
+@dataclass(kw_only=True)
+class Figures:
+    """An agent's figures: `values` (figure -> number or None), `bases` (figure -> how many it is
+    over) and `counted` (figure -> the chats behind it, the drill-down). The month's KPIs and the
+    platforms' (`platform_kpis.PlatformFigures`) alike."""
 
-    agent: str
-    chats: int
     values: dict[str, float | None] = field(default_factory=dict)
     bases: dict[str, int] = field(default_factory=dict)
     counted: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class AgentKpis(Figures):
+    """One agent's KPIs (`Figures` by kpi id) over `chats` chats."""
+
+    agent: str
+    chats: int
 
 
 def agent_kpis(kpis: list[ChatKpi], slow_seconds: float = 30) -> dict[str, AgentKpis]:

@@ -9,18 +9,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import pandas as pd
 
 from grader.dates import month_range
 from grader.detectors.lexicon import LexiconSet
-from grader.report.kpis import SAME_DAY, AgentKpis, ChatKpi, drill_frame, kpi_frame
+from grader.report.kpis import AgentKpis, ChatKpi, drill_frame, kpi_frame
 from grader.report.orders import OrderFile, Sales, sales
 from grader.report.platform_kpis import Unit, agent_figures, figures_frame, month_units, units_frame
 from grader.report.policy import Policy
 from grader.rubric import Rubric
-from grader.scorecard.final import FinalCard
 from grader.store import Store
 from grader.transcript.model import SHANGHAI
 
@@ -182,58 +180,23 @@ def build_month(store: Store, month: str, policy: Policy, rubric: Rubric, lexico
     """The month's report data: grades, ranking, pay, alerts, trends, the KPIs of every chat, the
     platforms' own KPIs, and the sales of the shop's order export (`orders`, when given).
 
-    The grades come from the queue's stored columns and the KPIs from the month's precomputed facts,
-    brought up to date first (`grader.report.precompute.refresh_month`: only chats graded or reviewed
-    since are measured again); the platforms' KPIs and sales read the month's transcripts."""
-    from grader.report.precompute import refresh_month
+    The grades come from the queue's stored columns, the KPIs from the month's precomputed aggregate,
+    brought up to date first (`grader.report.precompute.refresh_month`), and the platforms' KPIs and
+    the sales from the chats' stored facts (`month_timelines`): no transcript or scorecard is decoded
+    but those of chats graded before facts were stored."""
+    from grader.report.precompute import month_timelines, refresh_month
 
     agents = month_grades(store, month, policy, rubric, tz)
     history = month_history(store, month, policy, tz)
     _alerts(month, agents, history, policy)
     chats, kpis, without_text = refresh_month(store, month, policy, rubric, lexicons, tz)
-    finals, _ = month_cards(store, month, policy, rubric, tz)
-    texts = store.transcripts([f.card.transcript_id for f in finals])
-    agent_of = {f.card.transcript_id: f.card.agent or "（未知）" for f in finals}
-    platform = month_units([(texts[tid], agent) for tid, agent in agent_of.items() if tid in texts],
+    timelines = month_timelines(store, month, policy, lexicons, tz)
+    platform = month_units([(t, agent) for t, agent, _ in timelines],
                            lambda t: policy.platform_kpi.mode_of(t.shop, t.platform), tz)
     sold = None
     if orders is not None:
-        scenario = {f.card.transcript_id: f.card.scenario for f in finals}
-        sold = sales([(texts[tid], agent, scenario[tid]) for tid, agent in agent_of.items() if tid in texts], orders,
-                     policy.sales.final_days, month_range(month), tz)
+        sold = sales(timelines, orders, policy.sales.final_days, month_range(month), tz)
     return MonthReport(month, policy, agents, history, chats, kpis, without_text, platform, sold)
-
-
-def month_cards(store: Store, month: str, policy: Policy, rubric: Rubric,
-                tz=SHANGHAI) -> tuple[list[FinalCard], list[FinalCard]]:
-    """The final cards of the month's chats, and of the chats up to `resolve_within_hours` after it
-    (the same buyer's later chats for the 24-hour resolution), read in one go."""
-    first, last = month_range(month)
-    extra = math.ceil(policy.kpi.resolve_within_hours / 24)
-    finals = store.final_cards(store.current_in_days(first.isoformat(), (last + timedelta(days=extra)).isoformat(),
-                                                     tz), rubric)
-    inside = [f for f in finals if f.card.started_at is not None and
-              first <= f.card.started_at.astimezone(tz).date() <= last]
-    ids = {f.card.transcript_id for f in inside}
-    return inside, [f for f in finals if f.card.transcript_id not in ids]
-
-
-def same_day_kinds(store: Store, finals: list[FinalCard]) -> dict[str, set[str]]:
-    """For after-sale chats whose suggested same-day resolution stands at full marks: the kinds of its
-    findings (is it solved, or only a next contact agreed?). Findings are decoded for these chats only."""
-    ids = []
-    for f in finals:
-        try:
-            item = f.item(SAME_DAY)
-        except KeyError:
-            continue
-        if not item.overridden and item.final == item.item.max:
-            ids.append(f.card.transcript_id)
-    out = {}
-    for start in range(0, len(ids), 500):
-        for tid, card in store.current_scorecards(ids[start:start + 500], findings=True).items():
-            out[tid] = {x.kind for x in card.item(SAME_DAY).findings}
-    return out
 
 
 def _alerts(month: str, agents: dict[str, AgentMonth], history: dict[str, dict[str, AgentMonth]],

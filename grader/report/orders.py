@@ -222,7 +222,7 @@ def _pct(inquiries: list[Inquiry], kinds: set[str]) -> float | None:
 
 def sales(chats: list[tuple[Transcript, str, str]], orders: OrderFile, final_days: int = 3,
           period: tuple[date, date] | None = None, tz=SHANGHAI) -> Sales:
-    """The month's sales. `chats`: (transcript, credited agent, scenario) of the month's chats;
+    """The month's sales. `chats`: (transcript or its stored Timeline, credited agent, scenario) of the month's chats;
     `period`: the month's first and last day (silent orders are those placed in it; None: all)."""
     by_buyer: dict[str, list[tuple[Transcript, str, str]]] = {}
     ratios: dict[str, tuple[int, int]] = {}

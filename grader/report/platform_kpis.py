@@ -18,17 +18,21 @@ states them with their sources and the readings we had to choose. In short (time
   180 s (an unanswered round fails it) ÷ sessions; 首响 = mean first wait; 平响 = mean wait of the
   answered rounds; 人工不服务率 = sessions without any person's reply ÷ sessions.
 
+The month reads each chat as its stored timeline (`grader.scorecard.facts.timeline_of`), which
+answers as its transcript does to everything below.
+
 Robots: a message's `robot` ("assist" | "full", `grader.transcript.robots`); an auto-reply that is
 no robot's (a welcome or quick reply the shop set) counts as fully automatic. Bounds are inclusive (180 s is within 3 minutes).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Callable, Iterable
 
 import pandas as pd
 
+from grader.report.kpis import Figures
 from grader.transcript.model import SHANGHAI, Message, Transcript
 
 MODES = {"taobao": "淘宝/天猫", "jd": "京东", "pdd": "拼多多", "douyin": "抖音"}
@@ -208,14 +212,12 @@ def douyin_units(t: Transcript, agent: str, tz=SHANGHAI) -> list[Unit]:
 
 
 @dataclass
-class PlatformFigures:
-    """One agent's figures in one mode: label -> value (rates 0..1, seconds), with drill-downs."""
+class PlatformFigures(Figures):
+    """One agent's figures in one mode (`Figures` by label: rates 0..1, seconds; `counted`: the
+    chats that failed or lowered each)."""
 
     agent: str
     mode: str
-    values: dict[str, float | None] = field(default_factory=dict)
-    bases: dict[str, int] = field(default_factory=dict)
-    counted: dict[str, list[str]] = field(default_factory=dict)  # label -> chats that failed / lowered it
 
 
 def _rate(good: list[Unit], base: list[Unit]) -> float | None:
@@ -264,7 +266,8 @@ def figures(agent: str, mode: str, units: list[Unit]) -> PlatformFigures:
 
 def month_units(chats: list[tuple[Transcript, str]], mode_of: Callable[[Transcript], str | None],
                 tz=SHANGHAI) -> list[tuple[str, Unit]]:
-    """(mode, unit) of every chat whose shop has a platform mode; `chats`: (transcript, credited agent)."""
+    """(mode, unit) of every chat whose shop has a platform mode; `chats`: (transcript, credited agent),
+    a transcript or its stored `grader.scorecard.facts.Timeline` (the same attributes, no text)."""
     out: list[tuple[str, Unit]] = []
     jd: dict[tuple, list[tuple[Transcript, str]]] = {}
     for t, agent in chats:

@@ -1,14 +1,17 @@
 """The month's KPIs precomputed into the database, so pages and reports never re-read a month of chats.
 
-`refresh_month(store, month, ...)` (run after the daily run, by `grader month`, and in the review
-app's background when the page finds its aggregate stale):
-1. the KPI facts (`kpis.chat_kpi`) of every chat of the month, and of the chats up to
-   `resolve_within_hours` after it, whose stored facts are missing or were computed at another
-   scorecard, review revision or basis (lexicon versions, KPI settings) — 500 chats at a time, each
-   chat's transcript decoded once;
-2. from the stored facts: the 24-hour resolution (`link_buyers`) and every agent's KPIs
-   (`agent_kpis`), stored as the month's aggregate (`stored_reports`, key "month:YYYY-MM") with
-   the chats behind each figure (`kpi_counted`, the paged drill-downs).
+Every chat's facts (`grader.scorecard.facts`: what the KPIs, the platforms' KPIs and the sales read)
+are stored beside its scorecard when it is graded (`chat_facts`). `refresh_month(store, month, ...)`
+(run after the daily run, by `grader month`, and in the review app's background when the page finds
+its aggregate stale):
+1. measures the facts of the month's chats, and of the chats up to `resolve_within_hours` after it,
+   that have none for their current scorecard (`refresh_facts`: a database graded before facts were
+   stored, a chat re-graded without them) — 500 chats at a time, each transcript decoded once;
+2. reads every chat's KPIs from its facts and the supervisors' latest overrides (`kpi_of_facts`),
+   then the 24-hour resolution (`link_buyers`) and every agent's KPIs (`agent_kpis`), stored as the
+   month's aggregate (`stored_reports`, key "month:YYYY-MM") with the chats behind each figure
+   (`kpi_counted`, the paged drill-downs).
+`month_timelines` gives the platforms' KPIs and the sales their chats from the same facts.
 
 The aggregate's `stamp` is the database's change stamp and the basis it was made at; the page
 compares it with the database's to tell a stale aggregate (still shown, with its time) from a fresh one.
@@ -18,19 +21,19 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import asdict, fields
-from datetime import datetime, timedelta
+from dataclasses import fields
+from datetime import timedelta
 
 from grader.dates import month_range, utc_bounds
 from grader.detectors.lexicon import lexicon_digest
-from grader.report.kpis import KPIS, AgentKpis, ChatKpi, agent_kpis, chat_kpi, link_buyers
+from grader.report.kpis import KPIS, AgentKpis, ChatKpi, agent_kpis, kpi_of_facts, link_buyers
+from grader.scorecard.facts import FACTS_VERSION, SAME_DAY, timeline_of
+from grader.store.rows import facts_row
 from grader.store.queue import utc_text
 from grader.transcript.model import SHANGHAI
 
 SLOW_REPLY_SECONDS = 30.0  # a reply slower than this lists its chat behind the response-time KPIs (the 30 s standard)
 CHUNK = 500
-_DATES = {f.name for f in fields(ChatKpi) if "datetime" in str(f.type)}
-_TUPLES = {f.name for f in fields(ChatKpi) if "tuple" in str(f.type)}
 
 
 def month_key(month: str) -> str:
@@ -38,8 +41,8 @@ def month_key(month: str) -> str:
 
 
 def facts_basis(policy, lexicons) -> str:
-    """What a chat's KPI facts depend on besides its card and review: the fields measured, the
-    lexicon files (a LexiconSet or its folder, `lexicon_digest`) and the policy's KPI settings (16 hex digits)."""
+    """What a month's aggregate depends on besides the database: the fields measured, the lexicon
+    files (a LexiconSet or its folder, `lexicon_digest`) and the policy's KPI settings (16 hex digits)."""
     parts = [sorted(f.name for f in fields(ChatKpi)), lexicon_digest(lexicons), policy.kpi.model_dump_json()]
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
 
@@ -48,23 +51,6 @@ def month_stamp(store, policy, lexicons) -> str:
     """The fingerprint a month aggregate is fresh at: the database's change stamp and the facts' basis
     (`lexicons`: a LexiconSet or the folder it is loaded from)."""
     return f"{store.change_stamp()}|{facts_basis(policy, lexicons)}"
-
-
-def facts_doc(k: ChatKpi) -> dict:
-    doc = asdict(k)
-    for name in _DATES:
-        doc[name] = doc[name].isoformat() if doc[name] else None
-    return doc
-
-
-def kpi_from_doc(doc: dict) -> ChatKpi:
-    known = {f.name for f in fields(ChatKpi)}
-    values = {k: v for k, v in doc.items() if k in known}
-    for name in _DATES & values.keys():
-        values[name] = datetime.fromisoformat(values[name]) if values[name] else None
-    for name in _TUPLES & values.keys():
-        values[name] = tuple(values[name]) if values[name] is not None else None
-    return ChatKpi(**values)
 
 
 def _window(month: str, policy, tz) -> tuple[str, str, str, str]:
@@ -77,34 +63,21 @@ def _window(month: str, policy, tz) -> tuple[str, str, str, str]:
     return utc_text(lo), utc_text(hi), utc_text(beyond), month
 
 
-def refresh_facts(store, keys: list[tuple], policy, rubric, lexicons, tz=SHANGHAI) -> tuple[int, list[str]]:
-    """Compute and store the facts of those chats of `keys` (`Store.chats_between` rows) whose stored
-    facts are stale; returns (how many were computed, ids of chats without text, whose facts are dropped)."""
-    from grader.report.month import same_day_kinds
-
-    basis = facts_basis(policy, lexicons)
+def refresh_facts(store, keys: list[tuple], lexicons, tz=SHANGHAI) -> tuple[int, list[str]]:
+    """Measure and store the facts (`chat_facts`) of those chats of `keys` (`Store.chats_between` rows)
+    whose stored facts are missing or belong to another scorecard or facts version — chats graded
+    before facts were stored at grading time, or re-graded without them; returns (how many were
+    measured, ids of chats without text, whose facts are dropped)."""
     have = store.fact_keys([k[0] for k in keys])
-    stale = [k for k in keys if have.get(k[0]) != (k[1], k[2], basis)]
+    stale = [k for k in keys if (have.get(k[0]) or (None,))[0] != k[1] or have[k[0]][2] != FACTS_VERSION]
     computed, without = 0, []
     for start in range(0, len(stale), CHUNK):
-        chunk = stale[start:start + CHUNK]
-        ids = [k[0] for k in chunk]
-        finals = {f.card.transcript_id: f for f in store.final_cards(list(store.current_scorecards(ids).values()),
-                                                                       rubric)}
+        ids = [k[0] for k in stale[start:start + CHUNK]]
+        cards = _with_same_day_findings(store, store.current_scorecards(ids))
         texts = store.transcripts(ids)
-        kinds = same_day_kinds(store, [f for f in finals.values() if f.card.transcript_id in texts])
-        rows = []
-        for tid, sid, revision, agent, started in chunk:
-            fc = finals.get(tid)
-            if fc is None:
-                continue
-            if tid not in texts:
-                without.append(tid)
-                continue
-            k = chat_kpi(texts[tid], fc, lexicons, policy.kpi.lost_after_slow_reply_seconds, kinds.get(tid))
-            local = k.started_at.astimezone(tz) if k.started_at else None
-            rows.append(dict(transcript_id=tid, month=local.strftime("%Y-%m") if local else "", agent=k.agent,
-                             scorecard_id=sid, revision=revision, basis=basis, facts=_json(facts_doc(k))))
+        without += [tid for tid in ids if tid in cards and tid not in texts]
+        rows = [facts_row(texts[tid], cards[tid], lexicons, tz, sid) for tid, sid, *_ in stale[start:start + CHUNK]
+                if tid in cards and tid in texts]  # sid: the queue's, the card just read
         store.put_facts(rows)
         computed += len(rows)
     if without:
@@ -112,23 +85,36 @@ def refresh_facts(store, keys: list[tuple], policy, rubric, lexicons, tz=SHANGHA
     return computed, without
 
 
-def _json(doc: dict) -> str:
-    import json
+def _with_same_day_findings(store, cards: dict) -> dict:
+    """`cards`, those whose suggested same-day resolution is at full marks decoded again with their
+    findings (is it solved, or only a next contact agreed?): the only findings the facts read."""
+    full = [tid for tid, c in cards.items()
+            if any(i.id == SAME_DAY and i.score == i.max for i in c.items)]
+    return {**cards, **store.current_scorecards(full, findings=True)} if full else cards
 
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+def month_facts(store, month: str, policy, lexicons, tz=SHANGHAI) -> tuple[list[tuple], list[tuple], int]:
+    """The month's chats and those of the days after it (`_window`) with their facts up to date:
+    (keys of the month's chats, keys of every chat of the window, how many facts were measured now)."""
+    lo, hi, beyond, _ = _window(month, policy, tz)
+    keys = store.chats_between(lo, beyond)
+    computed, _ = refresh_facts(store, keys, lexicons, tz)
+    return [k for k in keys if lo <= (k[4] or "") < hi], keys, computed
 
 
 def refresh_month(store, month: str, policy, rubric, lexicons, tz=SHANGHAI
                   ) -> tuple[list[ChatKpi], dict[str, AgentKpis], list[str]]:
     """Bring the month's facts and aggregate up to date (see the module docstring) and return what a
-    report shows: (the month's chats' KPI facts, per agent KPIs, ids of the month's chats without text)."""
+    report shows: (the month's chats' KPI facts, per agent KPIs, ids of the month's chats without text).
+    `rubric` is not needed (kept for callers)."""
     began = time.perf_counter()
     stamp = month_stamp(store, policy, lexicons)  # before reading: a change meanwhile leaves it stale
-    lo, hi, beyond, _ = _window(month, policy, tz)
-    keys = store.chats_between(lo, beyond)
-    computed, _ = refresh_facts(store, keys, policy, rubric, lexicons, tz)
-    in_month = {k[0] for k in keys if lo <= (k[4] or "") < hi}
-    every = [kpi_from_doc(d) for _, d in store.iter_facts([k[0] for k in keys])]
+    mine_keys, keys, computed = month_facts(store, month, policy, lexicons, tz)
+    in_month = {k[0] for k in mine_keys}
+    ids = [k[0] for k in keys]
+    latest = store.latest_overrides(ids)
+    slow = policy.kpi.lost_after_slow_reply_seconds
+    every = [kpi_of_facts(doc, latest.get(tid, {}), slow) for tid, doc in store.iter_facts(ids)]
     mine = sorted((k for k in every if k.transcript_id in in_month), key=lambda k: k.transcript_id)
     chats = link_buyers(mine, every, policy.kpi.resolve_within_hours)
     agents = agent_kpis(chats, SLOW_REPLY_SECONDS)
@@ -142,6 +128,15 @@ def refresh_month(store, month: str, policy, rubric, lexicons, tz=SHANGHAI
                                  "counted": {k: len(v) for k, v in a.counted.items()}} for a in agents.values()}}
     store.put_report(month_key(month), stamp, body, round(time.perf_counter() - began, 2))
     return chats, agents, without
+
+
+def month_timelines(store, month: str, policy, lexicons, tz=SHANGHAI) -> list[tuple]:
+    """(Timeline, credited agent, scenario) of the month's chats with facts, in the order they were
+    graded: what the platforms' KPIs and the sales read (`grader.scorecard.facts.timeline_of`)."""
+    mine, _, _ = month_facts(store, month, policy, lexicons, tz)
+    order = {k[0]: k[1] for k in mine}
+    docs = sorted(store.iter_facts(list(order)), key=lambda x: order[x[0]])
+    return [(timeline_of(doc), doc["agent"] or "（未知）", doc["scenario"]) for _, doc in docs]
 
 
 def why_counted(k: ChatKpi, kpi_id: str) -> str:
@@ -164,6 +159,6 @@ def stored_month(store, month: str) -> dict | None:
 
 def stored_agent_kpis(body: dict) -> dict[str, AgentKpis]:
     """The per-agent KPIs of a stored aggregate body (`counted` as counts per KPI, not ids)."""
-    return {agent: AgentKpis(agent, v["chats"], dict(v["values"]), dict(v["bases"]), {})
+    return {agent: AgentKpis(agent, v["chats"], values=dict(v["values"]), bases=dict(v["bases"]))
             for agent, v in body.get("agents", {}).items()}
 

@@ -52,8 +52,20 @@ def _cmd_review(args) -> int:
         print(f"注意：正在 {host} 上监听，同一网络中的其他电脑也能访问（请只在可信网络中使用）", file=sys.stderr)
     shown = f"[{host}]" if ":" in host else host
     print(f"复核页面：http://{shown}:{args.port}/  （数据库 {app.state.store.url}；按 Ctrl+C 停止）", flush=True)
+    _log_to_stderr()
     uvicorn.run(app, host=host, port=args.port, log_level=args.log_level)
     return EXIT_OK
+
+
+def _log_to_stderr() -> None:
+    """The app's own messages (background jobs done or failed, with the child's errors) on stderr, with their time."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger("grader")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
 
 def _cmd_override(args) -> int:

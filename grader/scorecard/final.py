@@ -69,7 +69,13 @@ class FinalRedLine:
 
     @property
     def standing(self) -> bool:
-        return self.override is None or str(self.override.get("to_value", "")).strip() != "0"
+        return stands(self.override)
+
+
+def stands(record: dict | None) -> bool:
+    """Whether a red-line hit stands under its latest override record (None: no override): unless
+    the record dismisses it (value 0)."""
+    return record is None or str(record.get("to_value", "")).strip() != "0"
 
 
 def override_level(item: ItemScore, record: dict | None) -> int | None:

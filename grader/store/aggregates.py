@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import case, delete, func, insert, outerjoin, select
+from sqlalchemy import delete, func, insert, outerjoin, select
 from sqlalchemy.engine import Engine
 
+from grader.store.queue import reviewed_chats
 from grader.store.tables import chat_facts, kpi_counted, review_queue, review_state, stored_reports
 
 CHUNK = 500
@@ -24,6 +25,14 @@ def forget_chats(conn, ids: list[str]) -> None:
     """Delete the facts and drill-down rows of these chats (a purge)."""
     conn.execute(delete(chat_facts).where(chat_facts.c.transcript_id.in_(ids)))
     conn.execute(delete(kpi_counted).where(kpi_counted.c.transcript_id.in_(ids)))
+
+
+def replace_facts(conn, rows: list[dict]) -> None:
+    """Write these `chat_facts` rows in place of the chats' earlier ones (at most CHUNK chats a statement)."""
+    for start in range(0, len(rows), CHUNK):
+        part = rows[start:start + CHUNK]
+        conn.execute(delete(chat_facts).where(chat_facts.c.transcript_id.in_([r["transcript_id"] for r in part])))
+        conn.execute(insert(chat_facts), part)
 
 
 def drop_all(conn) -> None:
@@ -48,14 +57,15 @@ class AggregateStore:
 
     def agent_totals(self, lo: str, hi: str) -> list[tuple]:
         """Per agent account (None for none) with chats in [lo, hi) (UTC, as `chats_between`):
-        (agent, chats, sum of final totals, reviewed chats) — from the queue's stored columns."""
-        q_, s = review_queue.c, review_state.c
-        reviewed = func.sum(case((s.reviewed.is_(True), 1), else_=0))
-        q = select(q_.agent, func.count(), func.sum(q_.final_total), reviewed).select_from(
-            outerjoin(review_queue, review_state, s.transcript_id == q_.transcript_id)).where(
-            q_.started_utc >= lo, q_.started_utc < hi).group_by(q_.agent)
+        (agent, chats, sum of final totals, reviewed chats) — from the queue's stored columns (its
+        covering index `ix_queue_month`) and the reviewed chats outwards (`queue.reviewed_chats`)."""
+        q_ = review_queue.c
+        in_range = (q_.started_utc >= lo, q_.started_utc < hi)
+        totals = select(q_.agent, func.count(), func.sum(q_.final_total)).where(*in_range).group_by(q_.agent)
+        reviewed = select(q_.agent, func.count()).where(reviewed_chats(), *in_range).group_by(q_.agent)
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(q)]
+            done = dict(conn.execute(reviewed).all())
+            return [(agent, chats, total, done.get(agent, 0)) for agent, chats, total in conn.execute(totals)]
 
     def fact_keys(self, ids: list[str]) -> dict[str, tuple[int, int, str]]:
         """transcript id -> (scorecard_id, revision, basis) its stored facts were computed at."""
@@ -73,8 +83,7 @@ class AggregateStore:
         if not rows:
             return
         with self.engine.begin() as conn:
-            conn.execute(delete(chat_facts).where(chat_facts.c.transcript_id.in_([r["transcript_id"] for r in rows])))
-            conn.execute(insert(chat_facts), rows)
+            replace_facts(conn, rows)
 
     def drop_facts(self, ids: list[str]) -> None:
         """Forget the facts of these chats (no longer measurable, e.g. their text is gone)."""

@@ -156,6 +156,69 @@ def migrate_security(engine: Engine, legacy_secret_key: str = "review_session_se
         conn.execute(delete(meta).where(meta.c.key == legacy_secret_key))
 
 
+# --- redaction (a purge): the free text of reviews goes, who, when and which score stay -------------
+
+REDACTED = "（已随聊天记录清除）"
+TEXT_FIELDS = ("reason", "comment", "resolution")  # what a supervisor or agent wrote: it may quote the buyer
+_REVIEW_ACTIONS = ("override", "dispute_open", "dispute_resolve")
+
+
+def redact_reviews(conn: Connection, ids: list[str]) -> list[int]:
+    """Replace the text (`TEXT_FIELDS`) of these chats' overrides, disputes and their audit entries by
+    `REDACTED`, keeping every other field; returns the ids of the audit entries changed. The
+    append-only triggers of `overrides` and `audit_log` are lifted inside the caller's transaction
+    only (DDL is transactional on SQLite and PostgreSQL); the purge's own audit entry then vouches
+    for the redacted entries (`redaction_seal`), so `verify_audit` still finds any other change."""
+    from grader.store.tables import disputes
+
+    for field in ("comment", "resolution"):
+        column = disputes.c[field]
+        conn.execute(update(disputes).where(disputes.c.transcript_id.in_(ids), column.is_not(None), column != "",
+                                            column != REDACTED).values({field: REDACTED}))
+    changed = []
+    with _appendable(conn, ("overrides", "audit_log")):
+        conn.execute(update(overrides).where(overrides.c.transcript_id.in_(ids), overrides.c.reason.is_not(None),
+                                             overrides.c.reason != "", overrides.c.reason != REDACTED)
+                     .values(reason=REDACTED))
+        for row in conn.execute(select(audit_log.c.id, audit_log.c.detail).where(
+                audit_log.c.transcript_id.in_(ids), audit_log.c.action.in_(_REVIEW_ACTIONS))).all():
+            detail = json.loads(row.detail)
+            texts = [f for f in TEXT_FIELDS if detail.get(f) not in (None, "", REDACTED)]
+            if texts:
+                detail.update({f: REDACTED for f in texts})
+                conn.execute(update(audit_log).where(audit_log.c.id == row.id).values(detail=_canonical(detail)))
+                changed.append(row.id)
+    return changed
+
+
+def redaction_seal(details: dict[int, str]) -> str:
+    """sha256 hex of audit entries as redacted ({id: detail as stored}): what a purge's entry records."""
+    body = json.dumps(sorted(details.items()), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class _appendable:
+    """Inside a transaction: the append-only triggers of `tables` dropped, and created again on exit."""
+
+    def __init__(self, conn: Connection, tables: tuple[str, ...]):
+        self.conn, self.tables = conn, tables
+
+    def __enter__(self):
+        for table in self.tables:
+            if self.conn.dialect.name == "sqlite":
+                for op in ("update", "delete"):
+                    self.conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op}"))
+            else:
+                self.conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for table in self.tables:
+            ddl = _sqlite_triggers(table) if self.conn.dialect.name == "sqlite" else _pg_triggers(table)[:2]
+            for statement in ddl:
+                self.conn.execute(text(statement))
+
+
 HEAD_REBUILT = "audit_head_rebuilt"  # meta key: when the deleted head row was rebuilt, from which entry
 
 
@@ -200,24 +263,29 @@ def append_audit(conn: Connection, actor: str, action: str, transcript_id: str |
 def verify_audit(conn: Connection) -> list[str]:
     """Problems found in the audit (Chinese, one per problem); [] when the chain and overrides agree.
 
-    Checks: ids 1..n without gaps, each prev_hash is the previous hash, each hash recomputes, the head
-    names the last entry, and every `overrides` row equals the detail of exactly one "override" entry.
+    Checks: ids 1..n without gaps, each prev_hash is the previous hash, each hash recomputes (or, for
+    an entry a purge redacted, is as the purge's own entry sealed it), the head names the last entry,
+    and every `overrides` row equals the detail of exactly one "override" entry.
     """
     problems: list[str] = []
     prev, expected_id, logged = GENESIS, 1, {}
+    changed: dict[int, str] = {}  # entries whose hash does not recompute: a purge must vouch for each
     for row in conn.execute(select(audit_log).order_by(audit_log.c.id)):
         if row.id != expected_id:
             problems.append(f"审计记录 #{expected_id} 缺失（下一条是 #{row.id}）")
         if row.prev_hash != prev:
             problems.append(f"审计记录 #{row.id} 的前一哈希与上一条不符（之前的记录被改动或删除）")
         if entry_hash(row.prev_hash, row.id, row.at, row.actor, row.action, row.transcript_id, row.detail) != row.hash:
-            problems.append(f"审计记录 #{row.id} 的内容与哈希不符（这条记录被改动过）")
+            changed[row.id] = row.detail
+        if row.action == "purge":
+            problems += _unvouched(row, changed)
         if row.action == "override":
             try:
                 logged[json.loads(row.detail)["id"]] = json.loads(row.detail)
             except (ValueError, KeyError, TypeError):
                 problems.append(f"审计记录 #{row.id} 的改分内容无法读取")
         prev, expected_id = row.hash, row.id + 1
+    problems += [f"审计记录 #{entry} 的内容与哈希不符（这条记录被改动过）" for entry in sorted(changed)]
     rebuilt = conn.execute(select(meta.c.value).where(meta.c.key == HEAD_REBUILT)).scalar()
     if rebuilt:
         when, _, last = rebuilt.partition(" ")
@@ -236,6 +304,23 @@ def verify_audit(conn: Connection) -> list[str]:
     for oid, entry in logged.items():
         problems.append(f"审计记录中的改分 #{oid}（会话 {entry.get('transcript_id')}）在改分表中已不存在")
     return problems
+
+
+def _unvouched(purge, changed: dict[int, str]) -> list[str]:
+    """Problems with the entries a purge says it redacted: each must have been changed and be now as
+    the purge sealed it. The vouched ones leave `changed`."""
+    try:
+        detail = json.loads(purge.detail)
+    except ValueError:
+        return []
+    entries = detail.get("redacted_entries") or []
+    if not entries:
+        return []
+    if not set(entries) <= changed.keys() or redaction_seal({e: changed[e] for e in entries}) != detail.get("redacted_sha256"):
+        return [f"清除记录 #{purge.id} 清除过文字的审计记录与它当时记下的不符（清除之后又被改动过）"]
+    for entry in entries:
+        del changed[entry]
+    return []
 
 
 def _roundtrip(detail: dict) -> dict:

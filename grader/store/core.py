@@ -26,7 +26,7 @@ from grader.store.rows import (ChatRows, card_from_parts, chat_rows, content_has
                                view_from_parts)
 from grader.store.tables import (calibration_scores, dictionaries, disputes, item_scores, meta, overrides, review_queue,
                                  review_state, runs, scorecards, self_assessments, set_aside, transcripts, versions)
-from grader.store import queue, search
+from grader.store import aggregates, queue, search
 from grader.store.aggregates import AggregateStore
 from grader.store.audit import migrate_security
 from grader.store.security import SecurityStore
@@ -259,7 +259,7 @@ class Store(SecurityStore, AggregateStore):
         rate, seed = self.review_sample()
         for r in rows:
             queue.mark_sample(r.queue, rate, seed)
-        for group in _without_repeats([(r.transcript, r.card, r.items, r.queue, r.search) for r in rows]):
+        for group in _without_repeats([(r.transcript, r.card, r.items, r.queue, r.search, r.facts) for r in rows]):
             _save_group(conn, group, stamp)
 
     def current_views(self, transcript_ids: list[str]) -> dict[str, str]:
@@ -316,6 +316,19 @@ class Store(SecurityStore, AggregateStore):
             with self.engine.connect() as conn:
                 out += [(r.transcript_id, r.graded_at, self.card_of_row(r)) for r in conn.execute(q)]
         return out
+
+    def scores_of(self, transcript_ids: list[str]) -> list[tuple[str, str, dict[str, int]]]:
+        """Every stored scorecard (history included) of these chats as (transcript id, graded_at,
+        item id -> suggested score), oldest first: stored columns only, no card decoded."""
+        out: dict[int, tuple[str, str, dict[str, int]]] = {}
+        c, i = scorecards.c, item_scores.c
+        for chunk in _chunks(transcript_ids, 500):
+            q = select(c.id, c.transcript_id, c.graded_at, i.item_id, i.score).select_from(
+                scorecards.join(item_scores, i.scorecard_id == c.id)).where(c.transcript_id.in_(chunk))
+            with self.engine.connect() as conn:
+                for sid, tid, graded_at, item, score in conn.execute(q):
+                    out.setdefault(sid, (tid, graded_at, {}))[2][item] = score
+        return [out[sid] for sid in sorted(out)]
 
     def transcripts(self, transcript_ids: list[str]) -> dict[str, Transcript]:
         """The stored transcripts of these chats (those found)."""
@@ -635,7 +648,7 @@ def _save_group(conn, group: list, stamp: str) -> None:
     ids = [t["id"] for t, *_ in group]
     known = {r[0] for r in conn.execute(select(transcripts.c.id).where(transcripts.c.id.in_(ids)))}
     if known:  # out of the search index while the stored text is still the one it indexed
-        search.forget(conn, list(known), {t["id"]: (t["content_hash"], text) for t, *_, text in group
+        search.forget(conn, list(known), {t["id"]: (t["content_hash"], text) for t, _, _, _, text, _ in group
                                           if t["id"] in known})
     if new := [t for t, *_ in group if t["id"] not in known]:
         conn.execute(transcripts.insert(), new)
@@ -655,7 +668,7 @@ def _save_group(conn, group: list, stamp: str) -> None:
         (again if sid is not None else fresh).append((sid, row) if sid is not None else row)
     if again:
         conn.execute(_make_current, [{"sid": sid} for sid, _ in again])
-    queued = [(sid, row[3], row[4]) for sid, row in again]
+    queued = [(sid, row[3], row[4], row[5]) for sid, row in again]
     if fresh:
         inserted = conn.execute(scorecards.insert().returning(scorecards.c.id, sort_by_parameter_order=True),
                                 [{**card, "graded_at": stamp} for _, card, *_ in fresh]).all()
@@ -663,8 +676,10 @@ def _save_group(conn, group: list, stamp: str) -> None:
                  for item in item_rows]
         if items:
             conn.execute(item_scores.insert(), items)
-        queued += [(sid, row[3], row[4]) for (sid,), row in zip(inserted, fresh)]
-    queued = [(sid, values, text) for sid, values, text in queued if values]
+        queued += [(sid, row[3], row[4], row[5]) for (sid,), row in zip(inserted, fresh)]
+    if facts := [{**f, "scorecard_id": sid} for sid, _, _, f in queued if f]:
+        aggregates.replace_facts(conn, facts)
+    queued = [(sid, values, text) for sid, values, text, _ in queued if values]
     if queued:
         conn.execute(review_queue.insert(), [{**values, "scorecard_id": sid} for sid, values, _ in queued])
         search.add(conn, [(values["transcript_id"], sid, text) for sid, values, text in queued])

@@ -54,11 +54,34 @@ def upgrade(store) -> None:
             _add_columns(conn, engine.dialect)
             conn.execute(update(meta).where(meta.c.key == "schema_version").values(value="2"))
     add_later_columns(engine)
+    ensure_indexes(engine)
     if compact_legacy_rows(store) and engine.dialect.name == "sqlite":
         vacuum(engine)
     rebuild_stale_queue(engine)
     fill_queue(store)
     index_for_search(store)
+
+
+_SUPERSEDED_INDEXES = {"review_queue": ["ix_queue_started"]}  # ix_queue_month starts with its column
+
+
+def ensure_indexes(engine) -> None:
+    """Create the indexes the tables have now that an older database lacks, and drop those they superseded."""
+    from sqlalchemy import inspect
+
+    have = inspect(engine)
+    tables = set(have.get_table_names())
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name not in tables:
+                continue
+            names = {ix["name"] for ix in have.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in names:
+                    index.create(conn)
+            for name in _SUPERSEDED_INDEXES.get(table.name, []):
+                if name in names:
+                    conn.execute(text(f"DROP INDEX {name}"))
 
 
 def add_later_columns(engine) -> list[str]:

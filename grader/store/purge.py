@@ -12,11 +12,16 @@ Per purged chat, in one transaction (`purge_before`):
   word for word. Every dictionary holding text of a purged chat is retrained from documents of
   chats that are kept (the newest ones, the last to be purged), every row packed with it is packed
   again with the new one, and the old one is deleted (`_retrain_dictionaries`);
+- supervisors' override reasons and dispute comments and resolutions (they may quote the buyer),
+  in the tables and in their audit entries: replaced by a mark (`audit.redact_reviews`), who, when
+  and which score kept; the purge's audit entry seals the redacted entries, so the audit chain
+  still verifies and any later change is still found;
 - set-aside records of runs before the day, expired sessions and old failed sign-ins deleted.
 
 On SQLite every connection runs with `secure_delete` (grader.store.core), so deleted and
 overwritten content is zeroed in the file; after the transaction the write-ahead log is
-checkpointed and truncated, so neither the database file nor its -wal holds the purged text.
+checkpointed and truncated, so neither the database file nor its -wal holds the purged text. On
+PostgreSQL the tables it rewrote are vacuumed in full afterwards (`vacuum`).
 """
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ import json
 
 from sqlalchemy import delete, func, insert, select, update
 
-from grader.store.audit import _iso, _now, append_audit, login_failures, purged, sessions
+from grader.store.audit import (_iso, _now, append_audit, audit_log, login_failures, purged, redact_reviews,
+                                redaction_seal, sessions)
 from grader.store.codec import dict_id, pack, train, unpack
 from grader.store import search
 from grader.store.tables import dictionaries, review_queue, runs, scorecards, set_aside, transcripts
@@ -36,8 +42,9 @@ TRAIN_FROM = 48  # kept documents a new dictionary is trained from (codec.TRAIN_
 def purge_before(store, day: str, by: str, dry_run: bool = False) -> dict:
     """Forget the text of chats that began before `day` (ISO date, local), keeping their scores.
 
-    Returns counts: chats, scorecards, set_aside, dictionaries (retrained), checkpointed (SQLite:
-    whether the -wal was emptied; False while another process holds a read open)."""
+    Returns counts: chats, scorecards, set_aside, dictionaries (retrained), redacted (audit entries
+    whose review text went), checkpointed (SQLite: whether the -wal was emptied; False while another
+    process holds a read open), vacuumed (PostgreSQL: the tables vacuumed in full)."""
     from grader.store.core import CARD_FIELDS  # core imports this module
 
     with store.engine.begin() as conn:
@@ -53,7 +60,9 @@ def purge_before(store, day: str, by: str, dry_run: bool = False) -> dict:
             return counts
         stamp = _iso(_now())
         fragments: set[bytes] = set()  # the purged chats' text as it appears in packed documents
+        redacted: list[int] = []  # audit entries whose review text was redacted
         for chunk in _chunks(ids):
+            redacted += redact_reviews(conn, chunk)
             search.forget(conn, chunk)  # needs the text it indexed: before the text goes
             t = transcripts.c
             for row in conn.execute(select(t.id, t.content, t.body, t.dict_id, t.customer).where(t.id.in_(chunk))):
@@ -73,13 +82,48 @@ def purge_before(store, day: str, by: str, dry_run: bool = False) -> dict:
         conn.execute(delete(set_aside).where(set_aside.c.run_id.in_(select(runs.c.id).where(runs.c.started_at < day))))
         conn.execute(delete(sessions).where(sessions.c.expires_at < day))
         conn.execute(delete(login_failures).where(login_failures.c.at < day))
-        append_audit(conn, by, "purge", None, counts)
+        counts["redacted"] = len(redacted)
+        append_audit(conn, by, "purge", None, {**counts, **_seal(conn, redacted)})
     store.forget_dictionaries()
     if ids:
         with store.engine.begin() as conn:
             search.scrub(conn)
     counts["checkpointed"] = checkpoint(store)
+    counts["vacuumed"] = vacuum(store) if ids else None
     return counts
+
+
+def _seal(conn, entries: list[int]) -> dict:
+    """What the purge's audit entry records of the entries it redacted (`audit.redaction_seal`)."""
+    if not entries:
+        return {}
+    details = {}
+    for chunk in _chunks(entries):
+        details.update(conn.execute(select(audit_log.c.id, audit_log.c.detail).where(audit_log.c.id.in_(chunk))).all())
+    return {"redacted_entries": sorted(entries), "redacted_sha256": redaction_seal(details)}
+
+
+# PostgreSQL keeps an updated or deleted row's old version in the table's heap until VACUUM, and a
+# plain VACUUM only marks the space reusable: VACUUM FULL writes each table afresh, so the old
+# versions of the purged rows leave the files (the tables are locked meanwhile; a purge runs rarely).
+# Copies in PostgreSQL's write-ahead log and in backups age out as the server recycles them.
+VACUUMED = ("transcripts", "scorecards", "review_queue", "overrides", "disputes", "audit_log", "chat_facts",
+            "kpi_counted", "stored_reports", "dictionaries", "chat_text")
+
+
+def vacuum(store) -> list[str] | None:
+    """PostgreSQL: VACUUM FULL of the tables a purge rewrites (`VACUUMED`, those present); returns
+    them. None for SQLite (secure_delete zeroes the freed space, the checkpoint empties the -wal)."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import inspect, text
+
+    present = set(inspect(store.engine).get_table_names())
+    done = [t for t in VACUUMED if t in present]
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in done:
+            conn.execute(text(f"VACUUM FULL {table}"))
+    return done
 
 
 def forget_copies(conn, ids: list[str]) -> None:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from grader.dates import day_of
+from grader.scorecard.facts import FACTS_VERSION, chat_facts
 from grader.scorecard.model import Scorecard, Versions, versions_key
 from grader.scorecard.view import card_from_view, card_view, decode_findings, encode_findings, view_json
 from grader.store.codec import Packer, dumps, encode_transcript, pack
@@ -34,6 +35,7 @@ class ChatRows:
     dictionaries: dict = field(default_factory=dict)  # id -> (kind, vkey, bytes) trained for these rows
     queue: dict = field(default_factory=dict)  # its review_queue row (`grader.store.queue.queue_row`)
     search: str = ""  # the text the review search looks in (`grader.store.search.search_text`)
+    facts: dict | None = None  # its `chat_facts` row (`facts_row`), when graded with the lexicons at hand
 
     @property
     def transcript_id(self) -> str:
@@ -91,9 +93,10 @@ def pack_transcripts(transcripts: list[Transcript], packer: Packer) -> list[dict
 
 
 def chat_rows(pairs: list[tuple[Transcript, Scorecard]], packer: Packer, tz=SHANGHAI,
-              hashes: list[str] | None = None) -> list[ChatRows]:
+              hashes: list[str] | None = None, lexicons=None) -> list[ChatRows]:
     """Rows of each (transcript, scorecard), packed with dictionaries `packer` gives (trained on these
-    chats when there is none yet for their versions key). `tz` names "the day" stored."""
+    chats when there is none yet for their versions key). `tz` names "the day" stored. With the
+    `lexicons` the chats were graded with, their month facts too (`facts_row`)."""
     if not pairs:
         return []
     vkeys: dict[int, str] = {}
@@ -120,10 +123,21 @@ def chat_rows(pairs: list[tuple[Transcript, Scorecard]], packer: Packer, tz=SHAN
         if id(card.versions) not in dumped:
             dumped[id(card.versions)] = card.versions.model_dump_json()
         out.append(ChatRows(transcript_row, card_row, items, view, (vkey, dumped[id(card.versions)]),
-                            queue=queue_row(card), search=search_text(t)))
+                            queue=queue_row(card), search=search_text(t),
+                            facts=facts_row(t, card, lexicons, tz) if lexicons is not None else None))
     used = [r.card["dict_id"] for r in out] + [r.card["findings_dict_id"] for r in out] + [out[0].transcript["dict_id"]]
     out[0].dictionaries = packer.trained_for(used)
     return out
+
+
+def facts_row(transcript: Transcript, card: Scorecard, lexicons, tz=SHANGHAI, scorecard_id: int | None = None) -> dict:
+    """The `chat_facts` row of a graded chat (`grader.scorecard.facts.chat_facts`, graded with
+    `lexicons`), its month the local one in `tz`; `scorecard_id` None: set when its card is stored."""
+    doc = chat_facts(transcript, card, lexicons)
+    local = card.started_at.astimezone(tz) if card.started_at else None
+    return dict(transcript_id=card.transcript_id, month=local.strftime("%Y-%m") if local else "",
+                agent=card.agent or "（未知）", scorecard_id=scorecard_id, revision=0, basis=FACTS_VERSION,
+                facts=json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
 
 
 def card_from_parts(columns: dict, body: dict, versions: Versions, findings: list | None) -> Scorecard:

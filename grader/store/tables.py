@@ -87,7 +87,8 @@ review_queue = Table(
     # whether the chat is in the seeded random sample, and the rank they give (0 red line … 4 sample, 5 the rest)
     Column("budget", Text, default=""), Column("sampled", Boolean, default=False),
     Column("rank_budget", Integer, default=5),
-    Index("ix_queue_started", "started_utc"),
+    # the month's and the review figures' counts read this index alone (no row lookups)
+    Index("ix_queue_month", "started_utc", "agent", "final_total", "sampled", "scorecard_id"),
     Index("ix_queue_order", "rank_budget", "rank_settled", "rank_flagged", "certainty", "started_utc", "transcript_id"),
     Index("ix_queue_agent", "agent", "started_utc"),
     sqlite_with_rowid=False,  # narrow rows clustered by chat: the indexes carry the transcript id

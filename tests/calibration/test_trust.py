@@ -108,6 +108,33 @@ def test_trust_from_a_store_with_reviews_and_a_calibration_session(tmp_path):
     assert not pe.trusted  # 7 labels are too few
 
 
+def _naive_interval(pairs, rounds=1000, seed=1):
+    """The textbook bootstrap: n draws with replacement per round."""
+    import random
+
+    from grader.calibration.agreement import kappa
+
+    rng, draws = random.Random(seed), []
+    for _ in range(rounds):
+        sample = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        k = kappa([a for a, _ in sample], [b for _, b in sample])
+        if k is not None:
+            draws.append(k)
+    draws.sort()
+    return draws[int(0.025 * (len(draws) - 1))], draws[int(0.975 * (len(draws) - 1))]
+
+
+@pytest.mark.parametrize("case, pairs", [
+    ("two levels, mostly agreeing", [(1, 1)] * 60 + [(0, 0)] * 30 + [(1, 0)] * 6 + [(0, 1)] * 4),
+    ("three levels, noisy", [(10, 10)] * 40 + [(5, 5)] * 20 + [(0, 0)] * 10 + [(10, 5)] * 15 + [(5, 0)] * 10
+     + [(0, 10)] * 5),
+    ("rare disagreement", [(2, 2)] * 95 + [(2, 0)] * 5 + [(0, 0)] * 20),
+])
+def test_kappa_interval_matches_the_textbook_bootstrap(case, pairs):
+    fast, slow = kappa_interval(pairs), _naive_interval(pairs)
+    assert fast.low == pytest.approx(slow[0], abs=0.04) and fast.high == pytest.approx(slow[1], abs=0.04)
+
+
 def _override_some_item(store, tid):
     from grader.review.overrides import apply_override
 

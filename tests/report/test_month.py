@@ -269,3 +269,25 @@ def test_month_files_say_yes_and_no_in_chinese(store, grader, tmp_path):
     assert flags and flags <= {"是", "否"}
     html = write_month_html(report, tmp_path / "m.html").read_text(encoding="utf-8")
     assert ">True<" not in html and ">False<" not in html and (">是<" in html or ">否<" in html)
+
+
+@pytest.mark.parametrize("case, saved_without_facts, measured", [
+    pytest.param("every chat graded by the daily run: its facts stored then", False, 0, id="daily-run"),
+    pytest.param("tricky: one chat stored without facts (Store.save) is measured in the month", True, 1,
+                 id="saved-without-facts"),
+])
+def test_the_month_reads_the_facts_stored_when_graded(db_url, grader, case, saved_without_facts, measured):
+    from pathlib import Path
+
+    from grader.cli import main
+    from grader.report.precompute import refresh_month
+
+    samples = Path(__file__).resolve().parents[2] / "transcripts"
+    assert main(["grade", str(samples), "--date", "2026-11-22", "--db", db_url, "--no-precompute"]) == 0
+    store = Store(db_url)
+    if saved_without_facts:
+        t = chat(GOOD, "n9", "2026-11-22", "a")
+        store.save([(t, grader.grade(t))])
+    refresh_month(store, "2026-11", load_policy(), grader.rubric, grader.lexicons)
+    body = store.stored_report("month:2026-11")["body"]
+    assert body["computed_chats"] == measured and body["chats"] == 19 + saved_without_facts

@@ -46,3 +46,36 @@ def test_other_requests_are_answered_while_a_page_computes(app, page, key, done)
     assert "正在后台计算" in c.get(page).text
     refresher.wait(300)
     assert refresher.failure(key) is None and done in c.get(page).text
+
+
+@pytest.mark.parametrize("case, args, fails", [
+    pytest.param("a month that does not exist", ["--month", "2026-13"], True, id="bad-month"),
+    pytest.param("a month with no chats", ["--month", "2020-01"], False, id="empty-month"),
+])
+def test_a_failed_job_is_logged_with_its_errors_and_kept_for_the_page(db, caplog, case, args, fails):
+    from grader.review.background import Refresher
+
+    refresher = Refresher(str(Store(db).url))
+    with caplog.at_level("INFO", logger="grader.review"):
+        assert refresher.submit("job", args)
+        refresher.wait(300)
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    if fails:
+        assert refresher.failure("job") and len(errors) == 1 and "job" in errors[0]
+        assert refresher.failure("job") in errors[0]  # the page's line is the log's last line
+        assert not refresher.submit("job", args)  # not started over at once (a page reloading itself)
+    else:
+        assert refresher.failure("job") is None and not errors
+        assert refresher.submit("job", args)  # a job that succeeded may run again at once
+        refresher.wait(300)
+    refresher.close()
+
+
+def test_the_page_shows_a_failed_job(app, monkeypatch):
+    c = client(app, "主管甲")
+    c.post("/reviewed", data=card_form(c, "t1"))
+    app.state.refresher.url = "sqlite:////nonexistent-folder/grader.db"  # the child cannot open it
+    c.get("/calibration?since=2026-11-22&until=2026-11-22")
+    app.state.refresher.wait(300)
+    text = c.get("/calibration?since=2026-11-22&until=2026-11-22").text
+    assert "上次后台计算失败" in text and "正在后台计算" not in text

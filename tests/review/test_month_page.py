@@ -171,4 +171,6 @@ def test_the_month_is_computed_again_only_when_the_database_changed(app, store):
     apply_override(store, "m1", item.id, str(next(v for v in item.levels if v != item.score)), "改分", "主管甲",
                    expected_revision=None)
     month_computed(app, boss, this_month())
-    assert stored_month(store, this_month())["body"]["computed_chats"] == 1  # only the reviewed chat
+    third = stored_month(store, this_month())
+    assert third["stamp"] != second["stamp"]  # computed again, with the override ...
+    assert third["body"]["computed_chats"] == 0  # ... read beside the chat's stored facts: nothing measured again
