@@ -146,6 +146,15 @@ BEFORE_23 = {
 }
 
 
+# Before the accuracy part of issue 23 (main at 4f7367b, 2026-12-08): the same evaluation.
+BEFORE_ACCURACY = {
+    "tuning": {"chats": 54, "scenario": 53, "polite": (316, 316), "items": (318, 344), "card": (313, 344),
+               "totals": (41, 54), "product_expertise": (45, 54), "service_attitude": (45, 54)},
+    "untouched": {"chats": 46, "scenario": 40, "polite": (268, 268), "items": (233, 286), "card": (208, 286),
+                  "totals": (20, 46), "product_expertise": (33, 46), "service_attitude": (26, 46)},
+}
+
+
 def markdown(results: dict[str, Result]) -> list[str]:
     """The docs/accuracy.md section: both halves now and at the first run, per item, every miss."""
     lines = [
@@ -160,7 +169,11 @@ def markdown(results: dict[str, Result]) -> list[str]:
         "designed on the tuning half, but while trying them the untouched half's figures were printed on each "
         "run, and two candidate expertise cues (a bare 因为, and 这边看到… status reports) were dropped after "
         "those figures fell; the untouched figures below are therefore slightly flattering, not a clean "
-        "hold-out.", "",
+        "hold-out. **Disclosure (issue 23, accuracy part):** rule changes were chosen on the tuning half "
+        "only, split again three ways by a salted hash (`scripts/tuning_cv.py`): a candidate was kept only "
+        "when it did not lose in any part, and a cue that helped one part and hurt another was removed "
+        "(soothing as attitude initiative). The untouched half's chats and listed disagreements were not "
+        "read, and its figures were printed only at the end of that work (twice, to write this file).", "",
         "*Items exact* grades each chat with its labelled scenario; *card* grades with the detected scenario, "
         "as a supervisor sees the card (an item of the wrong scenario's section counts as a miss).", "",
         "*Totals ±5*: the card's total (detected scenario) within 5 points of the label's: the labelled "
@@ -171,12 +184,15 @@ def markdown(results: dict[str, Result]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for which, r in results.items():
-        f, b = FIRST_RUN[which], BEFORE_23[which]
+        f, b, a = FIRST_RUN[which], BEFORE_23[which], BEFORE_ACCURACY[which]
         lines.append(f"| {which}, first run (2ccf6e1) | {f['chats']} | {pct(f['scenario'], f['chats'])} | "
                      f"{pct(*f['polite'])} | {pct(*f['items'])} | {pct(*f['card'])} | — | — | — |")
         lines.append(f"| {which}, before issue 23 (911e6fa) | {b['chats']} | {pct(b['scenario'], b['chats'])} | "
                      f"{pct(*b['polite'])} | {pct(*b['items'])} | {pct(*b['card'])} | {pct(*b['totals'])} | "
                      f"{pct(*b['product_expertise'])} | {pct(*b['service_attitude'])} |")
+        lines.append(f"| {which}, before issue 23's accuracy part (4f7367b) | {a['chats']} | "
+                     f"{pct(a['scenario'], a['chats'])} | {pct(*a['polite'])} | {pct(*a['items'])} | {pct(*a['card'])} | "
+                     f"{pct(*a['totals'])} | {pct(*a['product_expertise'])} | {pct(*a['service_attitude'])} |")
         levels = [pct(*r.items.get(i, (0, 0))) for i in ("product_expertise", "service_attitude")]
         lines.append(f"| **{which}, now** | {r.chats} | {pct(r.scenario_ok, r.chats)} | {pct(*r.polite)} | "
                      f"{pct(*r.item_totals)} | {pct(*r.card_items)} | {pct(*r.totals)} | {' | '.join(levels)} |")

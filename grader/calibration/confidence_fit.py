@@ -4,8 +4,9 @@ Input per item (or "scenario"): rows of (chat id, features, agrees), where agree
 suggested score equals the supervisor's. Per item a logistic regression on standardized features
 (`ITEM_FEATURES` and the levels seen), its regularization chosen by 5-fold cross-validation with the
 folds by chat; an item with under 10 labels, or under `MIN_MINORITY` of either outcome, gets its
-smoothed agreement rate instead. The threshold is chosen on the out-of-fold probabilities
-(`threshold_for`). Used by `scripts/confidence_jddc.py`, which writes the shipped file; never at run time.
+smoothed agreement rate instead. One threshold for all items is chosen on the out-of-fold
+probabilities (`budget_threshold`): the highest at which at most a review budget of the chats gets a
+flag and the flagged are wrong at least half the time. Used by `scripts/confidence_jddc.py`, which writes the shipped file; never at run time.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ MIN_MINORITY = 5  # fewer agreements or disagreements than this: the item's mode
 MIN_LEVEL = 3  # a level ("score=<n>") becomes a feature of an item when it is seen on this many of its examples
 # The measured features the item models use: finding kinds and the chat's finer shape were tried and
 # left out (with ~50-100 labels per item they fit noise: worse out-of-fold log loss on the JD tuning half).
-ITEM_FEATURES = ("detector_confidence", "detector_flag", "unmeasured", "not_applicable", "level",
+ITEM_FEATURES = ("detector_confidence", "detector_flag", "detector_review", "unmeasured", "not_applicable", "level",
                  "positive_evidence", "negative_evidence", "scenario_certainty", "messages", "customer_turns",
                  "agent_turns")
 
@@ -79,21 +80,41 @@ def log_loss(probs, ys) -> float:
     return -sum(math.log(max(eps, p if y else 1 - p)) for p, y in zip(probs, ys)) / max(1, len(ys))
 
 
-def threshold_for(probs: list[float], ys: list[bool], hard: list[bool], target: float) -> float:
-    """The lowest probability t such that the suggestions with p >= t and no flag of the detector's
-    own (`hard`) agree at least `target` (1.01, flag everything, when no such t exists)."""
-    best = 1.01
-    for t in sorted(set(probs), reverse=True):
-        kept = [y for p, y, h in zip(probs, ys, hard) if p >= t and not h]
-        if kept and sum(kept) / len(kept) >= target:
-            best = t
-    return round(best - 1e-6, 6) if best <= 1 else best
+MIN_PRECISION = 0.5  # a flag means "likely wrong": the flagged must disagree at least this often, out of fold
 
 
-def fit_items(rows_by_item: dict[str, list[tuple[str, dict, bool]]], target: float) -> tuple[dict, dict]:
-    """(item -> ItemModel, item -> out-of-fold figures: n, agree, C, threshold, flagged, unflagged,
-    unflagged_agree) for every item of `rows_by_item` with at least one row."""
-    models, cv = {}, {}
+def budget_threshold(units: list[tuple[str, float, bool, bool]], budget: float,
+                     min_precision: float = MIN_PRECISION) -> float:
+    """The highest probability t such that, over units (chat, probability, hard flag, agrees):
+    at most `budget` (a share) of the chats have a unit flagged (p < t, or a hard flag whatever t),
+    and the units flagged by probability alone disagree at least `min_precision` of the time (a flag
+    means "likely wrong", not "less sure than the rest"). 0.0, only the hard flags, when no t does.
+
+    Raises ValueError when `budget` or `min_precision` is not a share between 0 and 1."""
+    if not (0.0 <= budget <= 1.0 and 0.0 <= min_precision <= 1.0):
+        raise ValueError(f"review budget {budget} or precision {min_precision} is not a share between 0 and 1")
+    chats = {u[0] for u in units}
+    hard = {u[0] for u in units if u[2]}
+    soft = sorted((p, agrees, chat) for chat, p, h, agrees in units if not h)
+    best, wrong, flagged = 0.0, 0, set(hard)
+    for k, (p, agrees, chat) in enumerate(soft):  # t just above each probability, upwards
+        wrong += not agrees
+        flagged.add(chat)
+        if len(flagged) > budget * len(chats):
+            break
+        last_of_tie = k + 1 == len(soft) or soft[k + 1][0] > p
+        if last_of_tie and wrong >= min_precision * (k + 1):
+            best = p + 1e-6
+    return round(best, 6)
+
+
+def fit_items(rows_by_item: dict[str, list[tuple[str, dict, bool]]], budget: float) -> tuple[dict, dict]:
+    """(item -> ItemModel, figures) for every item of `rows_by_item` with at least one row, all with the
+    one threshold `budget_threshold` chose on the out-of-fold probabilities. Figures: per item n,
+    agree, C, threshold, flagged, unflagged, unflagged_agree (out of fold), and under "cards" the
+    chats and how many had a flag.
+    Raises ValueError when `budget` is not a share between 0 and 1."""
+    fitted, units = {}, []
     for item, rows in rows_by_item.items():
         if not rows:
             continue
@@ -101,9 +122,17 @@ def fit_items(rows_by_item: dict[str, list[tuple[str, dict, bool]]], target: flo
         c = min((log_loss(out_of_fold(rows, item, c), ys), c) for c in GRID)[1]
         probs = out_of_fold(rows, item, c)
         hard = [f.get("detector_flag", 0.0) > 0 for _, f, _ in rows]
-        t = threshold_for(probs, ys, hard, target)
+        fitted[item] = (rows, c, probs, hard)
+        units += [(chat, p, h, a) for (chat, _, a), p, h in zip(rows, probs, hard)]
+    t = budget_threshold(units, budget)
+    models, cv = {}, {}
+    for item, (rows, c, probs, hard) in fitted.items():
+        ys = [a for _, _, a in rows]
         models[item] = fit_one(rows, item, c, t)
         kept = [y for p, y, h in zip(probs, ys, hard) if p >= t and not h]
         cv[item] = {"n": len(rows), "agree": sum(ys), "C": c, "threshold": t, "flagged": len(ys) - len(kept),
                     "unflagged_agree": sum(kept), "unflagged": len(kept)}
+    flagged = {chat for chat, p, h, _ in units if h or p < t}
+    cv["cards"] = {"n": len({u[0] for u in units}), "flagged": len(flagged), "budget": budget,
+                   "min_precision": MIN_PRECISION}
     return models, cv

@@ -17,7 +17,9 @@ gets one reading on the card (presale.follow_up's "不算跟进" is never this i
 * supporting initiative — a promotion the customer did not ask about (presale.promotion), a
   follow-up or nudge (presale.follow_up: selling, not solving), delivery / usage notes
   (presale.delivery_notes, also before an order), a timed promise (aftersale.promised_contact,
-  kept or not yet due), soothing (aftersale.soothe);
+  kept or not yet due); soothing (aftersale.soothe) is tone, not solving, and is no cue here (the
+  convention's 20/12 are about what the agent does; on the JD tuning half, split three ways, reading
+  an apology as initiative helped one part and hurt another);
 * cooperation — ``proactive`` tag=cooperate; an action in answer to what the customer asked
   (`_asked_for`: the same action, "帮我申请退款" → "好的帮您申请", or any request, "可以更改收货时间吗" →
   "帮您联系库房"), unless it commits beyond the request (我会跟进, 有结果通知您); a hand-off (升级专员);
@@ -52,7 +54,7 @@ ITEM = "service_attitude"
 LABELS = {3: "积极解决", 2: "配合解决", 1: "问答式解决", 0: "推脱"}
 STRONG = {"initiative": "主动提出解决办法", "ask_back": "主动了解顾客需求", "recommend": "主动推荐"}
 SUPPORT = {"promotion": "主动告知优惠活动", "nudge": "主动促单", "notes": "主动告知注意事项",
-           "promise": "承诺回复时间", "soothe": "安抚顾客", "follow_up": "主动跟进沉默的顾客"}
+           "promise": "承诺回复时间", "follow_up": "主动跟进沉默的顾客"}
 COOPERATE = {"aftersale.clarify_issue": "客服按流程了解问题", "aftersale.same_day_resolution": "客服办好了顾客的事"}
 # Other items' counted findings read as cues here: {item: {finding kind: cue kind}}.
 CONSUMED = {
@@ -62,7 +64,6 @@ CONSUMED = {
     "presale.promotion": {"mention": "promotion"},
     "presale.delivery_notes": {"note": "notes", "before_order": "notes"},
     "aftersale.promised_contact": {"promise_kept": "promise", "promise_unknown": "promise"},
-    "aftersale.soothe": {"mention": "soothe"},
     "aftersale.clarify_issue": {"ask": "ask_case"},
     "aftersale.same_day_resolution": {"resolved": "cooperate", "customer_solved": "cooperate"},
 }
@@ -80,7 +81,7 @@ REVIEW_BELOW = 0.7
 @register
 class ServiceAttitudeDetector(Detector):
     name = "service_attitude"
-    version = "6"
+    version = "7"
     items = (ITEM,)
     lexicons = ("deflection", "proactive", "attitude_context")
     consumes = (*CONSUMED, "scenario")

@@ -5,10 +5,13 @@ The model is data the tool ships: `confidence.json` beside this module, fitted o
 `scripts/confidence_jddc.py` on labelled chats (the tuning half of the real JD chats and the
 project's own hand-scored chats; never the untouched half) and not refitted at run time. Per item
 it holds a logistic regression over the features below (standardized), and a threshold: an item
-whose probability is below its threshold needs review. So a flag means "likely wrong" and no flag
-means "safe to accept" (the threshold was chosen so that the unflagged suggestions of the
-cross-validated fit agree at least `target` of the time). The file's version goes onto every
-scorecard (`Versions.confidence`).
+whose probability is below its threshold needs review, as does one the detector could not decide
+(`detector_flag`). The threshold is one probability for every item, chosen on the cross-validated
+fit so that at most a review budget of cards (default 25 %) is flagged: the flags go to the
+suggestions least likely to be right. A flag means "more likely wrong than the rest"; no flag does
+not mean "certainly right" (docs/accuracy.md gives the measured agreement of the unflagged, and the
+review budget's random sample keeps measuring it). The file's version goes onto every scorecard
+(`Versions.confidence`).
 
 Features of one suggested item (`features`): what its detector measured and how sure it was, the
 evidence it counted for and against, the finding kinds the item's model names, the level given,
@@ -26,11 +29,13 @@ from pathlib import Path
 from grader.detectors.findings import Measurement
 from grader.errors import ConfigError
 from grader.rubric.scores import ItemScore
+from grader.rubric.scoring import UNDECIDED_CONFIDENCE
 from grader.transcript.model import Transcript
 
 BUNDLED = Path(__file__).with_name("confidence.json")
 FORMAT = "grader-confidence/1"
 SCENARIO = "scenario"
+DEFLECTION_KINDS = ("deflection", "dismiss")  # service_attitude's findings (`_cues.deflections`)
 
 
 def chat_shape(transcript: Transcript) -> dict[str, float]:
@@ -49,10 +54,22 @@ def chat_shape(transcript: Transcript) -> dict[str, float]:
 
 
 def detector_flag(item: ItemScore) -> bool:
-    """The flag the rubric set from the detector's own doubt (`grader.rubric.scoring.score_item`: it
-    could not decide, was less than 60 % sure, or measured nothing): kept whatever the calibrated
-    probability, since a detector that cannot decide says so instead of guessing."""
-    return item.needs_review
+    """The detector's hard doubt, kept as a flag whatever the calibrated probability: it measured
+    nothing (no value, and the occasion did arise) or could not decide between scores (its value a
+    range whose ends score differently: `grader.rubric.scoring.undecided` caps the confidence at
+    `UNDECIDED_CONFIDENCE`). A detector that cannot decide says so instead of guessing.
+
+    A score resting on a deflection or a dismissal of the customer's complaint (a negative finding of
+    kind `DEFLECTION_KINDS`) is flagged too: it costs the agent the whole attitude item, and telling a
+    deflection from guidance or an explanation (that is the testers' regressions of issue 23) is the
+    reading a supervisor checks.
+
+    The detectors' other flags (a hand-set "below 0.6 / 0.7 sure") are a prior, not a measurement:
+    under calibration they are a feature (`detector_review`) and the fitted probability decides."""
+    if item.value is None and not item.not_applicable:
+        return True
+    deflected = any(not f.positive and f.kind in DEFLECTION_KINDS for f in item.findings)
+    return item.confidence <= UNDECIDED_CONFIDENCE or deflected
 
 
 def features(item: ItemScore, shape: dict[str, float], scenario_certainty: float) -> dict[str, float]:
@@ -63,6 +80,7 @@ def features(item: ItemScore, shape: dict[str, float], scenario_certainty: float
     out = {
         "detector_confidence": float(item.confidence),
         "detector_flag": float(detector_flag(item)),
+        "detector_review": float(item.needs_review),
         "unmeasured": float(item.value is None and not item.not_applicable),
         "not_applicable": float(item.not_applicable),
         "level": item.score / item.max if item.max else 0.0,
@@ -81,10 +99,12 @@ def features(item: ItemScore, shape: dict[str, float], scenario_certainty: float
 
 def scenario_features(measurement: Measurement, shape: dict[str, float]) -> dict[str, float]:
     """The scenario model's features: the scenario measurement (value 1 after-sale, 0 pre-sale, None no
-    cue), its cue weights' margin and total, and the chat's shape."""
+    cue or tied cues: the hard doubt, `detector_flag`), its own review flag (mixed cues), its cue
+    weights' margin and total, and the chat's shape."""
     a = float(measurement.metrics.get("aftersale_weight") or 0.0)
     p = float(measurement.metrics.get("presale_weight") or 0.0)
-    return {"detector_confidence": float(measurement.confidence), "detector_flag": float(measurement.needs_review),
+    return {"detector_confidence": float(measurement.confidence), "detector_flag": float(measurement.value is None),
+            "detector_review": float(measurement.needs_review),
             "unmeasured": float(measurement.value is None), "aftersale": float(measurement.value == 1),
             "cue_margin": abs(a - p) / (a + p) if a + p else 0.0, "cue_weight": math.log1p(a + p),
             "both_sides": float(a > 0 and p > 0), **shape}

@@ -3,21 +3,37 @@ import random
 
 import pytest
 
-from grader.calibration.confidence_fit import fit_items, fit_one, folds_of, names_of, threshold_for
+from grader.calibration.confidence_fit import budget_threshold, fit_items, fit_one, folds_of, names_of
 
 
-@pytest.mark.parametrize("case, probs, ys, hard, target, expected", [
-    ("all agree: nothing flagged", [0.9, 0.8, 0.7], [True, True, True], [False] * 3, 0.97, 0.7),
-    ("the least probable is wrong: flagged from it up", [0.9, 0.8, 0.7], [True, True, False], [False] * 3, 0.97, 0.8),
-    ("the most probable is wrong: everything flagged", [0.9, 0.8, 0.7], [False, True, True], [False] * 3, 0.97, 1.01),
-    ("a looser target keeps more", [0.9, 0.8, 0.7, 0.6], [True, True, False, True], [False] * 4, 0.7, 0.6),
-    ("a wrong suggestion the detector flagged itself does not count against the rest",
-     [0.9, 0.8, 0.7], [True, True, False], [False, False, True], 0.97, 0.7),
+W, R = False, True  # the suggestion disagrees / agrees with the supervisor
+
+
+@pytest.mark.parametrize("case, units, budget, expected", [
+    ("the least probable are wrong: flagged up to the budget",
+     [("a", 0.6, False, W), ("b", 0.7, False, W), ("c", 0.9, False, R), ("d", 0.95, False, R)], 0.5, 0.700001),
+    ("a third of the chats: only the least probable one",
+     [("a", 0.6, False, W), ("b", 0.7, False, W), ("c", 0.9, False, R)], 1 / 3, 0.600001),
+    ("no budget: nothing flagged", [("a", 0.6, False, W), ("b", 0.8, False, R)], 0.0, 0.0),
+    ("the least probable are right: no flag means likely wrong, nothing flagged (tricky)",
+     [("a", 0.6, False, R), ("b", 0.7, False, R), ("c", 0.9, False, W)], 1.0, 0.0),
+    ("flags wrong half the time are enough",
+     [("a", 0.6, False, W), ("b", 0.7, False, R), ("c", 0.9, False, R), ("d", 0.95, False, R)], 1.0, 0.700001),
+    ("a chat is as likely wrong as its least probable item",
+     [("a", 0.95, False, R), ("a", 0.6, False, W), ("b", 0.8, False, R), ("c", 0.85, False, R)], 1 / 3, 0.600001),
+    ("tied probabilities flag together or not at all",
+     [("a", 0.6, False, W), ("b", 0.6, False, R), ("c", 0.6, False, R), ("d", 0.9, False, R)], 1.0, 0.0),
+    ("a hard flag takes budget whatever the threshold (tricky)",
+     [("a", 0.99, True, R), ("b", 0.6, False, W), ("c", 0.7, False, W)], 1 / 3, 0.0),
 ])
-def test_threshold_is_the_lowest_at_which_the_unflagged_reach_the_target(case, probs, ys, hard, target, expected):
-    got = threshold_for(probs, ys, hard, target)
-    assert got == pytest.approx(expected, abs=1e-5), case
-    assert all(p >= got for p, y, h in zip(probs, ys, hard) if p >= expected and not h)
+def test_the_threshold_is_the_highest_within_the_budget_whose_flags_are_likely_wrong(case, units, budget, expected):
+    assert budget_threshold(units, budget) == pytest.approx(expected, abs=1e-6), case
+
+
+@pytest.mark.parametrize("budget, precision", [(-0.1, 0.5), (1.5, 0.5), (0.25, 2.0)])
+def test_a_budget_or_precision_that_is_no_share_is_refused(budget, precision):
+    with pytest.raises(ValueError):
+        budget_threshold([("a", 0.5, False, True)], budget, precision)
 
 
 @pytest.mark.parametrize("case, agree, n, constant", [
@@ -57,7 +73,11 @@ def test_folds_keep_a_chats_rows_together():
 
 def test_fit_items_reports_the_out_of_fold_figures_it_chose_the_threshold_on():
     rng = random.Random(2)
-    rows = [(f"c{k}", {"detector_confidence": rng.random()}, rng.random() < 0.8) for k in range(60)]
-    models, cv = fit_items({"x": rows, "empty": []}, 0.97)
+    rows = []
+    for k in range(60):
+        sure = rng.random()
+        rows.append((f"c{k}", {"detector_confidence": sure}, rng.random() < sure))
+    models, cv = fit_items({"x": rows, "empty": []}, 0.25)
     assert set(models) == {"x"} and cv["x"]["n"] == 60
     assert cv["x"]["flagged"] + cv["x"]["unflagged"] == 60 and models["x"].threshold == cv["x"]["threshold"]
+    assert cv["cards"]["n"] == 60 and cv["cards"]["flagged"] <= 15 and cv["cards"]["flagged"] == cv["x"]["flagged"]

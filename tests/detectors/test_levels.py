@@ -53,7 +53,7 @@ def test_expertise_unmeasurable_without_agent(lexicons):
     ("好的 and 稍等 alone are formula, not cooperation", ["c 10:00:00 退款到哪了", "a 10:00:05 好的，请稍等，正在为您查询"],
      1, False),
     ("asking about the case is cooperation", ["c 10:00:00 退款到哪了", "a 10:00:05 您是什么支付方式呢"], 2, True),
-    ("proactive reshipment", ["c 10:00:00 衣服破了", "a 10:00:05 非常抱歉，我帮您申请补发一件"], 3, False),
+    ("proactive reshipment (two cues: the apology is no cue, so a close call)", ["c 10:00:00 衣服破了", "a 10:00:05 非常抱歉，我帮您申请补发一件"], 3, True),
     ("I'll contact the courier for you", ["c 10:00:00 快递一直不动", "a 10:00:05 我来帮您联系快递催一下"], 3, True),
     ("asked-for action is cooperation", ["c 10:00:00 帮我申请退款", "a 10:00:05 好的，帮您申请退款"], 2, True),
     ("bare answers", ["c 10:00:00 多少钱", "a 10:00:05 99元"], 1, False),
@@ -61,7 +61,7 @@ def test_expertise_unmeasurable_without_agent(lexicons):
         "c 10:00:00 这款保温杯能装多少", "a 10:00:05 亲，500毫升的，请问您平时是带去办公室还是户外用呢？",
         "c 10:00:30 上班用", "a 10:00:40 那推荐您选这款带茶隔的，泡茶方便，签收时请检查一下杯身有没有磕碰哦"], 3, False),
     ("two options offered", ["c 10:00:00 鞋子开胶了",
-                             "a 10:00:05 非常抱歉亲，给您两个选择：补寄一双新的，或者直接给您退款，您看哪个方便？"], 3, False),
+                             "a 10:00:05 非常抱歉亲，给您两个选择：补寄一双新的，或者直接给您退款，您看哪个方便？"], 3, True),
     ("reported to quality control", ["c 10:00:00 这批面膜味道怪怪的",
                                      "a 10:00:05 抱歉亲，我把批号报给品控查一下，有结果第一时间告诉您"], 3, True),
     ("a sales follow-up with an offer is cooperation, not solving (tricky)", [
@@ -149,6 +149,15 @@ def test_expertise_tailoring_and_substance(lexicons, name, lines, level):
     ("asking whether a return is possible is no request (tricky)", [
         "c 10:00:00 如果明天收到后发现不好，能退么", "a 10:00:05 可以的，我帮您登记一下"], 3),
     ("免邮费 asked, so the offer answers it", ["c 10:00:00 两瓶不免邮费吗", "a 10:00:05 满99元包邮的哦"], 1),
+    # soothing is tone, not solving: an apology earns the attitude nothing by itself
+    ("an apology with nothing done is answering only (tricky)", [
+        "c 10:00:00 台灯收到不亮", "a 10:00:05 非常抱歉给您添麻烦了，这个灯是插电用的"], 1),
+    ("您别着急 and a bare status is still answering only", [
+        "c 10:00:00 快递怎么还没到", "a 10:00:05 您别着急，物流显示今天派送"], 1),
+    ("an apology beside the change made is cooperation", [
+        "c 10:00:00 地址填错了帮我改成东城区", "a 10:00:05 不好意思，已经为您修改好了"], 2),
+    ("an apology beside a remedy offered unasked is initiative", [
+        "c 10:00:00 杯子碎了", "a 10:00:05 真抱歉，给您补发一个新的，碎的不用寄回"], 3),
 ])
 def test_attitude_by_what_was_asked(lexicons, name, lines, level):
     (m,) = measure(ServiceAttitudeDetector, lexicons, chat(*lines))

@@ -105,3 +105,29 @@ def test_a_file_that_is_not_a_confidence_model_is_refused(tmp_path, case, text):
 def test_a_missing_file_named_explicitly_is_refused(tmp_path):
     with pytest.raises(ConfigError):
         conf.load(tmp_path / "nowhere.json")
+
+
+NO_AGENT_WORDS = transcript("c 10:00:00 这件衣服有货吗", "auto 10:00:01 您好，欢迎光临")
+DEFLECTS = transcript("c 10:00:00 快递三天没动了", "a 10:00:05 这个不归我们管，你自己找快递")
+DISMISSES = transcript("c 10:00:00 收到的毛巾一股馊味", "a 10:00:05 这是正常现象")
+EXPLAINS = transcript("c 10:00:00 收到的酒瓶上有白霜", "a 10:00:05 亲，是正常的霜，不影响饮用的")
+
+
+# Which of the detectors' flags stay under calibration: only a hard doubt (nothing measured, a value
+# straddling two scores); a hand-set "under 0.7 sure" is a feature and the fitted probability decides.
+@pytest.mark.parametrize("case, chat, item, flagged", [
+    ("a level the detector flagged for being under 0.7 sure: the model decides (not flagged)",
+     PRESALE, "service_attitude", False),
+    ("nothing measured: flagged whatever the model says (tricky)", NO_AGENT_WORDS, "product_expertise", True),
+    ("nothing measured, attitude too", NO_AGENT_WORDS, "service_attitude", True),
+    ("a zero for deflection is checked by a person", DEFLECTS, "service_attitude", True),
+    ("a dismissal of the complaint too", DISMISSES, "service_attitude", True),
+    ("an explanation is no dismissal: the model decides (tricky)", EXPLAINS, "service_attitude", False),
+])
+def test_only_a_hard_doubt_of_the_detector_stays_a_flag(case, chat, item, flagged):
+    scenario = "presale" if chat in (PRESALE, NO_AGENT_WORDS) else "aftersale"
+    plain = Grader(confidence=False).grade(chat, scenario).item(item)
+    model = ConfidenceModel({item: one(item, 0.5, 0.99)}, "t")
+    card = Grader(confidence=model).grade(chat, scenario).item(item)
+    assert card.needs_review == flagged, case
+    assert conf.detector_flag(plain) == flagged, case

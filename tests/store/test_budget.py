@@ -10,6 +10,7 @@ from tests.builders import transcript
 COMPLAINT = ("c 10:00:00 我的快递三天没动了，再不处理我就投诉", "a 10:00:05 您好，非常抱歉，我马上帮您联系快递")
 REFUND = ("c 10:00:00 衣服太小了，我要退货", "a 10:00:05 您好，可以的，您在订单里申请退货就行")
 PLAIN = ("c 10:00:00 这款有货吗？", "a 10:00:05 您好，有货的")
+AUTO_ONLY = ("c 10:00:00 这款有货吗？", "auto 10:00:01 您好，欢迎光临")  # nothing to measure the agent by: flagged
 
 
 def settled(card):
@@ -36,7 +37,7 @@ def test_budget_reasons_from_the_buyers_words(grader, case, lines, reasons):
 
 
 def test_a_flagged_card_must_be_read(grader):
-    card = grader.grade(transcript(*PLAIN))
+    card = grader.grade(transcript(*AUTO_ONLY))
     assert card.needs_review and budget_reasons(card) == ["flagged"]
 
 
@@ -67,7 +68,7 @@ def test_the_sample_is_seeded_and_near_its_rate():
 def store(tmp_path, grader):
     s = Store(str(tmp_path / "b.db"))
     pairs = []
-    for tid, lines, sure in [("complaint", COMPLAINT, True), ("refund", REFUND, True), ("flagged", PLAIN, False)] + [
+    for tid, lines, sure in [("complaint", COMPLAINT, True), ("refund", REFUND, True), ("flagged", AUTO_ONLY, False)] + [
             (f"plain{k}", PLAIN, True) for k in range(30)]:
         t = transcript(*lines, id=tid)
         card = grader.grade(t)
