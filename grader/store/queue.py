@@ -299,18 +299,24 @@ def resample(conn, rate: float, seed: str, chunk: int = 2000) -> int:
 
 
 def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
-    """Cards of [lo, hi) by review: {cards, reviewed, sampled, sampled_reviewed, labels, labels_agree} where
-    labels / labels_agree count the items of reviewed cards of the random sample and those whose final
-    score is the suggested one (no override, or the latest override back to it): the unbiased agreement.
-    Stored columns only (queue, review state, item scores, overrides): the counts of cards from the
-    queue's covering index `ix_queue_month`, the rest from the reviewed chats outwards (`reviewed_chats`)."""
+    """Cards of [lo, hi) by review: {cards, reviewed, bulk, sampled, sampled_reviewed, labels, labels_agree}
+    where `bulk` counts the reviewed cards accepted unread by a bulk accept, and sampled_reviewed, labels
+    and labels_agree count only cards a person read: the reviewed cards of the random sample, their items
+    and those whose final score is the suggested one (no override, or the latest override back to it),
+    the unbiased agreement. Stored columns only (queue, review state, item scores, overrides): the counts
+    of cards from the queue's covering index `ix_queue_month`, the rest from the reviewed chats outwards
+    (`reviewed_chats`)."""
     cond = where(QueueQuery(lo=lo, hi=hi), conn)
     sampled = q_.sampled.is_(True)
     cards, n_sampled = conn.execute(select(func.count(), func.count().filter(sampled)).select_from(review_queue)
                                     .where(*cond)).one()
-    done = (*cond, reviewed_chats())
-    reviewed, n_sampled_reviewed = conn.execute(
-        select(func.count(), func.count().filter(sampled)).select_from(review_queue).where(*done)).one()
+
+    def count_of(*more):
+        return conn.execute(select(func.count()).select_from(review_queue).where(*cond, *more)).scalar()
+
+    reviewed, n_bulk = count_of(reviewed_chats()), count_of(reviewed_chats("bulk"))
+    done = (*cond, reviewed_chats("read"))
+    n_sampled_reviewed = count_of(reviewed_chats("read"), sampled)
     base = review_queue.join(item_scores, item_scores.c.scorecard_id == q_.scorecard_id)
     items = conn.execute(select(func.count()).select_from(base).where(*done, sampled)).scalar()
     o = overrides.c
@@ -318,15 +324,19 @@ def review_figures(conn, lo: datetime | None, hi: datetime | None) -> dict:
     changed = conn.execute(select(func.count()).select_from(base.join(overrides, and_(
         o.transcript_id == q_.transcript_id, o.item_id == item_scores.c.item_id))).where(
         *done, sampled, o.id.in_(latest), o.to_value != cast(item_scores.c.score, String))).scalar()
-    return {"cards": int(cards), "reviewed": int(reviewed or 0), "sampled": int(n_sampled or 0),
+    return {"cards": int(cards), "reviewed": int(reviewed or 0), "bulk": int(n_bulk or 0),
+            "sampled": int(n_sampled or 0),
             "sampled_reviewed": int(n_sampled_reviewed or 0), "labels": int(items or 0),
             "labels_agree": int((items or 0) - (changed or 0))}
 
 
-def reviewed_chats():
-    """The condition "the chat's review is finished", as a lookup of the few reviewed chats (their
-    queue rows by primary key) rather than of every chat's review state."""
-    return q_.transcript_id.in_(select(review_state.c.transcript_id).where(_reviewed))
+def reviewed_chats(how: str = "") -> object:
+    """The condition "the chat's review is finished" ("read": by a person, "bulk": by a bulk accept, ""
+    either), as a lookup of the few reviewed chats (their queue rows by primary key) rather than of
+    every chat's review state."""
+    bulk = review_state.c.bulk
+    extra = {"": [], "bulk": [bulk.is_(True)], "read": [or_(bulk.is_(None), bulk.is_(False))]}[how]
+    return q_.transcript_id.in_(select(review_state.c.transcript_id).where(_reviewed, *extra))
 
 
 def latest_started(conn) -> str | None:

@@ -181,6 +181,8 @@ def test_the_page_previews_then_accepts(db_url, grader, monkeypatch):
     queue = c.get("/", params={"since": "", "until": ""}).text
     tags = dict(re.findall(r'data-transcript="(\w+)".*?data-label="状态"><span class="tag[^"]*"[^>]*>([^<]+)<', queue, re.S))
     assert tags["p1"] == "已批量接受" and tags["a1"] == "未复核"
+    month = re.search(r'<p id="review-budget"[^>]*>(.*?)</p>', c.get("/month", params={"month": "2026-11"}).text, re.S)
+    assert "已复核 <b>2</b> 张" in month.group(1) and "其中批量接受 2 张" in month.group(1)
     agent = client(create_app(db_url, grader=grader), "xiaomei")
     assert agent.get("/bulk-accept").status_code == 403
     assert agent.post("/bulk-accept", data={"csrf": token, "q": ""}).status_code == 403

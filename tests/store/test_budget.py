@@ -110,5 +110,10 @@ def test_month_figures_count_reviews_and_the_samples_agreement(store):
     apply_override(store, "plain1", "service_attitude", other, "不对", "主管甲")
     mark_reviewed(store, "plain1", "主管甲", None, reviewed=True)
     f = store.review_figures(None, None)
-    assert (f["cards"], f["reviewed"], f["sampled"], f["sampled_reviewed"]) == (33, 2, 33, 2)
+    assert (f["cards"], f["reviewed"], f["bulk"], f["sampled"], f["sampled_reviewed"]) == (33, 2, 0, 33, 2)
     assert f["labels"] == len(card.items) * 2 and f["labels_agree"] == f["labels"] - 1
+    # a card bulk-accepted before the sample grew is reviewed, but nobody read it: no sample label
+    mark_reviewed(store, "plain2", "主管甲", None, reviewed=True, bulk=True)
+    g = store.review_figures(None, None)
+    assert (g["reviewed"], g["bulk"], g["sampled_reviewed"]) == (3, 1, 2)
+    assert (g["labels"], g["labels_agree"]) == (f["labels"], f["labels_agree"])
