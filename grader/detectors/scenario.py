@@ -42,7 +42,7 @@ OPENING_CONFIDENCE = 0.65  # a mixed chat read by its opening purpose: likely, n
 @register
 class ScenarioDetector(Detector):
     name = "scenario"
-    version = "5"
+    version = "6"
     items = (ITEM,)
     lexicons = ("scenario_aftersale", "scenario_presale", "scenario_presale_customer", "order_signals")
 
@@ -110,9 +110,10 @@ class ScenarioDetector(Detector):
     @staticmethod
     def _opening_side(chat: Chat, findings: list) -> str | None:
         """"after" or "pre" when the customer's opening (their messages before the agent's first human
-        reply) holds cues of that side only; None when it holds none, or both."""
+        reply) states cues of that side only; None when it states none, or both. A bare link, card or
+        image (a message without words) states no purpose: the chat's cue weights decide then."""
         first_reply = next((m.index for m in chat.human_agent_words), len(chat.messages))
-        opening = {m.index for m in chat.customer if m.index < first_reply}
+        opening = {m.index for m in chat.customer if m.index < first_reply and m.has_words}
         sides = {f.data["side"] for f in findings if f.evidence and f.evidence[0].message_index in opening}
         return sides.pop() if len(sides) == 1 else None
 

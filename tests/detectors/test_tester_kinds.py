@@ -58,6 +58,14 @@ def card(grader, lines, scenario=None):
     ("mixed: a complaint first, then a product question", [
         "c 10:00:00 上次买的刷头少了一个", "a 10:00:05 不好意思，给您补发", "c 10:00:30 这款牙刷有几档？",
         "a 10:00:40 三档的"], "aftersale"),
+    ("mixed: a bare product link, a greeting, then a complaint is after-sale (tricky)", [
+        "c 10:00:00 [链接x]", "a 10:00:05 您好，欢迎光临，请问有什么可以帮您",
+        "c 10:00:30 我买的这个收到就坏了，开不了机", "a 10:00:40 非常抱歉，请您拍张照片给我看看"], "aftersale"),
+    ("mixed: a product link with a question, then an old order, is pre-sale", [
+        "c 10:00:00 https://item.jd.com/100012.html 这个有黑色的吗", "a 10:00:05 有的亲",
+        "c 10:00:30 对了上次买的那个还没到", "a 10:00:40 我帮您查一下物流"], "presale"),
+    ("a bare link, then a product question, is pre-sale", [
+        "c 10:00:00 [链接x]", "a 10:00:05 您好", "c 10:00:20 这个有黑色的吗", "a 10:00:30 有的亲"], "presale"),
 ])
 def test_scenario_kinds(grader, name, lines, scenario):
     got = card(grader, lines)
