@@ -121,6 +121,10 @@ def test_promotion_the_customer_asked_about_is_no_initiative(lexicons):
     ("不懂的地方随时问 is an offer, not evasion (tricky)", [
         "c 10:00:00 价保怎么算", "a 10:00:05 是从订单完成的第二天开始算的，不懂的地方随时问我哦"], 2),
     ("也不清楚的 is evasive", ["c 10:00:00 离多近能看清", "a 10:00:05 这个我们也不清楚的"], 0),
+    ("a guess ending in 吧 is evasive", ["c 10:00:00 敏感肌能用吗", "a 10:00:05 应该能用吧"], 0),
+    ("说不准 is evasive", ["c 10:00:00 什么时候能发货", "a 10:00:05 这个说不准"], 0),
+    ("应该 as advice, without 吧, is no guess (tricky)", [
+        "c 10:00:00 我170斤穿多大", "a 10:00:05 170斤的话建议您拍XL码，应该选宽松版"], 3),
 ])
 def test_expertise_tailoring_and_substance(lexicons, name, lines, level):
     (m,) = measure(ProductExpertiseDetector, lexicons, chat(*lines))
