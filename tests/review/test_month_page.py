@@ -140,12 +140,13 @@ def test_agent_does_not_see_the_team(app):
 def test_drill_downs_are_paged(app, store, monkeypatch):
     import grader.review.routes.month as page
     monkeypatch.setattr(page, "DRILL_PAGE", 2)
-    store.put_counted("2026-10", [("小店:小美", "refund", f"r{n}", f"第1条 顾客：“退款{n}”") for n in range(5)])
+    # ids no random token can hold by chance (a CSRF token once held "r2")
+    store.put_counted("2026-10", [("小店:小美", "refund", f"退款会话{n}", f"第1条 顾客：“退款{n}”") for n in range(5)])
     boss = client(app, "主管甲")
     drill = lambda n: boss.get("/month/drill", params={"month": "2026-10", "agent": "小店:小美", "kpi": "refund",
                                                         "page": n}).text
-    assert "第 1 / 3 页" in drill(1) and "r0" in drill(1) and "r2" not in drill(1) and 'id="drill-next"' in drill(1)
-    assert "r4" in drill(3) and 'id="drill-next"' not in drill(3) and "计入的 5 个会话" in drill(3)
+    assert "第 1 / 3 页" in drill(1) and "退款会话0" in drill(1) and "退款会话2" not in drill(1) and 'id="drill-next"' in drill(1)
+    assert "退款会话4" in drill(3) and 'id="drill-next"' not in drill(3) and "计入的 5 个会话" in drill(3)
     assert boss.get("/month/drill", params={"month": "2026-10", "agent": "x", "kpi": "nope"}).status_code == 404
     assert client(app, "xiaomei").get("/month/drill", params={"month": "2026-10"}).status_code == 403
 
