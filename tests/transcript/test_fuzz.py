@@ -18,6 +18,7 @@ from grader.transcript import SetAside, Transcript, read_file, read_paths
 from grader.transcript.encoding import detect_encoding
 from grader.transcript.reader import walk
 from tests.transcript.conftest import Hang
+from tests.transcript.mutations import mutate_line
 
 SAMPLES = Path(__file__).resolve().parents[2] / "transcripts"
 CASES = SAMPLES.parent.parent / "shared" / "cases"  # field cases, mutated too when present
@@ -37,22 +38,9 @@ def _mutate_lines(lines: list[str], rng: random.Random) -> list[str]:
     for _ in range(rng.randint(1, 4)):
         i = rng.randrange(len(lines))
         op = rng.choice(["drop", "double", "swap", "cut", "digit", "junk", "junk", "colon", "offset"])
-        if op == "drop" and len(lines) > 1:
-            del lines[i]
-        elif op == "double":
-            lines.insert(i, lines[i])
-        elif op == "swap" and i + 1 < len(lines):
-            lines[i], lines[i + 1] = lines[i + 1], lines[i]
-        elif op == "cut":
-            lines[i] = lines[i][: rng.randint(0, len(lines[i]))]
-        elif op == "digit":
-            digits = [k for k, ch in enumerate(lines[i]) if ch.isdigit()]
-            if digits:
-                k = rng.choice(digits)
-                lines[i] = lines[i][:k] + str(rng.randint(0, 9)) + lines[i][k + 1:]
-        elif op == "junk":
-            lines.insert(i, rng.choice(JUNK))
-        elif op == "colon":
+        if mutate_line(op, lines, i, rng, JUNK):
+            continue
+        if op == "colon":
             lines[i] = lines[i].replace(":", "：", 1) if rng.random() < 0.5 else lines[i].replace(":", "", 1)
         elif op == "offset":
             lines[i] = lines[i].replace(":00\"", ":00+25:00\"", 1)

@@ -27,6 +27,7 @@ from grader.transcript.encoding import detect_encoding, numbered_lines, open_tex
 from grader.transcript.qianniu import (BARE_TIME, DATE_LINE, DOUBTFUL_HEADER, SEPARATOR, STATUS, could_be_nick,
                                        is_header)
 from tests.transcript.conftest import Hang
+from tests.transcript.mutations import mutate_line
 
 SEED = 20261208
 MUTANTS = 2000
@@ -136,22 +137,9 @@ def mutate(lines: list[str], rng) -> list[str]:
     for _ in range(rng.randint(0, 4)):
         i = rng.randrange(len(lines) + 1)
         op = rng.choice(["drop", "double", "swap", "cut", "digit", "junk", "junk", "junk", "blank", "huge", "number"])
-        if op == "drop" and len(lines) > 1 and i < len(lines):
-            del lines[i]
-        elif op == "double" and i < len(lines):
-            lines.insert(i, lines[i])
-        elif op == "swap" and i + 1 < len(lines):
-            lines[i], lines[i + 1] = lines[i + 1], lines[i]
-        elif op == "cut" and i < len(lines):
-            lines[i] = lines[i][: rng.randint(0, len(lines[i]))]
-        elif op == "digit" and i < len(lines):
-            digits = [k for k, ch in enumerate(lines[i]) if ch.isdigit()]
-            if digits:
-                k = rng.choice(digits)
-                lines[i] = lines[i][:k] + str(rng.randint(0, 9)) + lines[i][k + 1:]
-        elif op == "junk":
-            lines.insert(i, rng.choice(JUNK))
-        elif op == "blank":
+        if mutate_line(op, lines, i, rng, JUNK):
+            continue
+        if op == "blank":
             lines.insert(i, "\n" * (66000 if rng.random() < 0.08 else rng.choice([3, 200])))  # 64 KB now and then
         elif op == "huge" and i < len(lines):
             lines[i] = lines[i] + "啊" * rng.choice([1000, 30000])
